@@ -1,0 +1,54 @@
+# finassist: `make run` serves the application, `make test` checks it. See README.md.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+MANAGE := $(PY) manage.py
+INSTALLED := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: run test test-all lint bench lock db-status db-stop clean
+
+# torch first, as the exact pin that takes the local CPU build; the rest from the lock.
+$(INSTALLED): pyproject.toml requirements.lock
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -c requirements.lock -e '.[dev]'
+	@touch $@
+
+run: $(INSTALLED)
+	$(MANAGE) migrate --noinput
+	$(MANAGE) collectstatic --noinput --verbosity 0
+	$(MANAGE) create_demo_users
+	$(MANAGE) load_demo
+	$(MANAGE) serve
+
+lint: $(INSTALLED)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(MANAGE) makemigrations --check --dry-run
+
+test: lint
+	$(VENV)/bin/pytest -m "not slow"
+
+test-all: lint
+	$(VENV)/bin/pytest
+
+bench: $(INSTALLED)
+	@mkdir -p bench/results
+	$(PY) bench/foundation.py
+
+# Re-pin the whole dependency tree after changing pyproject.toml (torch stays out: see above).
+lock: $(INSTALLED)
+	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip freeze --exclude-editable | grep -iv '^torch==' > requirements.lock
+
+db-status: $(INSTALLED)
+	$(MANAGE) embedded_db status
+
+db-stop: $(INSTALLED)
+	$(MANAGE) embedded_db stop
+
+clean: db-stop
+	rm -rf $(VENV) var

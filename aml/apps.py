@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class AmlConfig(AppConfig):
+    name = "aml"
+    verbose_name = "Anti-money laundering"
+
+    def ready(self) -> None:
+        from aml import demo  # noqa: F401 - registers the demo data loader
+        from assistant.core import roles
+
+        roles.role_grant(roles.AML_ANALYST, "aml.view_customer")

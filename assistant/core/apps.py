@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class CoreConfig(AppConfig):
+    name = "assistant.core"
+    label = "core"
+    verbose_name = "finassist core"
+
+    def ready(self) -> None:
+        from assistant.core import roles
+
+        # After every migrate, so permissions of newly migrated models reach their roles.
+        post_migrate.connect(roles.sync_after_migrate, dispatch_uid="finassist.roles")

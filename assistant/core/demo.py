@@ -1,0 +1,111 @@
+"""Demo personas and demo data, for `make run` and for trying the application out.
+
+Domain apps register their own demo data loaders in `AppConfig.ready()` with
+`demo_loader`; `demo_data_load` runs them in registration order. Loaders must be
+idempotent: `make run` calls them on every start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth.models import Group, User
+from django.db import transaction
+from rest_framework.authtoken.models import Token
+
+from assistant.core import roles
+from assistant.core.errors import ApplicationError
+
+
+@dataclass(frozen=True)
+class Persona:
+    username: str
+    first_name: str
+    last_name: str
+    role: str | None
+    superuser: bool = False
+
+
+PERSONAS = (
+    Persona("admin", "Ada", "Admin", None, superuser=True),
+    Persona("alice", "Alice", "Advisor", roles.ADVISOR),
+    Persona("bob", "Bob", "Advisor", roles.ADVISOR),
+    Persona("kim", "Kim", "Knowledge", roles.KNOWLEDGE_MANAGER),
+    Persona("claimsys", "Claims", "System", roles.CLAIMS_INTEGRATION),
+    Persona("ana", "Ana", "Analyst", roles.AML_ANALYST),
+    Persona("mel", "Mel", "Engineer", roles.ML_ENGINEER),
+)
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    persona: Persona
+    user: User
+    token: str | None
+
+
+def _refuse_in_production() -> None:
+    if settings.PRODUCTION:
+        raise ApplicationError("demo users and data are refused when FINASSIST_ENVIRONMENT=production")
+
+
+@transaction.atomic
+def demo_users_create(*, password: str) -> list[DemoLogin]:
+    """Create (or reset) one user per persona; integration personas get an API token."""
+    _refuse_in_production()
+    logins = []
+    for persona in PERSONAS:
+        staff = persona.superuser or (persona.role is not None and roles.ROLES[persona.role].staff)
+        user, _ = User.objects.update_or_create(
+            username=persona.username,
+            defaults={
+                "first_name": persona.first_name,
+                "last_name": persona.last_name,
+                "email": f"{persona.username}@example.com",
+                "is_staff": staff,
+                "is_superuser": persona.superuser,
+                "is_active": True,
+            },
+        )
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        if persona.role is not None:
+            user.groups.set([Group.objects.get(name=persona.role)])
+        token = None
+        if persona.role == roles.CLAIMS_INTEGRATION:
+            token = Token.objects.get_or_create(user=user)[0].key
+        logins.append(DemoLogin(persona, user, token))
+    return logins
+
+
+def demo_user(username: str) -> User:
+    """A persona's user, for demo data loaders; the personas must exist."""
+    try:
+        return User.objects.get(username=username)
+    except User.DoesNotExist:
+        raise ApplicationError(f"demo user {username!r} is missing: run create_demo_users first") from None
+
+
+DemoLoader = Callable[[], str]
+_loaders: dict[str, DemoLoader] = {}
+
+
+def demo_loader(name: str) -> Callable[[DemoLoader], DemoLoader]:
+    """Register a function that loads demo data and returns a one-line summary."""
+
+    def register(loader: DemoLoader) -> DemoLoader:
+        _loaders[name] = loader
+        return loader
+
+    return register
+
+
+def demo_data_load() -> dict[str, str]:
+    _refuse_in_production()
+    summaries = {}
+    for name, loader in _loaders.items():
+        with transaction.atomic():
+            summaries[name] = loader()
+    return summaries

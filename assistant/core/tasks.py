@@ -1,0 +1,16 @@
+import os
+import socket
+
+from celery import shared_task
+
+from assistant.core import health
+
+
+@shared_task(name="core.system_probe", soft_time_limit=10, time_limit=15)
+def system_probe() -> dict[str, object]:
+    """Which worker answered, and whether it reaches the database and pgvector."""
+    return {
+        "hostname": socket.gethostname(),
+        "pid": os.getpid(),
+        "checks": {check.name: check.as_dict() for check in health.readiness()[:2]},
+    }

@@ -1,0 +1,281 @@
+"""Django settings, every value read and validated from the environment (see assistant.env).
+
+`DATABASE_URL` and `REDIS_URL` keep their conventional names; every other variable starts
+with `FINASSIST_`. `.env.example` lists them all.
+"""
+
+from pathlib import Path
+
+from kombu import Exchange, Queue
+
+from assistant import env as envmod
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = envmod.load(BASE_DIR)
+
+ENVIRONMENT = env.choice(
+    "FINASSIST_ENVIRONMENT",
+    "development",
+    "development or production; production requires a secret key and allowed hosts",
+    choices=("development", "production"),
+)
+PRODUCTION = ENVIRONMENT == "production"
+
+SECRET_KEY = env.required(
+    "FINASSIST_SECRET_KEY",
+    "Django secret key (required in production; a fixed insecure key serves development)",
+    when=PRODUCTION,
+    because="in production",
+    fallback="django-insecure-finassist-development-only",
+)
+DEBUG = env.boolean("FINASSIST_DEBUG", False, "show tracebacks in the browser (never in production)")
+ALLOWED_HOSTS = env.csv(
+    "FINASSIST_ALLOWED_HOSTS",
+    "" if PRODUCTION else "localhost,127.0.0.1,[::1]",
+    "comma-separated host names this site answers to (required in production)",
+)
+if PRODUCTION and DEBUG:
+    env.errors.append("FINASSIST_DEBUG must be false in production")
+if PRODUCTION and not ALLOWED_HOSTS:
+    env.errors.append("FINASSIST_ALLOWED_HOSTS is required in production")
+CSRF_TRUSTED_ORIGINS = env.csv(
+    "FINASSIST_CSRF_TRUSTED_ORIGINS",
+    "",
+    "comma-separated origins (https://host) trusted for form posts behind a proxy",
+)
+DATA_DIR = env.path(
+    "FINASSIST_DATA_DIR",
+    Path("var"),
+    "local state: embedded database, model artefacts, uploads, static files (relative to the project)",
+    base=BASE_DIR,
+)
+STATIC_ROOT = env.path(
+    "FINASSIST_STATIC_ROOT",
+    DATA_DIR / "static",
+    "where collectstatic puts static files (images set it outside the data volume)",
+    base=BASE_DIR,
+)
+LOG_LEVEL = env.choice(
+    "FINASSIST_LOG_LEVEL",
+    "INFO",
+    "log level of the finassist loggers",
+    choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+)
+
+# Database --------------------------------------------------------------------------------
+DATABASE_URL = env.parsed(
+    "DATABASE_URL",
+    None,
+    "PostgreSQL with pgvector, postgresql://USER:PASSWORD@HOST:PORT/NAME; unset: embedded server",
+    envmod.database_from_url,
+    None,
+)
+CONN_MAX_AGE = env.integer(
+    "FINASSIST_DB_CONN_MAX_AGE", 60, "seconds a database connection is reused", minimum=0
+)
+if DATABASE_URL is None:
+    EMBEDDED_DATABASE = "finassist"
+    _database = {
+        "ENGINE": "assistant.db.backends.embedded",
+        "NAME": EMBEDDED_DATABASE,
+        "EMBEDDED_DATA_DIR": str(DATA_DIR / "pgdata"),
+        "EMBEDDED_DATABASE": EMBEDDED_DATABASE,
+    }
+else:
+    _database = DATABASE_URL
+DATABASES = {
+    "default": {**_database, "CONN_MAX_AGE": CONN_MAX_AGE, "CONN_HEALTH_CHECKS": True},
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Celery ------------------------------------------------------------------------------------
+REDIS_URL = env.url(
+    "REDIS_URL",
+    "redis://127.0.0.1:6379/0",
+    "Celery broker and result backend (redis://, or amqp:// for RabbitMQ as the broker)",
+    schemes=("redis", "rediss", "amqp", "amqps"),
+)
+CELERY_QUEUES = ("default", "ingest", "inference", "gpu")
+CELERY_BROKER_URL = REDIS_URL
+CELERY_RESULT_BACKEND = REDIS_URL if REDIS_URL.startswith("redis") else "rpc://"
+CELERY_TASK_ALWAYS_EAGER = env.boolean(
+    "FINASSIST_CELERY_EAGER",
+    False,
+    "run tasks in the calling process instead of a worker (make run sets it when no broker answers)",
+)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+# One direct exchange and routing key per queue: without them, every queue binds the
+# default key and a task sent to one queue is delivered to all of them.
+CELERY_TASK_QUEUES = tuple(Queue(name, Exchange(name), routing_key=name) for name in CELERY_QUEUES)
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_DEFAULT_EXCHANGE = "default"
+CELERY_TASK_DEFAULT_ROUTING_KEY = "default"
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_TRACK_STARTED = True
+# Celery's Django fixup closes database connections around every task unless this is set
+# (a reconnect per task); assistant.celery recycles them the Django way instead.
+CELERY_DB_REUSE_MAX = 1_000_000
+CELERY_RESULT_EXPIRES = 24 * 3600
+CELERY_TASK_SOFT_TIME_LIMIT = env.integer(
+    "FINASSIST_CELERY_SOFT_TIME_LIMIT",
+    300,
+    "seconds before a task is asked to stop (tasks that need longer declare their own)",
+    minimum=1,
+)
+CELERY_TASK_TIME_LIMIT = env.integer(
+    "FINASSIST_CELERY_TIME_LIMIT",
+    360,
+    "seconds before a task's worker process is killed; must exceed the soft limit",
+    minimum=1,
+)
+CELERY_VISIBILITY_TIMEOUT = env.integer(
+    "FINASSIST_CELERY_VISIBILITY_TIMEOUT",
+    7200,
+    "seconds before Redis hands an unacknowledged task (its worker died) to another worker",
+    minimum=1,
+)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+if CELERY_TASK_TIME_LIMIT <= CELERY_TASK_SOFT_TIME_LIMIT:
+    env.errors.append("FINASSIST_CELERY_TIME_LIMIT must be greater than FINASSIST_CELERY_SOFT_TIME_LIMIT")
+if CELERY_VISIBILITY_TIMEOUT <= CELERY_TASK_TIME_LIMIT:
+    # Otherwise Redis would hand a task that is still running to a second worker.
+    env.errors.append("FINASSIST_CELERY_VISIBILITY_TIMEOUT must be greater than FINASSIST_CELERY_TIME_LIMIT")
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+
+READINESS_TIMEOUT = env.number(
+    "FINASSIST_READINESS_TIMEOUT",
+    2.0,
+    "seconds /readyz waits for each dependency before reporting it down",
+    minimum=0.1,
+)
+
+# Demo ----------------------------------------------------------------------------------------
+DEMO_PASSWORD = env.string(
+    "FINASSIST_DEMO_PASSWORD",
+    "finassist-demo",
+    "password of the demo users that `manage.py create_demo_users` makes (refused in production)",
+)
+
+env.check()
+
+# Django ----------------------------------------------------------------------------------------
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "assistant.core",
+    "advisory",
+    "claims",
+    "aml",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "assistant.urls"
+WSGI_APPLICATION = "assistant.wsgi.application"
+ASGI_APPLICATION = "assistant.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "admin:login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+MEDIA_URL = "media/"
+MEDIA_ROOT = DATA_DIR / "media"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+REST_FRAMEWORK = {
+    # Token first: an API client without credentials gets 401 with WWW-Authenticate.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "finassist API",
+    "DESCRIPTION": "Language models on finance workflows: retrieval, fine-tuned classifiers, claims and AML.",
+    "VERSION": "0.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+if PRODUCTION:
+    # TLS ends at the ingress or load balancer, which sets X-Forwarded-Proto.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+    SECURE_HSTS_SECONDS = 31536000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    # HSTS preload binds the whole domain to HTTPS in browsers for good: the operator's call.
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {"finassist": {"level": LOG_LEVEL, "handlers": ["console"], "propagate": False}},
+}

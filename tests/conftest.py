@@ -1,0 +1,46 @@
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from django.conf import settings
+
+from tests.support.processes import RedisServer, Worker, database_url, project_env
+
+
+@pytest.fixture(scope="session")
+def broker() -> redis.Redis:
+    """The real Redis the project is configured with; the suite needs it running."""
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.ConnectionError as exc:
+        pytest.fail(f"no Redis at REDIS_URL={settings.REDIS_URL}: the tests use a real broker ({exc})")
+    return client
+
+
+@pytest.fixture
+def start_worker(
+    broker: redis.Redis, transactional_db: None, tmp_path: Path
+) -> Iterator[Callable[..., Worker]]:
+    """Start real Celery worker processes on the test database; all are stopped afterwards."""
+    from django.db import connection
+
+    workers: list[Worker] = []
+    base_env = project_env(DATABASE_URL=database_url(connection.settings_dict))
+
+    def start(queue: str, **env: str) -> Worker:
+        worker = Worker(queue, tmp_path, {**base_env, **env})
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    server = RedisServer()
+    yield server
+    server.stop()

@@ -1,0 +1,40 @@
+import io
+
+import pytest
+from django.core.management import call_command
+from rest_framework.authtoken.models import Token
+
+
+@pytest.mark.django_db
+def test_home_offers_sign_in_then_the_api_docs(client, django_user_model):
+    anonymous = client.get("/")
+    client.force_login(django_user_model.objects.create_user("someone"))
+    signed_in = client.get("/")
+
+    assert anonymous.status_code == signed_in.status_code == 200
+    assert b'href="/admin/login/' in anonymous.content
+    assert b'href="/api/docs/"' not in anonymous.content
+    assert b'href="/api/docs/"' in signed_in.content
+    assert b'href="/admin/"' in signed_in.content
+
+
+@pytest.mark.django_db
+def test_the_admin_login_page_is_served(client):
+    response = client.get("/admin/", follow=True)
+
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0].startswith("/admin/login/")
+
+
+@pytest.mark.django_db
+def test_the_api_schema_needs_a_token_and_the_integration_token_opens_it(client):
+    call_command("create_demo_users", stdout=io.StringIO())
+    token = Token.objects.get(user__username="claimsys").key
+
+    anonymous = client.get("/api/schema/")
+    with_token = client.get("/api/schema/", headers={"Authorization": f"Token {token}"})
+
+    assert anonymous.status_code == 401
+    assert anonymous.headers["WWW-Authenticate"] == "Token"
+    assert with_token.status_code == 200
+    assert b"openapi:" in with_token.content

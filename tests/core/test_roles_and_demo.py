@@ -1,0 +1,68 @@
+import pytest
+from django.contrib.auth.models import Group, User
+from django.core.management import CommandError, call_command
+from django.test import override_settings
+from rest_framework.authtoken.models import Token
+
+from advisory.models import Client
+from aml.models import Customer
+from assistant.core import roles
+from claims.models import Policy
+
+
+def _permissions(group: Group) -> set[str]:
+    return {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.all()}
+
+
+@pytest.mark.django_db
+def test_every_role_is_a_group_with_exactly_its_granted_permissions():
+    groups = {group.name: group for group in Group.objects.all()}
+
+    assert set(groups) == set(roles.ROLES)
+    for name, group in groups.items():
+        assert _permissions(group) == roles.role_permissions(name)
+    assert "advisory.view_client" in _permissions(groups[roles.ADVISOR])
+    assert "advisory.view_client" not in _permissions(groups[roles.AML_ANALYST])
+
+
+@pytest.mark.django_db
+def test_demo_users_get_their_role_and_the_integration_an_api_token(capsys):
+    call_command("create_demo_users")
+
+    out = capsys.readouterr().out
+    alice = User.objects.get(username="alice")
+    claimsys = User.objects.get(username="claimsys")
+    assert alice.groups.get().name == roles.ADVISOR
+    assert alice.check_password("finassist-demo")
+    assert not alice.is_staff
+    assert User.objects.get(username="kim").is_staff
+    assert User.objects.get(username="admin").is_superuser
+    token = Token.objects.get(user=claimsys).key
+    assert f"Token {token}" in out
+    assert "alice      finassist-demo   advisor" in out
+
+
+@pytest.mark.django_db
+def test_demo_data_loads_idempotently_for_the_demo_advisors():
+    call_command("create_demo_users")
+    call_command("load_demo")
+    call_command("load_demo")
+
+    assert Client.objects.count() == 3
+    assert set(Client.objects.values_list("advisor__username", flat=True)) == {"alice", "bob"}
+    assert Policy.objects.count() == 3
+    assert Customer.objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_demo_data_without_demo_users_is_a_clear_error():
+    with pytest.raises(CommandError, match="run create_demo_users first"):
+        call_command("load_demo")
+
+
+@pytest.mark.django_db
+@override_settings(PRODUCTION=True)
+def test_demo_users_are_refused_in_production():
+    with pytest.raises(CommandError, match="refused when FINASSIST_ENVIRONMENT=production"):
+        call_command("create_demo_users")
+    assert not User.objects.exists()

@@ -1,0 +1,68 @@
+"""`manage.py serve`, what `make run` ends with: web, worker and beat, or web alone."""
+
+import signal
+import subprocess
+import sys
+import urllib.request
+
+import psutil
+
+from assistant.core.tasks import system_probe
+from tests.support.processes import ROOT, free_port, project_env, wait_for
+
+
+class Served:
+    def __init__(self, **env: str) -> None:
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [sys.executable, "manage.py", "serve", "--bind", f"127.0.0.1:{self.port}", "--web-workers", "1"],
+            cwd=ROOT,
+            env=project_env(**env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        wait_for(self._up, 90, "the web server to answer")
+
+    def _up(self) -> bool:
+        if self.process.poll() is not None:
+            raise AssertionError(self.process.stdout.read())
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=5) as response:
+                return response.status == 200
+        except OSError:
+            return False
+
+    def children(self) -> dict[int, str]:
+        tree = psutil.Process(self.process.pid).children(recursive=True)
+        return {child.pid: " ".join(child.cmdline()) for child in tree}
+
+    def stop(self) -> str:
+        self.process.send_signal(signal.SIGTERM)
+        out, _ = self.process.communicate(timeout=60)
+        return out
+
+
+def test_serve_without_a_broker_runs_tasks_in_process_and_says_so():
+    served = Served(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
+    commands = served.children().values()
+    output = served.stop()
+
+    assert "No broker answers at REDIS_URL" in output
+    assert "Tasks will run in-process in the web server (FINASSIST_CELERY_EAGER=true)" in output
+    assert not [command for command in commands if "celery" in command]
+    assert served.process.returncode == 0
+
+
+def test_serve_with_a_broker_starts_a_worker_that_consumes_every_queue_and_beat(broker):
+    served = Served()
+    try:
+        answers = [system_probe.apply_async(queue=queue).get(timeout=60) for queue in ("default", "gpu")]
+        commands = served.children()
+    finally:
+        output = served.stop()
+
+    assert "starting a worker and beat" in output
+    assert {answer["pid"] for answer in answers} <= set(commands)
+    assert any("celery -A assistant beat" in command for command in commands.values())
+    assert served.process.returncode == 0

@@ -1,0 +1,27 @@
+"""The project's Celery app plus tasks that only tests send, for worker subprocesses."""
+
+import os
+import time
+
+import redis
+from django.conf import settings
+from django.db import connection
+
+from assistant.celery import app
+
+__all__ = ["app", "count_and_sleep", "database_backend_pid"]
+
+
+@app.task(name="tests.count_and_sleep")
+def count_and_sleep(key: str, seconds: float) -> dict[str, int]:
+    """Count this attempt in Redis, then work for `seconds`: a task that can be caught mid-run."""
+    attempts = redis.Redis.from_url(settings.REDIS_URL).incr(key)
+    time.sleep(seconds)
+    return {"attempts": attempts, "pid": os.getpid()}
+
+
+@app.task(name="tests.database_backend_pid")
+def database_backend_pid() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
