@@ -13,8 +13,8 @@ export TRANSFORMERS_OFFLINE := 1
 # torch first, as the exact pin that takes the local CPU build; the rest from the lock.
 $(INSTALLED): pyproject.toml requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -c requirements.lock -e '.[dev]'
+	$(PY) -m pip install -qq torch==2.13.0
+	$(PY) -m pip install -qq -c requirements.lock -e '.[dev]'
 	@touch $@
 
 run: $(INSTALLED)
