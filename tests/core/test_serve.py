@@ -6,9 +6,10 @@ import sys
 import urllib.request
 
 import psutil
+from celery import Celery
+from django.conf import settings
 
-from assistant.core.tasks import system_probe
-from tests.support.processes import ROOT, free_port, project_env, wait_for
+from tests.support.processes import ROOT, database_url, free_port, project_env, wait_for
 
 
 class Served:
@@ -54,15 +55,29 @@ def test_serve_without_a_broker_runs_tasks_in_process_and_says_so():
     assert served.process.returncode == 0
 
 
-def test_serve_with_a_broker_starts_a_worker_that_consumes_every_queue_and_beat(broker):
-    served = Served()
+def test_serve_with_a_broker_starts_a_worker_on_every_queue_and_beat(
+    redis_server, transactional_db, tmp_path
+):
+    # Its own broker, data directory and the test database: nothing else consumes its queues.
+    from django.db import connection
+
+    served = Served(
+        REDIS_URL=redis_server.url,
+        FINASSIST_DATA_DIR=str(tmp_path),
+        DATABASE_URL=database_url(connection.settings_dict),
+    )
+    client = Celery(broker=redis_server.url, backend=redis_server.url)
     try:
-        answers = [system_probe.apply_async(queue=queue).get(timeout=60) for queue in ("default", "gpu")]
+        answers = [
+            client.send_task("core.system_probe", queue=queue).get(timeout=60)
+            for queue in settings.CELERY_QUEUES
+        ]
         commands = served.children()
     finally:
         output = served.stop()
 
     assert "starting a worker and beat" in output
     assert {answer["pid"] for answer in answers} <= set(commands)
+    assert all(answer["checks"]["database"]["ok"] for answer in answers)
     assert any("celery -A assistant beat" in command for command in commands.values())
     assert served.process.returncode == 0

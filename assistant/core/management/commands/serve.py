@@ -69,7 +69,9 @@ class Command(BaseCommand):
         def interrupt(*_: object) -> None:
             raise KeyboardInterrupt
 
+        # Both, explicitly: a shell starting serve in the background leaves SIGINT ignored.
         signal.signal(signal.SIGTERM, interrupt)
+        signal.signal(signal.SIGINT, interrupt)
         try:
             while all(child.poll() is None for child in children.values()):
                 time.sleep(0.5)
