@@ -191,6 +191,8 @@ def database_from_url(url: str) -> dict[str, Any]:
         raise ValueError("the URL names no database: expected postgresql://USER:PASSWORD@HOST:PORT/NAME")
     options = dict(parse_qsl(parts.query))
     host = unquote(parts.hostname or "") or options.pop("host", "")
+    # Bounded, so that /readyz reports an unreachable database instead of hanging on it.
+    options.setdefault("connect_timeout", "10")
     return {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": name,

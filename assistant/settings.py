@@ -47,7 +47,7 @@ CSRF_TRUSTED_ORIGINS = env.csv(
 DATA_DIR = env.path(
     "FINASSIST_DATA_DIR",
     Path("var"),
-    "local state: embedded database, model artefacts, uploads, static files (relative to the project)",
+    "local state: embedded database, model artefacts, uploads (relative to the project)",
     base=BASE_DIR,
 )
 STATIC_ROOT = env.path(
@@ -64,7 +64,7 @@ LOG_LEVEL = env.choice(
 )
 
 # Database --------------------------------------------------------------------------------
-DATABASE_URL = env.parsed(
+_external_database = env.parsed(
     "DATABASE_URL",
     None,
     "PostgreSQL with pgvector, postgresql://USER:PASSWORD@HOST:PORT/NAME; unset: embedded server",
@@ -74,16 +74,12 @@ DATABASE_URL = env.parsed(
 CONN_MAX_AGE = env.integer(
     "FINASSIST_DB_CONN_MAX_AGE", 60, "seconds a database connection is reused", minimum=0
 )
-if DATABASE_URL is None:
-    EMBEDDED_DATABASE = "finassist"
-    _database = {
-        "ENGINE": "assistant.db.backends.embedded",
-        "NAME": EMBEDDED_DATABASE,
-        "EMBEDDED_DATA_DIR": str(DATA_DIR / "pgdata"),
-        "EMBEDDED_DATABASE": EMBEDDED_DATABASE,
-    }
-else:
-    _database = DATABASE_URL
+_database = _external_database or {
+    "ENGINE": "assistant.db.backends.embedded",
+    "NAME": "finassist",
+    "EMBEDDED_DATA_DIR": str(DATA_DIR / "pgdata"),
+    "EMBEDDED_DATABASE": "finassist",
+}
 DATABASES = {
     "default": {**_database, "CONN_MAX_AGE": CONN_MAX_AGE, "CONN_HEALTH_CHECKS": True},
 }

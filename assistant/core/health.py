@@ -65,7 +65,7 @@ def broker_check() -> Check:
         with Connection(
             settings.CELERY_BROKER_URL,
             connect_timeout=timeout,
-            transport_options={"socket_timeout": timeout, "max_retries": 0},
+            transport_options={"socket_timeout": timeout},
         ) as broker:
             broker.ensure_connection(max_retries=1, interval_start=0, timeout=timeout)
             return f"{broker.transport_cls} broker at {broker.as_uri()}"
@@ -73,7 +73,11 @@ def broker_check() -> Check:
     return _timed("broker", probe)
 
 
-def readiness() -> list[Check]:
+def database_readiness() -> list[Check]:
     database = database_check()
     vector = pgvector_check() if database.ok else Check("pgvector", False, "database down", 0.0)
-    return [database, vector, broker_check()]
+    return [database, vector]
+
+
+def readiness() -> list[Check]:
+    return [*database_readiness(), broker_check()]

@@ -22,8 +22,7 @@ logger = logging.getLogger("finassist.core")
 @dataclass(frozen=True)
 class Role:
     name: str
-    description: str
-    staff: bool
+    staff: bool  # works in the admin
 
 
 ADVISOR = "advisor"
@@ -35,11 +34,11 @@ ML_ENGINEER = "ml_engineer"
 ROLES = {
     role.name: role
     for role in (
-        Role(ADVISOR, "investment advisor: own clients, questions with cited answers", staff=False),
-        Role(KNOWLEDGE_MANAGER, "adds, replaces and removes knowledge in the admin", staff=True),
-        Role(CLAIMS_INTEGRATION, "a claims system calling the REST API with a token", staff=False),
-        Role(AML_ANALYST, "works AML alerts and cases", staff=False),
-        Role(ML_ENGINEER, "trains, evaluates and activates models in the admin", staff=True),
+        Role(ADVISOR, staff=False),
+        Role(KNOWLEDGE_MANAGER, staff=True),
+        Role(CLAIMS_INTEGRATION, staff=False),
+        Role(AML_ANALYST, staff=False),
+        Role(ML_ENGINEER, staff=True),
     )
 }
 

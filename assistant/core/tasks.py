@@ -12,5 +12,5 @@ def system_probe() -> dict[str, object]:
     return {
         "hostname": socket.gethostname(),
         "pid": os.getpid(),
-        "checks": {check.name: check.as_dict() for check in health.readiness()[:2]},
+        "checks": {check.name: check.as_dict() for check in health.database_readiness()},
     }

@@ -110,7 +110,7 @@ def test_database_url_with_a_socket_directory_and_options():
     assert database["HOST"] == "/run/pg"
     assert database["PASSWORD"] == "p@ss"
     assert database["NAME"] == "finassist"
-    assert database["OPTIONS"] == {"sslmode": "disable"}
+    assert database["OPTIONS"] == {"sslmode": "disable", "connect_timeout": "10"}
 
 
 def test_dotenv_file_is_read_and_a_malformed_line_is_named(tmp_path: Path):

@@ -1,5 +1,18 @@
+import json
+import subprocess
+import sys
+
 import pytest
 from django.test import override_settings
+
+from tests.support.processes import ROOT, free_port, project_env
+
+READINESS = """
+import django, json
+django.setup()
+from assistant.core.health import readiness
+print(json.dumps([check.as_dict() for check in readiness()]))
+"""
 
 
 def test_healthz_answers_without_touching_anything(client):
@@ -44,3 +57,19 @@ def test_readyz_in_eager_mode_does_not_need_a_broker(client):
 
     assert response.status_code == 200
     assert "in-process" in response.json()["checks"]["broker"]["detail"]
+
+
+def test_readiness_reports_an_unreachable_database_and_skips_pgvector():
+    result = subprocess.run(
+        [sys.executable, "-c", READINESS],
+        cwd=ROOT,
+        env=project_env(DATABASE_URL=f"postgresql://app@127.0.0.1:{free_port()}/finassist"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    database, vector, _ = json.loads(result.stdout)
+    assert database["ok"] is False
+    assert "Connection refused" in database["detail"]
+    assert vector == {"name": "pgvector", "ok": False, "detail": "database down", "ms": 0.0}
