@@ -2,7 +2,7 @@
 
 import os
 
-from celery import Celery
+from celery import Celery, Task
 from celery.signals import task_prerun
 from django.db import connections
 
@@ -14,7 +14,12 @@ app.autodiscover_tasks()
 
 
 @task_prerun.connect
-def recycle_database_connections(**_: object) -> None:
-    """Apply Django's per-request connection policy (CONN_MAX_AGE, health checks) per task."""
+def recycle_database_connections(task: Task | None = None, **_: object) -> None:
+    """Apply Django's per-request connection policy (CONN_MAX_AGE, health checks) per task.
+
+    Not to a task run eagerly: it shares its caller's connection, maybe mid-transaction.
+    """
+    if task is not None and task.request.is_eager:
+        return
     for connection in connections.all(initialized_only=True):
         connection.close_if_unusable_or_obsolete()

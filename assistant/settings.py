@@ -108,6 +108,10 @@ CELERY_ACCEPT_CONTENT = ["json"]
 # default key and a task sent to one queue is delivered to all of them.
 CELERY_TASK_QUEUES = tuple(Queue(name, Exchange(name), routing_key=name) for name in CELERY_QUEUES)
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Routing by task name, in one place: each area's tasks go to the workers sized for them.
+CELERY_TASK_ROUTES = {
+    "knowledge.*": {"queue": "ingest"},
+}
 CELERY_TASK_DEFAULT_EXCHANGE = "default"
 CELERY_TASK_DEFAULT_ROUTING_KEY = "default"
 CELERY_TASK_ACKS_LATE = True
@@ -144,7 +148,13 @@ if CELERY_TASK_TIME_LIMIT <= CELERY_TASK_SOFT_TIME_LIMIT:
 if CELERY_VISIBILITY_TIMEOUT <= CELERY_TASK_TIME_LIMIT:
     # Otherwise Redis would hand a task that is still running to a second worker.
     env.errors.append("FINASSIST_CELERY_VISIBILITY_TIMEOUT must be greater than FINASSIST_CELERY_TIME_LIMIT")
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "knowledge-lexicon-refresh": {
+        "task": "knowledge.lexicon_refresh",
+        "schedule": 600.0,
+        "options": {"expires": 540},
+    },
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
 READINESS_TIMEOUT = env.number(
@@ -152,6 +162,77 @@ READINESS_TIMEOUT = env.number(
     2.0,
     "seconds /readyz waits for each dependency before reporting it down",
     minimum=0.1,
+)
+
+# Knowledge base --------------------------------------------------------------------------------
+EMBEDDING_MODEL = env.string(
+    "FINASSIST_EMBEDDING_MODEL",
+    "all-MiniLM-L6-v2",
+    "embedding model for new collections: all-MiniLM-L6-v2 (bundled) or a local Hugging Face model path",
+)
+EMBEDDING_DTYPE = env.choice(
+    "FINASSIST_EMBEDDING_DTYPE",
+    "auto",
+    "auto (bfloat16 where the processor computes it natively, else float32), float32 or bfloat16",
+    choices=("auto", "float32", "bfloat16"),
+)
+EMBEDDING_BATCH_SIZE = env.integer(
+    "FINASSIST_EMBEDDING_BATCH_SIZE", 32, "texts embedded per forward pass", minimum=1
+)
+TORCH_THREADS = env.integer(
+    "FINASSIST_TORCH_THREADS", 0, "threads torch uses per process on the CPU (0: one per core)", minimum=0
+)
+CHUNK_TOKENS = env.integer(
+    "FINASSIST_CHUNK_TOKENS",
+    256,
+    "most tokens in a chunk as embedded, headings included (the model's input limit caps it)",
+    minimum=32,
+)
+CHUNK_OVERLAP = env.integer(
+    "FINASSIST_CHUNK_OVERLAP", 32, "tokens a chunk repeats from the end of the one before", minimum=0
+)
+if CHUNK_OVERLAP >= CHUNK_TOKENS // 2:
+    env.errors.append("FINASSIST_CHUNK_OVERLAP must be less than half of FINASSIST_CHUNK_TOKENS")
+UPLOAD_MAX_BYTES = env.integer(
+    "FINASSIST_UPLOAD_MAX_BYTES", 25 * 1024 * 1024, "largest file accepted for ingestion, in bytes", minimum=1
+)
+DATASETS_DIR = env.path(
+    "FINASSIST_DATASETS_DIR",
+    Path("../shared/data"),
+    "folder of the public datasets that load_dataset reads (relative to the project)",
+    base=BASE_DIR,
+)
+SEARCH_EF = env.integer(
+    "FINASSIST_SEARCH_EF", 64, "HNSW ef_search: candidates the vector index visits per query", minimum=1
+)
+SEARCH_CANDIDATES = env.integer(
+    "FINASSIST_SEARCH_CANDIDATES",
+    50,
+    "candidates each of vector and full-text search hands to fusion",
+    minimum=1,
+)
+# Fusion defaults chosen on the validation half of the Ask CFPB questions (docs/retrieval.md).
+SEARCH_LEXICAL_WEIGHT = env.number(
+    "FINASSIST_SEARCH_LEXICAL_WEIGHT",
+    0.3,
+    "weight of full-text ranks against vector ranks (1.0) in the fusion; 0 turns full text off",
+)
+SEARCH_LEXICAL_BUDGET = env.integer(
+    "FINASSIST_SEARCH_LEXICAL_BUDGET",
+    5000,
+    "chunks full-text search may rank per query: it matches on the rarest query words within this",
+    minimum=1,
+)
+SEARCH_RRF_K = env.integer(
+    "FINASSIST_SEARCH_RRF_K",
+    2,
+    "reciprocal-rank fusion constant: larger flattens rank differences",
+    minimum=1,
+)
+SEARCH_RERANKER = env.string(
+    "FINASSIST_SEARCH_RERANKER",
+    "assistant.knowledge.search.NoReranker",
+    "dotted path of the reranker applied to fused results (a cross-encoder can plug in here)",
 )
 
 # Demo ----------------------------------------------------------------------------------------
@@ -177,6 +258,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "assistant.core",
+    "assistant.knowledge",
     "advisory",
     "claims",
     "aml",
@@ -241,6 +323,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "assistant.core.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "finassist API",

@@ -150,3 +150,20 @@ def test_no_module_but_settings_reads_the_environment():
     # env.py reads it for settings; the others only set DJANGO_SETTINGS_MODULE or pass it to children.
     allowed = {"env.py", "wsgi.py", "asgi.py", "celery.py", "serve.py"}
     assert [r for r in readers if Path(r.split(":")[0]).name not in allowed] == []
+
+
+def test_a_task_allowed_to_outlive_the_visibility_timeout_fails_the_system_check(settings):
+    from assistant.celery import app
+    from assistant.core.checks import task_time_limits_below_visibility_timeout
+
+    @app.task(name="tests.too_long", time_limit=settings.CELERY_VISIBILITY_TIMEOUT + 1)
+    def too_long() -> None:
+        """Declares a limit beyond what the broker tolerates."""
+
+    try:
+        errors = task_time_limits_below_visibility_timeout()
+    finally:
+        app.tasks.unregister("tests.too_long")
+
+    assert [error.id for error in errors] == ["finassist.E001"]
+    assert "task tests.too_long may run" in errors[0].msg

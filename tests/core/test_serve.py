@@ -66,7 +66,8 @@ def test_serve_with_a_broker_starts_a_worker_on_every_queue_and_beat(
         FINASSIST_DATA_DIR=str(tmp_path),
         DATABASE_URL=database_url(connection.settings_dict),
     )
-    client = Celery(broker=redis_server.url, backend=redis_server.url)
+    # Not the current app: shared tasks would otherwise bind to it for the rest of the run.
+    client = Celery(broker=redis_server.url, backend=redis_server.url, set_as_current=False)
     try:
         answers = [
             client.send_task("core.system_probe", queue=queue).get(timeout=60)

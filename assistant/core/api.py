@@ -1,0 +1,15 @@
+"""The API's error contract: every refusal is a 4xx with a message per field, never a 500."""
+
+from typing import Any
+
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from assistant.core.errors import ApplicationError
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, ApplicationError):
+        field = getattr(exc, "field", None) or "non_field_errors"
+        return Response({field: [exc.message]}, status=exc.status)
+    return drf_exception_handler(exc, context)

@@ -1,0 +1,350 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from assistant.core.errors import ApplicationError
+from assistant.knowledge.models import Chunk, Collection, Document, DocumentStatus
+from assistant.knowledge.parsers import PARSERS, RejectedFile, parse_file
+from assistant.knowledge.search import MAX_K, Reader, knowledge_search, readable_collections
+from assistant.knowledge.services import (
+    FilesReport,
+    document_reindex,
+    document_submit,
+    files_submit,
+)
+
+ACCEPT = ",".join(sorted(PARSERS))
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    widget = MultipleFileInput
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        clean_one = super().clean
+        files = data if isinstance(data, list | tuple) else [data]
+        return [clean_one(item, initial) for item in files]
+
+
+class DocumentDetailsForm(forms.Form):
+    effective_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    effective_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    metadata = forms.JSONField(required=False, help_text='a JSON object, e.g. {"region": "EU"}')
+
+    def clean_metadata(self) -> dict[str, Any]:
+        value = self.cleaned_data.get("metadata") or {}
+        if not isinstance(value, dict):
+            raise forms.ValidationError("metadata must be a JSON object")
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("effective_from"), data.get("effective_to")
+        if start and end and end < start:
+            self.add_error("effective_to", "the effective period ends before it starts")
+        return data
+
+
+class UploadForm(DocumentDetailsForm):
+    files = MultipleFileField(
+        widget=MultipleFileInput(attrs={"accept": ACCEPT}),
+        help_text=f"one or many files ({', '.join(sorted(PARSERS))}); CSV and JSONL hold FAQ pairs",
+    )
+
+
+class ReplaceForm(DocumentDetailsForm):
+    file = forms.FileField(widget=forms.ClearableFileInput(attrs={"accept": ACCEPT}))
+
+
+class TryQueryForm(forms.Form):
+    query = forms.CharField(max_length=2000, widget=forms.TextInput(attrs={"size": 80, "autofocus": True}))
+    collections = forms.ModelMultipleChoiceField(queryset=Collection.objects.none(), required=False)
+    mode = forms.ChoiceField(choices=[(m, m) for m in ("hybrid", "vector", "lexical")], initial="hybrid")
+    k = forms.IntegerField(min_value=1, max_value=MAX_K, initial=10)
+
+
+def _report_files(request: HttpRequest, report: FilesReport) -> None:
+    changed = sum(submission.changed for submission in report.submitted)
+    unchanged = len(report.submitted) - changed
+    if changed:
+        messages.success(request, f"{changed} document(s) submitted: they are searchable once indexed.")
+    if unchanged:
+        messages.info(request, f"{unchanged} document(s) unchanged (same content): nothing to do.")
+    for rejected in report.rejected:
+        messages.error(request, f"Rejected {rejected.name}: {rejected.reason}")
+
+
+@admin.register(Collection)
+class CollectionAdmin(admin.ModelAdmin):
+    list_display = ["name", "description", "embedding_model", "documents", "upload_link"]
+    search_fields = ["name", "description"]
+    filter_horizontal = ["reader_groups", "reader_users"]
+    readonly_fields = ["embedding_model", "created_at", "updated_at"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Collection]:
+        return super().get_queryset(request).annotate(document_count=Count("documents"))
+
+    @admin.display(description="documents", ordering="document_count")
+    def documents(self, collection: Collection) -> str:
+        url = reverse("admin:knowledge_document_changelist") + f"?collection__id__exact={collection.pk}"
+        return format_html('<a href="{}">{}</a>', url, collection.document_count)
+
+    @admin.display(description="")
+    def upload_link(self, collection: Collection) -> str:
+        url = reverse("admin:knowledge_collection_upload", args=[collection.pk])
+        return format_html('<a class="button" href="{}">Upload documents</a>', url)
+
+    def save_model(self, request: HttpRequest, obj: Collection, form: Any, change: bool) -> None:
+        if not change:
+            obj.embedding_model = settings.EMBEDDING_MODEL
+        super().save_model(request, obj, form, change)
+
+    def get_urls(self) -> list[Any]:
+        return [
+            path(
+                "<int:collection_id>/upload/",
+                self.admin_site.admin_view(self.upload_view),
+                name="knowledge_collection_upload",
+            ),
+            path("try-a-query/", self.admin_site.admin_view(self.try_query_view), name="knowledge_try_query"),
+            *super().get_urls(),
+        ]
+
+    def upload_view(self, request: HttpRequest, collection_id: int) -> HttpResponse:
+        if not request.user.has_perm("knowledge.add_document"):
+            raise PermissionDenied
+        collection = get_object_or_404(Collection, pk=collection_id)
+        form = UploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            report = files_submit(
+                collection=collection,
+                files=[(upload.name, upload.read()) for upload in form.cleaned_data["files"]],
+                metadata=form.cleaned_data["metadata"],
+                effective_from=form.cleaned_data["effective_from"],
+                effective_to=form.cleaned_data["effective_to"],
+            )
+            _report_files(request, report)
+            if report.submitted:
+                url = (
+                    reverse("admin:knowledge_document_changelist") + f"?collection__id__exact={collection.pk}"
+                )
+                return HttpResponseRedirect(url)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Upload documents into {collection.name}",
+            "collection": collection,
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/knowledge/upload.html", context)
+
+    def try_query_view(self, request: HttpRequest) -> HttpResponse:
+        reader = Reader.of(request.user)
+        form = TryQueryForm(request.GET or None)
+        form.fields["collections"].queryset = readable_collections(reader)
+        response = None
+        if form.is_valid():
+            try:
+                response = knowledge_search(
+                    reader=reader,
+                    query=form.cleaned_data["query"],
+                    k=form.cleaned_data["k"],
+                    collections=[c.name for c in form.cleaned_data["collections"]] or None,
+                    mode=form.cleaned_data["mode"],
+                )
+            except ApplicationError as exc:
+                form.add_error(exc.field or None, exc.message)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Try a query",
+            "form": form,
+            "response": response,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/knowledge/try_query.html", context)
+
+
+class ChunkInline(admin.TabularInline):
+    model = Chunk
+    fields = ["position", "page", "heading", "text", "token_count"]
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = True
+    verbose_name_plural = "chunks (preview)"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Chunk]:
+        return super().get_queryset(request).defer("embedding", "search_vector")
+
+
+@admin.register(Document)
+class DocumentAdmin(admin.ModelAdmin):
+    list_display = ["external_id", "title", "collection", "version", "status_badge", "progress", "indexed_at"]
+    list_filter = ["collection", "status"]
+    search_fields = ["external_id", "title", "source"]
+    list_select_related = ["collection"]
+    actions = ["reindex"]
+    inlines = [ChunkInline]
+    exclude = ["content"]
+    readonly_fields = [
+        "collection",
+        "external_id",
+        "title",
+        "source",
+        "file",
+        "version",
+        "checksum",
+        "status",
+        "error",
+        "chunks_total",
+        "chunks_done",
+        "indexed_at",
+        "created_at",
+        "updated_at",
+        "replace_link",
+    ]
+    change_list_template = "admin/knowledge/document_change_list.html"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # documents come in through a collection's upload page
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, document: Document) -> str:
+        colours = {"ready": "#2e7d32", "failed": "#c62828", "processing": "#1565c0", "pending": "#6d6d6d"}
+        badge = format_html('<b style="color:{}">{}</b>', colours[document.status], document.status)
+        if document.error:
+            return format_html(
+                '{}<br><span title="{}">{}</span>', badge, document.error, document.error[:120]
+            )
+        return badge
+
+    @admin.display(description="chunks done")
+    def progress(self, document: Document) -> str:
+        if not document.chunks_total:
+            return "-"
+        return f"{document.chunks_done} / {document.chunks_total}"
+
+    @admin.display(description="")
+    def replace_link(self, document: Document) -> str:
+        url = reverse("admin:knowledge_document_replace", args=[document.pk])
+        return format_html('<a class="button" href="{}">Replace with a new version</a>', url)
+
+    @admin.action(description="Re-index the selected documents", permissions=["change"])
+    def reindex(self, request: HttpRequest, queryset: QuerySet[Document]) -> None:
+        for document in queryset:
+            document_reindex(document=document)
+        messages.success(request, f"{queryset.count()} document(s) queued for indexing.")
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        busy = Document.objects.filter(
+            status__in=[DocumentStatus.PENDING, DocumentStatus.PROCESSING]
+        ).exists()
+        return super().changelist_view(
+            request, {**(extra_context or {}), "refresh_seconds": 3 if busy else None}
+        )
+
+    def get_urls(self) -> list[Any]:
+        return [
+            path(
+                "<int:document_id>/replace/",
+                self.admin_site.admin_view(self.replace_view),
+                name="knowledge_document_replace",
+            ),
+            *super().get_urls(),
+        ]
+
+    def replace_view(self, request: HttpRequest, document_id: int) -> HttpResponse:
+        if not request.user.has_perm("knowledge.change_document"):
+            raise PermissionDenied
+        document = get_object_or_404(Document.objects.select_related("collection"), pk=document_id)
+        initial = {
+            "effective_from": document.effective_from,
+            "effective_to": document.effective_to,
+            "metadata": json.dumps(document.metadata),
+        }
+        form = ReplaceForm(request.POST or None, request.FILES or None, initial=initial)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            data = upload.read()
+            try:
+                parsed = parse_file(upload.name, data, max_bytes=settings.UPLOAD_MAX_BYTES)
+                if len(parsed) != 1:
+                    raise RejectedFile(upload.name, "holds several documents; upload it to the collection")
+            except RejectedFile as rejected:
+                form.add_error("file", rejected.reason)
+            else:
+                replacement = parsed[0]
+                replacement.external_id = document.external_id
+                submission = document_submit(
+                    collection=document.collection,
+                    parsed=replacement,
+                    source=upload.name,
+                    upload=data,
+                    metadata=form.cleaned_data["metadata"],
+                    effective_from=form.cleaned_data["effective_from"],
+                    effective_to=form.cleaned_data["effective_to"],
+                )
+                if submission.changed:
+                    messages.success(
+                        request, f"Version {submission.document.version} submitted for indexing."
+                    )
+                else:
+                    messages.info(request, "Same content as the current version: nothing to do.")
+                return HttpResponseRedirect(reverse("admin:knowledge_document_change", args=[document.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Replace {document.external_id}",
+            "document": document,
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/knowledge/replace.html", context)
+
+
+@admin.register(Chunk)
+class ChunkAdmin(admin.ModelAdmin):
+    list_display = ["document", "position", "page", "heading", "token_count", "embedding_model"]
+    list_filter = ["collection", "embedding_model"]
+    search_fields = ["text", "heading", "document__external_id"]
+    list_select_related = ["document", "document__collection"]
+    fields = [
+        "document",
+        "collection",
+        "position",
+        "page",
+        "heading",
+        "text",
+        "token_count",
+        "embedding_model",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Chunk]:
+        return super().get_queryset(request).defer("embedding", "search_vector")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Chunk | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Chunk | None = None) -> bool:
+        return False

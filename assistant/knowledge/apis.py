@@ -1,0 +1,57 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from assistant.knowledge.search import MAX_K, Reader, knowledge_search
+
+
+class ScorePartsSerializer(serializers.Serializer):
+    vector_similarity = serializers.FloatField(allow_null=True, help_text="cosine similarity to the query")
+    vector_rank = serializers.IntegerField(allow_null=True)
+    lexical_score = serializers.FloatField(allow_null=True, help_text="IDF-weighted full-text rank")
+    lexical_rank = serializers.IntegerField(allow_null=True)
+    fused = serializers.FloatField(help_text="weighted reciprocal-rank fusion of the two ranks")
+
+
+class SearchResultSerializer(serializers.Serializer):
+    chunk_id = serializers.IntegerField()
+    collection = serializers.CharField()
+    external_id = serializers.CharField()
+    title = serializers.CharField()
+    version = serializers.IntegerField()
+    heading = serializers.CharField()
+    page = serializers.IntegerField(allow_null=True, help_text="zero-based page of a paged source")
+    text = serializers.CharField()
+    score = serializers.FloatField()
+    parts = ScorePartsSerializer()
+
+
+class SearchApi(APIView):
+    """Hybrid search over the collections the caller may read."""
+
+    class InputSerializer(serializers.Serializer):
+        query = serializers.CharField(max_length=2000, help_text="the question or keywords")
+        k = serializers.IntegerField(min_value=1, max_value=MAX_K, default=10)
+        collections = serializers.ListField(
+            child=serializers.SlugField(),
+            required=False,
+            allow_empty=False,
+            help_text="names to search; all the caller may read when absent",
+        )
+        metadata = serializers.DictField(required=False, help_text="documents whose metadata contains this")
+        as_of = serializers.DateField(required=False, help_text="effective on this date (default: today)")
+        mode = serializers.ChoiceField(choices=("hybrid", "vector", "lexical"), default="hybrid")
+
+    class OutputSerializer(serializers.Serializer):
+        results = SearchResultSerializer(many=True)
+        collections = serializers.ListField(child=serializers.CharField())
+        timings_ms = serializers.DictField(child=serializers.FloatField())
+
+    @extend_schema(request=InputSerializer, responses=OutputSerializer)
+    def post(self, request: Request) -> Response:
+        given = self.InputSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        response = knowledge_search(reader=Reader.of(request.user), **given.validated_data)
+        return Response(self.OutputSerializer(response).data)

@@ -1,0 +1,46 @@
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from assistant.core.errors import ApplicationError
+from assistant.knowledge.datasets import DATASETS
+from assistant.knowledge.management.cli import index_submissions
+from assistant.knowledge.services import collection_get_or_create, document_submit
+
+
+class Command(BaseCommand):
+    help = "Load a public dataset from FINASSIST_DATASETS_DIR into its collection and index it."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("name", choices=sorted(DATASETS))
+        parser.add_argument("--limit", type=int, help="only the first N documents (for a quick look)")
+        parser.add_argument(
+            "--reader-group", action="append", default=[], help="group that may read a new collection"
+        )
+
+    def handle(
+        self, *args: Any, name: str, limit: int | None, reader_group: list[str], **options: Any
+    ) -> None:
+        dataset = DATASETS[name]
+        try:
+            folder = dataset.path()
+        except ApplicationError as exc:
+            raise CommandError(str(exc)) from exc
+        collection = collection_get_or_create(
+            name=dataset.collection, description=dataset.description, reader_groups=reader_group
+        )
+        submissions = []
+        for number, parsed in enumerate(dataset.load(folder)):
+            if limit is not None and number >= limit:
+                break
+            submissions.append(
+                document_submit(
+                    collection=collection,
+                    parsed=parsed,
+                    source=f"{name}:{parsed.external_id}",
+                    effective_from=dataset.effective_from(parsed),
+                    enqueue=False,
+                )
+            )
+        self.stdout.write(f"{name}: {len(submissions)} document(s) into collection {collection.name}")
+        index_submissions(self, submissions)

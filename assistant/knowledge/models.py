@@ -1,0 +1,158 @@
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.db import models
+from django.db.models import F, Q
+from pgvector.django import HnswIndex, VectorField
+
+EMBEDDING_DIMENSIONS = 384
+SEARCH_CONFIG = "english"
+
+
+class Collection(models.Model):
+    """A set of documents read by the same people, embedded with one model."""
+
+    name = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    reader_groups = models.ManyToManyField(Group, blank=True, related_name="readable_collections")
+    reader_users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="readable_collections"
+    )
+    embedding_model = models.CharField(
+        max_length=300, help_text="the model every chunk of this collection is embedded with"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        permissions = [("read_all_collections", "Can search every collection")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DocumentStatus(models.TextChoices):
+    PENDING = "pending"
+    PROCESSING = "processing"
+    READY = "ready"
+    FAILED = "failed"
+
+
+class Document(models.Model):
+    collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="documents")
+    external_id = models.CharField(
+        max_length=300, help_text="the source system's id, unique in the collection"
+    )
+    title = models.CharField(max_length=500)
+    source = models.CharField(max_length=1000, blank=True, help_text="file name or address it came from")
+    file = models.FileField(upload_to="knowledge/%Y/%m/", blank=True, max_length=500)
+    content = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="the parsed text: blocks of {text, heading, page}; re-indexing starts from it",
+    )
+    version = models.PositiveIntegerField(default=1)
+    checksum = models.CharField(max_length=64, help_text="SHA-256 of the title and content")
+    status = models.CharField(max_length=16, choices=DocumentStatus.choices, default=DocumentStatus.PENDING)
+    error = models.TextField(blank=True)
+    chunks_total = models.PositiveIntegerField(default=0)
+    chunks_done = models.PositiveIntegerField(default=0)
+    effective_from = models.DateField(null=True, blank=True)
+    effective_to = models.DateField(null=True, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    indexed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["collection", "external_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["collection", "external_id"], name="document_unique_external_id"),
+            models.CheckConstraint(
+                condition=Q(effective_to__isnull=True)
+                | Q(effective_from__isnull=True)
+                | Q(effective_to__gte=F("effective_from")),
+                name="document_effective_period_ordered",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status"]),
+            GinIndex(fields=["metadata"], name="document_metadata_gin"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.collection.name}/{self.external_id} v{self.version}"
+
+
+class Chunk(models.Model):
+    """A passage of one document version, embedded and indexed for full-text search.
+
+    `collection` and the effective period repeat the document's so that every search
+    filter is a condition on this table, evaluated inside the vector index scan.
+    """
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="chunks")
+    collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveIntegerField()
+    heading = models.CharField(max_length=1000, blank=True, help_text="title > section > subsection")
+    page = models.PositiveIntegerField(null=True, blank=True, help_text="zero-based page of a paged source")
+    text = models.TextField()
+    token_count = models.PositiveIntegerField()
+    embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS)
+    embedding_model = models.CharField(max_length=300)
+    effective_from = models.DateField(null=True, blank=True)
+    effective_to = models.DateField(null=True, blank=True)
+    search_vector = models.GeneratedField(
+        expression=SearchVector("heading", weight="A", config=SEARCH_CONFIG)
+        + SearchVector("text", weight="D", config=SEARCH_CONFIG),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
+
+    class Meta:
+        ordering = ["document", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["document", "position"], name="chunk_unique_position"),
+        ]
+        indexes = [
+            HnswIndex(
+                name="chunk_embedding_hnsw",
+                fields=["embedding"],
+                m=16,
+                ef_construction=64,
+                opclasses=["vector_cosine_ops"],
+            ),
+            GinIndex(fields=["search_vector"], name="chunk_search_vector_gin"),
+            models.Index(fields=["collection"], name="chunk_collection"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document} #{self.position}"
+
+
+class Lexeme(models.Model):
+    """How many chunks hold a word (after stemming): full-text search weighs rare words up.
+
+    Rebuilt from the chunks by `lexicon_refresh`; a word not here yet counts as rare.
+    """
+
+    lexeme = models.TextField(primary_key=True)
+    chunks = models.PositiveIntegerField()
+    idf = models.FloatField(help_text="inverse document frequency, ln(1 + (N - n + 0.5) / (n + 0.5))")
+
+    def __str__(self) -> str:
+        return self.lexeme
+
+
+class LexiconState(models.Model):
+    """When the lexicon was last rebuilt, and from how many chunks."""
+
+    chunks = models.PositiveIntegerField(default=0)
+    last_chunk_id = models.BigIntegerField(default=0)
+    unknown_idf = models.FloatField(default=1.0, help_text="the weight of a word in no chunk yet")
+    refreshed_at = models.DateTimeField(null=True)
+
+    def __str__(self) -> str:
+        return f"lexicon of {self.chunks} chunks, rebuilt {self.refreshed_at}"

@@ -1,0 +1,161 @@
+import threading
+
+import pytest
+from django.db import connections
+
+from assistant.knowledge.models import Chunk, Collection, Document, DocumentStatus
+from assistant.knowledge.parsers import Block, ParsedDocument
+from assistant.knowledge.search import Reader, knowledge_search
+from assistant.knowledge.services import collection_get_or_create, document_submit, documents_index
+from tests.support.documents import docx, pdf
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def collection() -> Collection:
+    return collection_get_or_create(name="manuals")
+
+
+def test_a_batch_goes_in_around_its_bad_files_which_are_named(collection, index_files):
+    files = [
+        ("guide.md", b"# Guide\n\nSavings pay monthly interest."),
+        ("report.pdf", pdf(["Revenue rose.", "Costs fell."])),
+        ("manual.docx", docx("Manual", {"Cards": ["Freeze a lost card in the app."]})),
+        ("faq.csv", b"question,answer\nFees?,There are none.\nLimits?,25000 a day.\n"),
+        ("virus.exe", b"MZ..."),
+        ("broken.pdf", b"%PDF-garbage"),
+    ]
+
+    report = index_files(collection, files)
+
+    assert sorted(r.name for r in report.rejected) == ["broken.pdf", "virus.exe"]
+    documents = Document.objects.filter(collection=collection)
+    assert sorted(documents.values_list("external_id", flat=True)) == [
+        "faq-1", "faq-2", "guide.md", "manual.docx", "report.pdf",
+    ]  # fmt: skip
+    assert set(documents.values_list("status", flat=True)) == {DocumentStatus.READY}
+    pdf_pages = Chunk.objects.filter(document__external_id="report.pdf").values_list("page", flat=True)
+    assert sorted(pdf_pages) == [0, 1]
+    assert Document.objects.get(external_id="guide.md").file.read() == files[0][1]
+
+
+def test_every_chunk_records_its_model_position_and_token_count(collection, index_files):
+    index_files(collection, [("guide.md", b"# Guide\n\n" + b"Savings pay monthly interest. " * 200)])
+
+    chunks = list(Chunk.objects.filter(collection=collection).order_by("position"))
+    assert len(chunks) > 1
+    assert {c.embedding_model for c in chunks} == {"all-MiniLM-L6-v2"}
+    assert all(0 < c.token_count <= 254 for c in chunks)
+    assert [c.position for c in chunks] == list(range(len(chunks)))
+    assert Document.objects.get().chunks_done == len(chunks)
+
+
+def test_the_same_content_again_is_a_no_op(collection, index_files):
+    files = [("guide.md", b"# Guide\n\nSavings pay monthly interest.")]
+    index_files(collection, files)
+    before = list(Chunk.objects.values_list("pk", flat=True))
+
+    report = index_files(collection, files)
+
+    assert [s.changed for s in report.submitted] == [False]
+    assert Document.objects.get().version == 1
+    assert list(Chunk.objects.values_list("pk", flat=True)) == before
+
+
+def test_a_new_version_replaces_the_old_chunks(collection, index_files):
+    index_files(collection, [("guide.md", b"# Guide\n\nThe fee is 5 dollars.")])
+    index_files(collection, [("guide.md", b"# Guide\n\nThe fee is now 7 dollars.\n\nNew section.")])
+
+    document = Document.objects.get()
+    assert document.version == 2
+    assert [c.text for c in document.chunks.order_by("position")] == [
+        "The fee is now 7 dollars.\nNew section."
+    ]
+
+
+def test_a_failed_write_keeps_the_previous_version_whole_and_says_why(collection, index_files, monkeypatch):
+    index_files(collection, [("guide.md", b"# Guide\n\nThe fee is 5 dollars.")])
+    old = list(Chunk.objects.values_list("pk", "text"))
+
+    def broken_insert(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(Chunk.objects, "bulk_create", broken_insert)
+    index_files(collection, [("guide.md", b"# Guide\n\nThe fee is now 7 dollars.")])
+
+    document = Document.objects.get()
+    assert list(Chunk.objects.values_list("pk", "text")) == old
+    assert (document.status, document.error) == (
+        DocumentStatus.FAILED,
+        "storing the chunks failed: disk full",
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_search_during_a_version_swap_sees_the_whole_old_version_then_the_whole_new(
+    collection, index_files, monkeypatch
+):
+    index_files(
+        collection, [("guide.md", b"# Guide\n\nOld one.\n\n## Two\n\nOld two.\n\n## Three\n\nOld three.")]
+    )
+    document = Document.objects.get()
+    submitted = document_submit(
+        collection=collection,
+        parsed=ParsedDocument("guide.md", "Guide", [Block("New text.")]),
+        enqueue=False,
+    )
+    assert submitted.changed
+    inserting, release = threading.Event(), threading.Event()
+    real_insert = Chunk.objects.bulk_create
+
+    def paused_insert(*args, **kwargs):
+        inserting.set()
+        assert release.wait(30)
+        return real_insert(*args, **kwargs)
+
+    monkeypatch.setattr(Chunk.objects, "bulk_create", paused_insert)
+
+    def swap() -> None:
+        try:
+            documents_index([document.pk])
+        finally:
+            connections.close_all()
+
+    writer = threading.Thread(target=swap)
+    writer.start()
+    assert inserting.wait(60)
+    # The writer has deleted the old chunks and not yet inserted the new: uncommitted.
+    during = sorted(Chunk.objects.filter(document=document).values_list("text", flat=True))
+    release.set()
+    writer.join(60)
+
+    assert during == ["Old one.", "Old three.", "Old two."]
+    assert list(Chunk.objects.filter(document=document).values_list("text", flat=True)) == ["New text."]
+
+
+def test_a_document_added_is_searchable_at_once_without_retraining(collection, index_files):
+    index_files(collection, [("gold.md", b"# Gold\n\nGold rose as real yields fell.")])
+
+    results = knowledge_search(
+        reader=Reader.system(), query="why did gold go up", collections=["manuals"]
+    ).results
+
+    assert results[0].external_id == "gold.md"
+
+
+def test_a_document_whose_embedding_fails_is_marked_failed_with_the_reason(collection, monkeypatch):
+    from assistant.knowledge import embedding
+
+    submitted = document_submit(
+        collection=collection, parsed=ParsedDocument("a.md", "A", [Block("Text.")]), enqueue=False
+    )
+    monkeypatch.setattr(
+        embedding.Embedder, "embed", lambda self, texts, **kw: (_ for _ in ()).throw(OSError("no memory"))
+    )
+
+    report = documents_index([submitted.document.pk])
+
+    document = Document.objects.get()
+    assert report.failed == {"manuals/a.md": "embedding failed: no memory"}
+    assert (document.status, document.error) == (DocumentStatus.FAILED, "embedding failed: no memory")

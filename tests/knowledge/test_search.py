@@ -1,0 +1,227 @@
+from datetime import date, timedelta
+
+import numpy as np
+import pytest
+from pgvector import Vector
+from rest_framework.test import APIClient
+
+from assistant.core.errors import ApplicationError
+from assistant.knowledge.embedding import embedder
+from assistant.knowledge.models import Chunk, Document
+from assistant.knowledge.parsers import Block, ParsedDocument
+from assistant.knowledge.search import Reader, knowledge_search
+from assistant.knowledge.services import collection_get_or_create, document_submit, documents_index
+
+pytestmark = pytest.mark.django_db
+
+
+def search(user, query: str, **options):
+    return knowledge_search(reader=Reader.of(user), query=query, **options)
+
+
+def test_results_carry_their_source_and_score_parts(library, personas):
+    response = search(personas["alice"], "what is the ongoing charge of the equity fund?")
+
+    top = response.results[0]
+    assert (top.collection, top.external_id, top.version) == ("funds", "equity.md", 1)
+    assert top.heading == "Equity fund"
+    assert top.parts.vector_rank == 1
+    assert top.parts.vector_similarity > 0.5
+    assert top.parts.lexical_rank is not None
+    assert top.parts.lexical_score > 0
+    assert top.score == top.parts.fused
+    assert set(response.timings_ms) == {"embed", "query", "rerank", "total"}
+
+
+def test_a_reader_never_receives_chunks_of_a_collection_they_may_not_read(library, personas):
+    query = "bond fund charge"
+
+    assert {r.collection for r in search(personas["alice"], query).results} == {"funds"}
+    assert {r.collection for r in search(personas["carol"], query).results} == {"private"}
+    assert search(personas["dave"], query).results == []
+    assert {r.collection for r in search(personas["kim"], query).results} == {"funds", "private"}
+
+
+def test_a_forbidden_collection_is_reported_like_a_missing_one(library, personas):
+    for name in ("private", "no-such-thing"):
+        with pytest.raises(ApplicationError) as refused:
+            search(personas["alice"], "charge", collections=[name])
+        assert refused.value.field == "collections"
+        assert refused.value.message == f"no such collection, or no access to it: {name}"
+
+
+def test_modes_use_one_side_only(library, personas):
+    vector = search(personas["kim"], "income from bonds", mode="vector").results
+    lexical = search(personas["kim"], "income from bonds", mode="lexical").results
+
+    assert all(r.parts.lexical_rank is None and r.parts.vector_rank for r in vector)
+    assert all(r.parts.vector_rank is None and r.parts.lexical_rank for r in lexical)
+    assert lexical[0].external_id == "bonds.md"
+
+
+def test_documents_outside_their_effective_period_are_left_out(personas, index_files):
+    rules = collection_get_or_create(name="rules")
+    today = date.today()
+    index_files(
+        rules, [("old.md", b"# Rule\n\nThe transfer limit is 10000.")], effective_to=today - timedelta(days=1)
+    )
+    index_files(rules, [("now.md", b"# Rule\n\nThe transfer limit is 25000.")], effective_from=today)
+    reader = Reader.system()
+
+    current = knowledge_search(reader=reader, query="transfer limit", collections=["rules"]).results
+    last_year = knowledge_search(
+        reader=reader, query="transfer limit", collections=["rules"], as_of=today - timedelta(days=365)
+    ).results
+
+    assert [r.external_id for r in current] == ["now.md"]
+    assert [r.external_id for r in last_year] == ["old.md"]
+
+
+def test_metadata_filters_documents(personas, index_files):
+    notes = collection_get_or_create(name="notes")
+    index_files(notes, [("eu.md", b"# Rates\n\nEuro rates fall.")], metadata={"region": "EU"})
+    index_files(notes, [("us.md", b"# Rates\n\nDollar rates fall.")], metadata={"region": "US"})
+
+    results = knowledge_search(reader=Reader.system(), query="rates", metadata={"region": "US"}).results
+
+    assert [r.external_id for r in results] == ["us.md"]
+
+
+def test_a_selective_filter_still_fills_the_top_k(personas):
+    """With a filter matching a small part of the index, iterative HNSW scans keep going."""
+    big, small = collection_get_or_create(name="big"), collection_get_or_create(name="small")
+    rng = np.random.default_rng(3)
+    for collection, count in ((big, 2000), (small, 15)):
+        document = Document.objects.create(
+            collection=collection, external_id="bulk", title="bulk", checksum="x"
+        )
+        vectors = rng.normal(size=(count, 384)).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        Chunk.objects.bulk_create(
+            Chunk(
+                document=document, collection=collection, position=i, text=f"passage {i}", token_count=2,
+                embedding=Vector(vector), embedding_model="all-MiniLM-L6-v2",
+            )
+            for i, vector in enumerate(vectors)
+        )  # fmt: skip
+
+    results = knowledge_search(
+        reader=Reader.system(), query="anything", k=15, collections=["small"], mode="vector"
+    )
+
+    assert len(results.results) == 15
+
+
+def test_each_collection_is_searched_with_its_own_embedding_model(personas, monkeypatch):
+    seen = []
+    real = embedder
+
+    def tracking(name):
+        seen.append(name)
+        return real("all-MiniLM-L6-v2")
+
+    monkeypatch.setattr("assistant.knowledge.search.embedder", tracking)
+    other = collection_get_or_create(name="other-model")
+    other.embedding_model = "some-other-model"
+    other.save()
+    collection_get_or_create(name="default-model")
+
+    knowledge_search(reader=Reader.system(), query="x", collections=["other-model", "default-model"])
+
+    assert sorted(seen) == ["all-MiniLM-L6-v2", "some-other-model"]
+
+
+def test_a_query_of_stop_words_only_still_answers_from_vectors(library, personas):
+    results = search(personas["kim"], "what is it").results
+
+    assert results
+    assert all(r.parts.lexical_rank is None for r in results)
+
+
+@pytest.mark.parametrize(
+    ("query", "k", "field"), [("   ", 10, "query"), ("fees", 0, "k"), ("fees", 101, "k")]
+)
+def test_bad_arguments_name_the_field(library, personas, query, k, field):
+    with pytest.raises(ApplicationError) as refused:
+        search(personas["kim"], query, k=k)
+    assert refused.value.field == field
+
+
+class TestApi:
+    def client(self, user=None) -> APIClient:
+        client = APIClient()
+        if user is not None:
+            client.force_authenticate(user)
+        return client
+
+    def test_it_answers_with_results_and_score_parts(self, library, personas):
+        response = self.client(personas["alice"]).post(
+            "/api/knowledge/search", {"query": "equity fund charge", "k": 2}, format="json"
+        )
+
+        body = response.json()
+        assert response.status_code == 200, body
+        assert body["collections"] == ["funds"]
+        assert body["results"][0]["external_id"] == "equity.md"
+        assert set(body["results"][0]["parts"]) == {
+            "vector_similarity", "vector_rank", "lexical_score", "lexical_rank", "fused",
+        }  # fmt: skip
+
+    def test_it_gives_other_readers_nothing_from_a_private_collection(self, library, personas):
+        response = self.client(personas["dave"]).post(
+            "/api/knowledge/search", {"query": "charge"}, format="json"
+        )
+
+        assert response.status_code == 200
+        assert response.json()["results"] == []
+
+    def test_it_needs_credentials(self, library):
+        response = self.client().post("/api/knowledge/search", {"query": "charge"}, format="json")
+
+        assert response.status_code == 401
+
+    @pytest.mark.parametrize(
+        ("body", "field", "message"),
+        [
+            ({}, "query", "This field is required."),
+            ({"query": ""}, "query", "This field may not be blank."),
+            ({"query": "x", "k": 500}, "k", "Ensure this value is less than or equal to 100."),
+            (
+                {"query": "x", "collections": ["private"]},
+                "collections",
+                "no such collection, or no access to it: private",
+            ),
+            (
+                {"query": "x", "as_of": "soon"},
+                "as_of",
+                "Date has wrong format. Use one of these formats instead: YYYY-MM-DD.",
+            ),
+            (
+                {"query": "x", "metadata": "region"},
+                "metadata",
+                'Expected a dictionary of items but got type "str".',
+            ),
+        ],
+    )
+    def test_bad_input_is_a_400_naming_the_field(self, library, personas, body, field, message):
+        response = self.client(personas["alice"]).post("/api/knowledge/search", body, format="json")
+
+        assert response.status_code == 400
+        assert response.json() == {field: [message]}
+
+    def test_it_is_in_the_openapi_schema(self, personas):
+        response = self.client(personas["alice"]).get("/api/schema/")
+
+        assert b"/api/knowledge/search" in response.content
+
+
+def test_a_new_document_in_a_collection_is_indexed_by_its_collection_model(personas):
+    collection = collection_get_or_create(name="solo")
+    submitted = document_submit(
+        collection=collection, parsed=ParsedDocument("a", "A", [Block("Alpha.")]), enqueue=False
+    )
+    documents_index([submitted.document.pk])
+
+    assert set(Chunk.objects.filter(collection=collection).values_list("embedding_model", flat=True)) == {
+        collection.embedding_model
+    }

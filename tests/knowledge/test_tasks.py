@@ -1,0 +1,50 @@
+import uuid
+
+import pytest
+
+from assistant.celery import app
+from assistant.knowledge.models import Document, DocumentStatus
+from assistant.knowledge.parsers import Block, ParsedDocument
+from assistant.knowledge.search import Reader, knowledge_search
+from assistant.knowledge.services import collection_get_or_create, document_submit
+from assistant.knowledge.tasks import document_index_task
+
+
+def test_an_ingest_worker_indexes_a_submitted_document(start_worker):
+    queue = f"test-{uuid.uuid4().hex[:12]}"
+    start_worker(queue)
+    collection = collection_get_or_create(name="inbox")
+    submitted = document_submit(
+        collection=collection,
+        parsed=ParsedDocument("memo.md", "Memo", [Block("The branch in Leeds closes on Fridays.")]),
+        enqueue=False,
+    )
+
+    outcome = document_index_task.apply_async((submitted.document.pk,), queue=queue).get(timeout=120)
+
+    assert outcome == {"indexed": 1, "chunks": 1, "failed": {}}
+    assert Document.objects.get().status == DocumentStatus.READY
+    results = knowledge_search(reader=Reader.system(), query="when does the Leeds branch close?").results
+    assert results[0].external_id == "memo.md"
+
+
+@pytest.fixture
+def eager_tasks():
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
+@pytest.mark.django_db
+def test_a_submission_queues_its_indexing_once_the_transaction_commits(
+    eager_tasks, django_capture_on_commit_callbacks
+):
+    collection = collection_get_or_create(name="inbox")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        document_submit(collection=collection, parsed=ParsedDocument("a", "A", [Block("Alpha.")]))
+    assert Document.objects.get().status == DocumentStatus.PENDING
+    assert len(callbacks) == 1
+
+    callbacks[0]()
+
+    assert Document.objects.get().status == DocumentStatus.READY
