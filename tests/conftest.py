@@ -5,7 +5,8 @@ import pytest
 import redis
 from django.conf import settings
 
-from tests.support.processes import RedisServer, Worker, database_url, project_env
+from assistant.db.urls import database_url
+from tests.support.processes import RedisServer, Worker, project_env
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,8 @@ import psutil
 from celery import Celery
 from django.conf import settings
 
-from tests.support.processes import ROOT, database_url, free_port, project_env, wait_for
+from assistant.db.urls import database_url
+from tests.support.processes import ROOT, free_port, project_env, wait_for
 
 
 class Served:

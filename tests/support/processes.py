@@ -12,9 +12,6 @@ import time
 import uuid
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
-
-from assistant.db.embedded import SUPERUSER, EmbeddedPostgres
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,19 +29,6 @@ def wait_for(predicate: Any, timeout: float, what: str) -> None:
             return
         time.sleep(0.1)
     raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-
-
-def database_url(settings_dict: dict[str, Any]) -> str:
-    """A DATABASE_URL that reaches the database a test connection uses (the test database)."""
-    name = settings_dict["NAME"]
-    if "EMBEDDED_DATA_DIR" in settings_dict:
-        socket_dir = EmbeddedPostgres.from_settings(settings_dict).ensure_running()
-        return f"postgresql://{SUPERUSER}@/{name}?host={quote(str(socket_dir))}"
-    credentials = f"{quote(settings_dict['USER'])}:{quote(settings_dict['PASSWORD'])}"
-    host, port = settings_dict["HOST"], settings_dict["PORT"]
-    if host.startswith("/"):
-        return f"postgresql://{credentials}@/{name}?host={quote(host)}" + (f"&port={port}" if port else "")
-    return f"postgresql://{credentials}@{host}:{port or 5432}/{name}"
 
 
 def project_env(**overrides: str) -> dict[str, str]:

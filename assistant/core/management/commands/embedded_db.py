@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from assistant.db.embedded import EmbeddedPostgres
+from assistant.db.urls import database_url
 
 
 class Command(BaseCommand):
@@ -24,7 +25,7 @@ class Command(BaseCommand):
             self.stdout.write("stopped" if stopped else "not running")
             return
         if action == "uri":
-            self.stdout.write(server.uri())
+            self.stdout.write(database_url(database))
             return
         status = server.status()
         state = f"running (pid {status.pid})" if status.running else "stopped"
