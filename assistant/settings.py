@@ -203,23 +203,23 @@ DATASETS_DIR = env.path(
     base=BASE_DIR,
 )
 SEARCH_EF = env.integer(
-    "FINASSIST_SEARCH_EF", 64, "HNSW ef_search: candidates the vector index visits per query", minimum=1
+    "FINASSIST_SEARCH_EF", 300, "HNSW ef_search: candidates the vector index visits per query", minimum=1
 )
 SEARCH_CANDIDATES = env.integer(
     "FINASSIST_SEARCH_CANDIDATES",
-    50,
+    20,
     "candidates each of vector and full-text search hands to fusion",
     minimum=1,
 )
 # Fusion defaults chosen on the validation half of the Ask CFPB questions (docs/retrieval.md).
 SEARCH_LEXICAL_WEIGHT = env.number(
     "FINASSIST_SEARCH_LEXICAL_WEIGHT",
-    0.3,
+    0.2,
     "weight of full-text ranks against vector ranks (1.0) in the fusion; 0 turns full text off",
 )
 SEARCH_LEXICAL_BUDGET = env.integer(
     "FINASSIST_SEARCH_LEXICAL_BUDGET",
-    5000,
+    500,
     "chunks full-text search may rank per query: it matches on the rarest query words within this",
     minimum=1,
 )

@@ -10,7 +10,7 @@ from assistant.knowledge.search import MAX_K, Reader, knowledge_search
 class ScorePartsSerializer(serializers.Serializer):
     vector_similarity = serializers.FloatField(allow_null=True, help_text="cosine similarity to the query")
     vector_rank = serializers.IntegerField(allow_null=True)
-    lexical_score = serializers.FloatField(allow_null=True, help_text="IDF-weighted full-text rank")
+    lexical_score = serializers.FloatField(allow_null=True, help_text="PostgreSQL full-text rank (ts_rank)")
     lexical_rank = serializers.IntegerField(allow_null=True)
     fused = serializers.FloatField(help_text="weighted reciprocal-rank fusion of the two ranks")
 

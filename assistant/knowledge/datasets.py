@@ -6,6 +6,7 @@ Each loader yields `ParsedDocument`s with the external ids the evaluation files 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import lzma
 from collections.abc import Callable, Iterator
@@ -166,3 +167,13 @@ def eval_queries(name: str) -> Iterator[tuple[str, dict[str, Any]]]:
             yield row["financebench_id"], {"query": row["question"], "relevant": relevant}
     else:
         raise ApplicationError(f"no questions for {name}: ask_cfpb and financebench have them")
+
+
+def split_of(key: str) -> str:
+    """A fixed half of the questions tunes the search; the other half reports on it."""
+    return "validation" if hashlib.sha256(key.encode()).digest()[0] % 2 == 0 else "test"
+
+
+def eval_split(name: str, split: str = "all") -> list[dict[str, Any]]:
+    """A dataset's questions in one split (all, validation or test), in evaluation format."""
+    return [row for key, row in eval_queries(name) if split in ("all", split_of(key))]

@@ -69,11 +69,12 @@ class HFTokenizer:
     def count(self, texts: Sequence[str]) -> list[int]:
         if not texts:
             return []
-        encoded = self._tokenizer(list(texts), add_special_tokens=False)["input_ids"]
+        # verbose=False: counting texts longer than the model's input is the point here.
+        encoded = self._tokenizer(list(texts), add_special_tokens=False, verbose=False)["input_ids"]
         return [len(ids) for ids in encoded]
 
     def split(self, text: str, max_tokens: int) -> list[str]:
-        encoded = self._tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+        encoded = self._tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
         offsets, words = encoded["offset_mapping"], encoded.word_ids()
         pieces, start, total = [], 0, len(offsets)
         while start < total:
@@ -92,7 +93,9 @@ class Embedder:
     def __init__(self, name: str) -> None:
         import torch
         from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as transformers_logging
 
+        transformers_logging.disable_progress_bar()  # a bar per weight file, on every worker start
         path = model_path(name)
         self.name = name
         if settings.TORCH_THREADS:

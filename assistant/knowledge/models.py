@@ -89,8 +89,10 @@ class Document(models.Model):
 class Chunk(models.Model):
     """A passage of one document version, embedded and indexed for full-text search.
 
-    `collection` and the effective period repeat the document's so that every search
-    filter is a condition on this table, evaluated inside the vector index scan.
+    The table is partitioned by collection (see `partitions`): each collection has its own
+    HNSW graph, so a search within some collections scans only theirs, exactly as an
+    unfiltered search would. The effective period repeats the document's so that every
+    other filter is a condition on this table, evaluated inside the index scan.
     """
 
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="chunks")
@@ -114,18 +116,22 @@ class Chunk(models.Model):
     class Meta:
         ordering = ["document", "position"]
         constraints = [
-            models.UniqueConstraint(fields=["document", "position"], name="chunk_unique_position"),
+            # A unique index on a partitioned table must include the partition key.
+            models.UniqueConstraint(
+                fields=["collection", "document", "position"], name="chunk_unique_position"
+            ),
         ]
         indexes = [
+            # ef_construction 128 rather than 64: a better-connected graph kept filtered
+            # recall@10 at 0.965 instead of 0.895 (bench, 10% filter), at twice the build time.
             HnswIndex(
                 name="chunk_embedding_hnsw",
                 fields=["embedding"],
                 m=16,
-                ef_construction=64,
+                ef_construction=128,
                 opclasses=["vector_cosine_ops"],
             ),
             GinIndex(fields=["search_vector"], name="chunk_search_vector_gin"),
-            models.Index(fields=["collection"], name="chunk_collection"),
         ]
 
     def __str__(self) -> str:
@@ -133,26 +139,32 @@ class Chunk(models.Model):
 
 
 class Lexeme(models.Model):
-    """How many chunks hold a word (after stemming): full-text search weighs rare words up.
+    """How many chunks of a collection hold a word (stemmed): full text matches on rare words.
 
-    Rebuilt from the chunks by `lexicon_refresh`; a word not here yet counts as rare.
+    Counted per collection, because a search's budget is about the chunks it can match: the
+    collections it searches. Rebuilt by `lexicon_refresh`; a word not counted yet is rare.
     """
 
-    lexeme = models.TextField(primary_key=True)
+    collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="+")
+    lexeme = models.TextField()
     chunks = models.PositiveIntegerField()
-    idf = models.FloatField(help_text="inverse document frequency, ln(1 + (N - n + 0.5) / (n + 0.5))")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["collection", "lexeme"], name="lexeme_unique_per_collection"),
+        ]
 
     def __str__(self) -> str:
         return self.lexeme
 
 
 class LexiconState(models.Model):
-    """When the lexicon was last rebuilt, and from how many chunks."""
+    """When a collection's word counts were last rebuilt, and from which chunks."""
 
+    collection = models.OneToOneField(Collection, on_delete=models.CASCADE, related_name="+")
     chunks = models.PositiveIntegerField(default=0)
     last_chunk_id = models.BigIntegerField(default=0)
-    unknown_idf = models.FloatField(default=1.0, help_text="the weight of a word in no chunk yet")
     refreshed_at = models.DateTimeField(null=True)
 
     def __str__(self) -> str:
-        return f"lexicon of {self.chunks} chunks, rebuilt {self.refreshed_at}"
+        return f"lexicon of {self.collection_id}: {self.chunks} chunks, rebuilt {self.refreshed_at}"

@@ -1,20 +1,22 @@
 """Hybrid retrieval: pgvector HNSW and PostgreSQL full text, fused by reciprocal rank.
 
-One SQL statement finds the vector candidates (per embedding model in use), the full-text
-candidates, fuses them and fetches the winners; access, collection, effective-date and
-metadata filters are conditions of that statement, so a chunk a reader may not see is
-never selected. Every result carries its score parts.
+One SQL statement finds the vector candidates (per embedding model in use) and the
+full-text candidates, each with its passage, and fuses them. The reader's access decides
+the collections, and so the partitions the statement reads; effective dates and metadata
+(resolved first to the matching documents) are conditions of the statement too, so a chunk
+a reader may not see is never selected. Every result carries its score parts.
 """
 
 from __future__ import annotations
 
-import json
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from typing import Any, Literal, Protocol
 
+import numpy as np
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
@@ -22,13 +24,14 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.module_loading import import_string
-from pgvector import Vector
 
 from assistant.core.errors import ApplicationError
 from assistant.knowledge.embedding import embedder
-from assistant.knowledge.models import SEARCH_CONFIG, Collection
+from assistant.knowledge.models import SEARCH_CONFIG, Collection, Document
 
 Mode = Literal["hybrid", "vector", "lexical"]
+QueryEmbedder = Callable[[str, str], Sequence[float]]
+"""(embedding model, query text) -> the query's vector for that model."""
 MAX_K = 100
 
 
@@ -114,68 +117,84 @@ def reranker() -> Reranker:
     return import_string(settings.SEARCH_RERANKER)()
 
 
-def _filters(alias: str, *, metadata: dict[str, Any] | None) -> str:
+# The columns a candidate carries from its chunk row to the result.
+_PASSAGE = "id, collection_id, document_id, heading, page, text"
+_PASSAGE_OF_C = "c.id, c.collection_id, c.document_id, c.heading, c.page, c.text"
+
+
+# Below this many chunks, a metadata filter is answered exactly: the chunks of the matching
+# documents, through the document index, sorted by distance. Above it, the HNSW graph walks
+# with an iterative scan; the planner cannot tell which is cheaper from an array of ids.
+EXACT_BELOW = 2000
+
+DocumentFilter = Literal["exact", "graph"] | None
+
+
+def _filters(alias: str, *, documents: DocumentFilter) -> str:
     conditions = [
         f"({alias}.effective_from IS NULL OR {alias}.effective_from <= %(as_of)s)",
         f"({alias}.effective_to IS NULL OR {alias}.effective_to >= %(as_of)s)",
     ]
-    if metadata:
-        conditions.append(
-            f"{alias}.document_id IN "
-            "(SELECT id FROM knowledge_document WHERE metadata @> %(metadata)s::jsonb)"
-        )
+    if documents == "exact":
+        conditions.append(f"{alias}.document_id = ANY(%(documents)s)")
+    elif documents == "graph":
+        # "+ 0" keeps the planner off the document index: it would fetch every matching
+        # chunk to sort them, where the graph finds the nearest in a few thousand steps.
+        conditions.append(f"({alias}.document_id + 0) = ANY(%(documents)s)")
     return " AND ".join(conditions)
 
 
-def _vector_cte(index: int, filters: str) -> str:
+def _vector_cte(index: int, filters: str, *, exact: bool) -> str:
     # relaxed_order iterative scans may return near-ties out of order: rank afterwards.
+    # An exact search orders by an expression the HNSW index cannot serve.
+    order = f"(c.embedding <=> %(vector{index})b) + 0" if exact else f"c.embedding <=> %(vector{index})b"
     return f"""
     vec{index} AS MATERIALIZED (
-        SELECT id, row_number() OVER (ORDER BY distance, id) AS rank, 1 - distance AS similarity
+        SELECT {_PASSAGE}, row_number() OVER (ORDER BY distance, id) AS rank, 1 - distance AS similarity
         FROM (
-            SELECT c.id, c.embedding <=> %(vector{index})s::vector AS distance
+            SELECT {_PASSAGE_OF_C}, c.embedding <=> %(vector{index})b AS distance
             FROM knowledge_chunk c
             WHERE c.collection_id = ANY(%(collections{index})s) AND c.embedding_model = %(model{index})s
               AND {filters}
-            ORDER BY c.embedding <=> %(vector{index})s::vector
+            ORDER BY {order}
             LIMIT %(candidates)s
         ) nearest
     )"""
 
 
 def _lexical_ctes(filters: str) -> list[str]:
-    """Full text weighted by rarity: each query word scores ts_rank times its IDF.
+    """Full text: the rarest query words decide which chunks match, every word ranks them.
 
-    Candidates are the chunks holding any of the rarest query words, taken rarest first
-    while their chunk counts stay within the budget, so a common word never makes the
-    search rank a large part of the table.
+    Matching takes query words rarest first (counted in the searched collections) while the
+    chunks holding them stay within the budget, so no query ranks more than that many
+    chunks; a query of only common words leaves full text out. Ranking is one ts_rank over
+    all the query words, with headings and text weighed alike (boosting headings lowered
+    validation nDCG).
     """
     return [
         f"""
     terms AS MATERIALIZED (
-        SELECT t.lexeme, quote_literal(t.lexeme)::tsquery AS query, coalesce(s.chunks, 0) AS chunks,
-               coalesce(s.idf, (SELECT unknown_idf FROM knowledge_lexiconstate WHERE id = 1), 1.0) AS idf
+        SELECT t.lexeme,
+               coalesce((SELECT sum(s.chunks) FROM knowledge_lexeme s
+                         WHERE s.lexeme = t.lexeme AND s.collection_id = ANY(%(all_collections)s)), 0)
+                 AS chunks
         FROM unnest(tsvector_to_array(to_tsvector('{SEARCH_CONFIG}', %(text)s))) AS t(lexeme)
-        LEFT JOIN knowledge_lexeme s ON s.lexeme = t.lexeme
     )""",
         """
-    matching AS MATERIALIZED (
-        SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery AS query
-        FROM (
-            SELECT lexeme, row_number() OVER w AS n, sum(chunks) OVER w AS chunks_so_far
-            FROM terms WINDOW w AS (ORDER BY idf DESC, lexeme)
-        ) rarest
-        WHERE n = 1 OR chunks_so_far <= %(lexical_budget)s
+    tsq AS MATERIALIZED (
+        SELECT (SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery FROM terms) AS ranking,
+               (SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery
+                FROM (SELECT lexeme, sum(chunks) OVER (ORDER BY chunks, lexeme) AS chunks_so_far
+                      FROM terms) rarest
+                WHERE chunks_so_far <= %(lexical_budget)s) AS matching
     )""",
         f"""
     lex AS MATERIALIZED (
-        SELECT id, row_number() OVER (ORDER BY score DESC, id) AS rank, score
+        SELECT {_PASSAGE}, row_number() OVER (ORDER BY score DESC, id) AS rank, score
         FROM (
-            SELECT c.id,
-                   (SELECT sum(t.idf * ts_rank('{{1,1,1,1}}', c.search_vector, t.query, 1)) FROM terms t)
-                     AS score
-            FROM knowledge_chunk c, matching m
-            WHERE c.search_vector @@ m.query AND c.collection_id = ANY(%(all_collections)s)
+            SELECT {_PASSAGE_OF_C}, ts_rank('{{1,1,1,1}}', c.search_vector, q.ranking, 1) AS score
+            FROM knowledge_chunk c, tsq q
+            WHERE c.search_vector @@ q.matching AND c.collection_id = ANY(%(all_collections)s)
               AND {filters}
             ORDER BY score DESC
             LIMIT %(candidates)s
@@ -184,30 +203,31 @@ def _lexical_ctes(filters: str) -> list[str]:
     ]
 
 
-# Stands in for a side that is switched off, with the columns the final join reads.
-_NO_ROWS = (
-    "SELECT NULL::bigint AS id, NULL::bigint AS rank, "
-    "NULL::float AS similarity, NULL::real AS score WHERE false"
-)
-
-
-def _statement(groups: int, *, lexical: bool, vector: bool, metadata: dict[str, Any] | None) -> str:
-    filters = _filters("c", metadata=metadata)
-    ctes = [_vector_cte(index, filters) for index in range(groups)] if vector else []
-    parts = [
-        f"SELECT id, %(vector_weight)s / (%(rrf_k)s + rank) AS part FROM vec{i}" for i in range(len(ctes))
+def _statement(groups: int, *, lexical: bool, vector: bool, documents: DocumentFilter) -> str:
+    """Candidates of each side carry their passage, so fusion needs no second chunk lookup."""
+    filters = _filters("c", documents=documents)
+    exact = documents == "exact"
+    ctes = [_vector_cte(index, filters, exact=exact) for index in range(groups)] if vector else []
+    scored = [
+        f"SELECT {_PASSAGE}, rank AS vector_rank, similarity, NULL::bigint AS lexical_rank, "
+        f"NULL::real AS lexical_score, %(vector_weight)s / (%(rrf_k)s + rank) AS part FROM vec{index}"
+        for index in range(len(ctes))
     ]
-    vector_union = " UNION ALL ".join(f"SELECT id, rank, similarity FROM vec{i}" for i in range(len(ctes)))
-    ctes.append(f"vec AS ({vector_union or _NO_ROWS})")
     if lexical:
         ctes.extend(_lexical_ctes(filters))
-        parts.append("SELECT id, %(lexical_weight)s / (%(rrf_k)s + rank) AS part FROM lex")
-    else:
-        ctes.append(f"lex AS ({_NO_ROWS})")
+        scored.append(
+            f"SELECT {_PASSAGE}, NULL::bigint AS vector_rank, NULL::float AS similarity, "
+            "rank AS lexical_rank, score AS lexical_score, %(lexical_weight)s / (%(rrf_k)s + rank) AS part "
+            "FROM lex"
+        )
     ctes.append(
         f"""
     fused AS (
-        SELECT id, sum(part) AS fused FROM ({" UNION ALL ".join(parts)}) scored
+        SELECT id, min(collection_id) AS collection_id, min(document_id) AS document_id,
+               min(heading) AS heading, min(page) AS page, min(text) AS text,
+               max(similarity) AS similarity, min(vector_rank) AS vector_rank,
+               max(lexical_score) AS lexical_score, min(lexical_rank) AS lexical_rank, sum(part) AS fused
+        FROM ({" UNION ALL ".join(scored)}) scored
         GROUP BY id ORDER BY fused DESC, id LIMIT %(k)s
     )"""
     )
@@ -215,14 +235,11 @@ def _statement(groups: int, *, lexical: bool, vector: bool, metadata: dict[str, 
         "WITH "
         + ",".join(ctes)
         + """
-    SELECT f.id, c.document_id, col.name, d.external_id, d.title, d.version, c.heading, c.page, c.text,
-           f.fused, v.similarity, v.rank, l.score, l.rank
+    SELECT f.id, f.document_id, col.name, d.external_id, d.title, d.version, f.heading, f.page, f.text,
+           f.fused, f.similarity, f.vector_rank, f.lexical_score, f.lexical_rank
     FROM fused f
-    JOIN knowledge_chunk c ON c.id = f.id
-    JOIN knowledge_document d ON d.id = c.document_id
-    JOIN knowledge_collection col ON col.id = c.collection_id
-    LEFT JOIN vec v ON v.id = f.id
-    LEFT JOIN lex l ON l.id = f.id
+    JOIN knowledge_document d ON d.id = f.document_id
+    JOIN knowledge_collection col ON col.id = f.collection_id
     ORDER BY f.fused DESC, f.id"""
     )
 
@@ -238,11 +255,13 @@ def knowledge_search(
     mode: Mode = "hybrid",
     lexical_weight: float | None = None,
     rrf_k: int | None = None,
+    embed_query: QueryEmbedder | None = None,
 ) -> SearchResponse:
     """The top `k` chunks for `query` among the collections the reader may read.
 
     `collections` narrows the search to those names; one the reader may not read is
-    reported exactly like one that does not exist.
+    reported exactly like one that does not exist. `embed_query(model, text)` gives the
+    query's vector for a collection's model (by default that model embeds it).
     """
     started = time.perf_counter()
     query = " ".join(query.split())
@@ -267,6 +286,18 @@ def knowledge_search(
     if not found:
         return SearchResponse([], [], {"total": _ms_since(started)})
 
+    documents: DocumentFilter = None
+    document_ids: list[int] = []
+    if metadata:
+        matching = Document.objects.filter(
+            collection_id__in=[pk for pks in ids_by_model.values() for pk in pks]
+        )
+        matching = matching.filter(metadata__contains=metadata).values_list("pk", "chunks_total")
+        document_ids = [pk for pk, _ in matching]
+        if not document_ids:
+            return SearchResponse([], sorted(found), {"total": _ms_since(started)})
+        documents = "exact" if sum(chunks for _, chunks in matching) < EXACT_BELOW else "graph"
+
     weight = settings.SEARCH_LEXICAL_WEIGHT if lexical_weight is None else lexical_weight
     use_vector = mode != "lexical"
     use_lexical = mode == "lexical" or (mode == "hybrid" and weight > 0)
@@ -275,7 +306,7 @@ def knowledge_search(
         "text": query,
         "all_collections": [pk for pks in ids_by_model.values() for pk in pks],
         "as_of": as_of or timezone.localdate(),
-        "metadata": json.dumps(metadata) if metadata else None,
+        "documents": document_ids,
         "candidates": max(settings.SEARCH_CANDIDATES, pool),
         "k": pool,
         "rrf_k": rrf_k or settings.SEARCH_RRF_K,
@@ -286,18 +317,16 @@ def knowledge_search(
     if use_vector:
         embed_started = time.perf_counter()
         for index, (model, pks) in enumerate(sorted(ids_by_model.items())):
-            (vector,) = embedder(model).embed([query])
+            vector = (embed_query or _embed_query)(model, query)
             params |= {
-                f"vector{index}": Vector(vector).to_text(),
+                f"vector{index}": np.asarray(vector, dtype=np.float32),
                 f"collections{index}": pks,
                 f"model{index}": model,
             }
         timings["embed"] = _ms_since(embed_started)
-    sql = _statement(len(ids_by_model), lexical=use_lexical, vector=use_vector, metadata=metadata)
+    sql = _statement(len(ids_by_model), lexical=use_lexical, vector=use_vector, documents=documents)
     query_started = time.perf_counter()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+    rows = _execute_prepared(sql, params)
     timings["query"] = _ms_since(query_started)
     results = [
         SearchResult(
@@ -328,15 +357,44 @@ def knowledge_search(
     return SearchResponse(results, sorted(found), timings)
 
 
+def _execute_prepared(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """Run the search statement bound and prepared on the server.
+
+    Django binds parameters on the client, so every query would be planned afresh and its
+    vector parsed from a 4 KB literal; prepared, planning is done once per connection.
+    """
+    from pgvector.psycopg import register_vector
+
+    connection.ensure_connection()
+    raw = connection.connection
+    if not getattr(raw, "finassist_vector_registered", False):
+        register_vector(raw)
+        raw.finassist_vector_registered = True
+    with raw.cursor() as cursor:
+        cursor.execute(sql, params, prepare=True)
+        return cursor.fetchall()
+
+
+def _embed_query(model: str, text: str) -> Sequence[float]:
+    (vector,) = embedder(model).embed([text])
+    return vector
+
+
 def _ms_since(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 2)
 
 
 def configure_connection(sender: Any, connection: Any, **kwargs: Any) -> None:
-    """Per-connection vector search settings (connection_created signal)."""
+    """Per-connection search settings (connection_created signal).
+
+    Generic plans: the search statement is the only one prepared on the server (Django
+    binds its own queries on the client), and re-planning it for every query cost more
+    than running it; partitions are still pruned, when the plan starts.
+    """
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT set_config('hnsw.ef_search', %s, false), "
-            "set_config('hnsw.iterative_scan', 'relaxed_order', false)",
+            "set_config('hnsw.iterative_scan', 'relaxed_order', false), "
+            "set_config('plan_cache_mode', 'force_generic_plan', false)",
             [str(settings.SEARCH_EF)],
         )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -439,28 +438,34 @@ def collection_reembed(
     return ReembedReport(collection.name, previous, model.name, count)
 
 
-def lexicon_refresh(*, force: bool = False) -> bool:
-    """Rebuild the word statistics of full-text search; False when no chunk changed since.
+def lexicon_refresh(*, force: bool = False) -> list[str]:
+    """Rebuild the word counts of full-text search for each collection whose chunks changed.
 
-    Searches keep reading the previous statistics until the rebuild commits.
+    Searches keep reading a collection's previous counts until its rebuild commits.
+    Returns the names of the collections rebuilt.
     """
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*), coalesce(max(id), 0) FROM knowledge_chunk")
-        total, last = cursor.fetchone()
-    state, _ = LexiconState.objects.get_or_create(pk=1)
-    if not force and (state.chunks, state.last_chunk_id) == (total, last):
-        return False
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("DELETE FROM knowledge_lexeme")
-        cursor.execute(
-            "INSERT INTO knowledge_lexeme (lexeme, chunks, idf) "
-            "SELECT word, ndoc, ln(1 + (%s - ndoc + 0.5) / (ndoc + 0.5)) "
-            "FROM ts_stat('SELECT search_vector FROM knowledge_chunk')",
-            [total],
-        )
-        state.chunks, state.last_chunk_id = total, last
-        state.unknown_idf = math.log(1 + (total + 0.5) / 0.5)
-        state.refreshed_at = timezone.now()
-        state.save()
-    logger.info("lexicon rebuilt from %d chunks", total)
-    return True
+    rebuilt = []
+    for collection in Collection.objects.all():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*), coalesce(max(id), 0) FROM knowledge_chunk WHERE collection_id = %s",
+                [collection.pk],
+            )
+            total, last = cursor.fetchone()
+        state, _ = LexiconState.objects.get_or_create(collection=collection)
+        if not force and (state.chunks, state.last_chunk_id) == (total, last):
+            continue
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("DELETE FROM knowledge_lexeme WHERE collection_id = %s", [collection.pk])
+            cursor.execute(
+                "INSERT INTO knowledge_lexeme (collection_id, lexeme, chunks) SELECT %s, word, ndoc "
+                "FROM ts_stat(format('SELECT search_vector FROM knowledge_chunk WHERE collection_id = %%s', "
+                "%s::bigint))",
+                [collection.pk, collection.pk],
+            )
+            state.chunks, state.last_chunk_id = total, last
+            state.refreshed_at = timezone.now()
+            state.save()
+        rebuilt.append(collection.name)
+        logger.info("lexicon of %s rebuilt from %d chunks", collection.name, total)
+    return rebuilt

@@ -11,6 +11,6 @@ def document_index_task(document_id: int) -> dict[str, object]:
 
 
 @shared_task(name="knowledge.lexicon_refresh", soft_time_limit=600, time_limit=660)
-def lexicon_refresh_task() -> bool:
+def lexicon_refresh_task() -> list[str]:
     """Periodic (beat): keep the full-text word weights in step with the chunks."""
     return lexicon_refresh()

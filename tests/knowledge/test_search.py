@@ -225,3 +225,51 @@ def test_a_new_document_in_a_collection_is_indexed_by_its_collection_model(perso
     assert set(Chunk.objects.filter(collection=collection).values_list("embedding_model", flat=True)) == {
         collection.embedding_model
     }
+
+
+def test_full_text_counts_words_only_in_the_collections_searched(personas, index_files, settings):
+    """A word common elsewhere must not crowd a rare occurrence here out of the match budget."""
+    settings.SEARCH_LEXICAL_BUDGET = 5
+    here, elsewhere = collection_get_or_create(name="here"), collection_get_or_create(name="elsewhere")
+    index_files(here, [("a.md", b"# Cover\n\nThe premium is due in March.")])
+    index_files(
+        elsewhere, [(f"{n}.md", f"# Note {n}\n\nPremium note number {n}.".encode()) for n in range(8)]
+    )
+
+    results = knowledge_search(
+        reader=Reader.system(), query="premium", collections=["here"], mode="lexical"
+    ).results
+
+    assert [r.external_id for r in results] == ["a.md"]
+
+
+def test_a_query_whose_every_word_is_too_common_leaves_full_text_out(personas, index_files, settings):
+    settings.SEARCH_LEXICAL_BUDGET = 5
+    notes = collection_get_or_create(name="notes")
+    index_files(notes, [(f"{n}.md", f"# Note {n}\n\nPremium note number {n}.".encode()) for n in range(8)])
+
+    hybrid = knowledge_search(reader=Reader.system(), query="premium", collections=["notes"]).results
+
+    assert hybrid
+    assert all(r.parts.lexical_rank is None for r in hybrid)
+
+
+def test_a_metadata_filter_answers_alike_exactly_or_through_the_graph(personas, index_files, monkeypatch):
+    notes = collection_get_or_create(name="notes")
+    for region in ("EU", "US"):
+        files = [
+            (f"{region}-{n}.md", f"# Rates {n}\n\n{region} rates fall, note {n}.".encode()) for n in range(6)
+        ]
+        index_files(notes, files, metadata={"region": region})
+    search_us = lambda: [  # noqa: E731
+        r.external_id
+        for r in knowledge_search(
+            reader=Reader.system(), query="rates", metadata={"region": "US"}, k=6
+        ).results
+    ]
+
+    exact = search_us()
+    monkeypatch.setattr("assistant.knowledge.search.EXACT_BELOW", 0)
+    graph = search_us()
+
+    assert sorted(exact) == sorted(graph) == [f"US-{n}.md" for n in range(6)]

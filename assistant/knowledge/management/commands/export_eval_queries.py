@@ -1,4 +1,3 @@
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -6,16 +5,14 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from assistant.core.errors import ApplicationError
-from assistant.knowledge.datasets import eval_queries
-
-
-def split_of(key: str) -> str:
-    """A fixed half of the questions tunes the search; the other half reports on it."""
-    return "validation" if hashlib.sha256(key.encode()).digest()[0] % 2 == 0 else "test"
+from assistant.knowledge.datasets import eval_split
 
 
 class Command(BaseCommand):
-    help = "Write a dataset's questions (ask_cfpb, financebench) as evaluate_retrieval queries."
+    help = (
+        "Write a dataset's questions (ask_cfpb, financebench) as evaluate_retrieval queries; "
+        "the validation half tunes the search, the test half reports on it."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("name", choices=("ask_cfpb", "financebench"))
@@ -24,7 +21,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, name: str, out: Path, split: str, **options: Any) -> None:
         try:
-            rows = [row for key, row in eval_queries(name) if split in ("all", split_of(key))]
+            rows = eval_split(name, split)
         except ApplicationError as exc:
             raise CommandError(str(exc)) from exc
         out.write_text("".join(json.dumps(row) + "\n" for row in rows))
