@@ -38,6 +38,7 @@ test-all: lint
 bench: $(INSTALLED)
 	@mkdir -p bench/results
 	$(PY) bench/foundation.py
+	$(PY) bench/retrieval.py
 
 # Re-pin the whole dependency tree after changing pyproject.toml (torch stays out: see above).
 lock: $(INSTALLED)

@@ -164,23 +164,26 @@ READINESS_TIMEOUT = env.number(
     minimum=0.1,
 )
 
+# Models (embedding, fine-tuning, classification) ------------------------------------------------
+TORCH_DTYPE = env.choice(
+    "FINASSIST_TORCH_DTYPE",
+    "auto",
+    "precision of model arithmetic: auto (bfloat16 on a GPU or where the processor computes it "
+    "natively, else float32), float32 or bfloat16",
+    choices=("auto", "float32", "bfloat16"),
+)
+TORCH_THREADS = env.integer(
+    "FINASSIST_TORCH_THREADS", 0, "threads torch uses per process on the CPU (0: one per core)", minimum=0
+)
+
 # Knowledge base --------------------------------------------------------------------------------
 EMBEDDING_MODEL = env.string(
     "FINASSIST_EMBEDDING_MODEL",
     "all-MiniLM-L6-v2",
     "embedding model for new collections: all-MiniLM-L6-v2 (bundled) or a local Hugging Face model path",
 )
-EMBEDDING_DTYPE = env.choice(
-    "FINASSIST_EMBEDDING_DTYPE",
-    "auto",
-    "auto (bfloat16 where the processor computes it natively, else float32), float32 or bfloat16",
-    choices=("auto", "float32", "bfloat16"),
-)
 EMBEDDING_BATCH_SIZE = env.integer(
     "FINASSIST_EMBEDDING_BATCH_SIZE", 32, "texts embedded per forward pass", minimum=1
-)
-TORCH_THREADS = env.integer(
-    "FINASSIST_TORCH_THREADS", 0, "threads torch uses per process on the CPU (0: one per core)", minimum=0
 )
 CHUNK_TOKENS = env.integer(
     "FINASSIST_CHUNK_TOKENS",
@@ -203,7 +206,7 @@ DATASETS_DIR = env.path(
     base=BASE_DIR,
 )
 SEARCH_EF = env.integer(
-    "FINASSIST_SEARCH_EF", 300, "HNSW ef_search: candidates the vector index visits per query", minimum=1
+    "FINASSIST_SEARCH_EF", 100, "HNSW ef_search: candidates the vector index visits per query", minimum=1
 )
 SEARCH_CANDIDATES = env.integer(
     "FINASSIST_SEARCH_CANDIDATES",
@@ -219,7 +222,7 @@ SEARCH_LEXICAL_WEIGHT = env.number(
 )
 SEARCH_LEXICAL_BUDGET = env.integer(
     "FINASSIST_SEARCH_LEXICAL_BUDGET",
-    500,
+    250,
     "chunks full-text search may rank per query: it matches on the rarest query words within this",
     minimum=1,
 )

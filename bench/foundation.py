@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/foundation.py [--tasks 500]
 
-Uses the configured database and the real Redis; starts its own worker on a private queue.
+Uses the benchmark database (finassist_bench, migrated here) and the real Redis; starts its
+own worker on a private queue.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ import time
 import uuid
 from pathlib import Path
 
-from common import django_setup, summary_ms, write_result
+from common import django_setup, summary_ms, use_database, write_result
 
+use_database("finassist_bench")
 django_setup()
 
 import numpy as np  # noqa: E402
+from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from assistant.core.tasks import system_probe  # noqa: E402
@@ -36,11 +39,16 @@ def database_round_trip(n: int) -> dict[str, float]:
 
 
 def hnsw_query(rows: int, queries: int) -> dict[str, object]:
-    """Top-10 cosine neighbours among `rows` random 384-d vectors (a sanity figure, not recall)."""
+    """Top-10 cosine neighbours among `rows` random 384-d vectors (a sanity figure, not recall).
+
+    An unlogged table, not a temporary one: temporary tables live in the session's small
+    temp_buffers, not in shared buffers where the application's indexes are.
+    """
     rng = np.random.default_rng(0)
     literal = lambda v: "[" + ",".join(f"{x:.5f}" for x in v) + "]"  # noqa: E731
     with connection.cursor() as cursor:
-        cursor.execute("CREATE TEMPORARY TABLE bench_items (id int, embedding vector(384))")
+        cursor.execute("DROP TABLE IF EXISTS bench_items")
+        cursor.execute("CREATE UNLOGGED TABLE bench_items (id int, embedding vector(384))")
         cursor.execute(
             "INSERT INTO bench_items SELECT i, (SELECT array_agg(random())::vector(384)"
             " FROM generate_series(1, 384) WHERE i > 0) FROM generate_series(1, %s) i",
@@ -94,6 +102,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tasks", type=int, default=500)
     args = parser.parse_args()
+    call_command("migrate", verbosity=0)
     write_result(
         "foundation",
         {

@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from assistant.knowledge.embedding import model_path
+from assistant.core.hf import model_path
 from assistant.knowledge.models import Chunk, Collection
 from assistant.knowledge.search import Reader, knowledge_search
 from assistant.knowledge.services import collection_get_or_create, collection_reembed

@@ -1,0 +1,496 @@
+"""Retrieval: search latency and recall at scale, ingestion throughput, answer quality.
+
+    .venv/bin/python bench/retrieval.py [--scales 100000 1000000] [--queries 200]
+                                        [--skip-scale] [--skip-ingestion] [--skip-quality]
+                                        [--ef-sweep 40 100 200 300]
+
+Runs in its own database (finassist_bench) on the configured server; generated data is
+kept between runs and extended when a larger scale is asked for.
+
+- Scale: one collection of N chunks with clustered synthetic 384-d vectors (clusters, so
+  that nearest neighbours are meaningful) and Zipf-distributed words from the model's
+  vocabulary (so full-text search meets common and rare words as in real text); searched
+  unfiltered, and filtered by document metadata to a tenth of the chunks. The search
+  service is timed with the query vector given: query embedding excluded, Python included.
+  Recall@10 of the vector side is against exact search (numpy) over the same chunks.
+- Collections spanned: ten collections of 10,000 chunks, searched one, three and ten at a
+  time. The chunk table has a partition, and an HNSW graph, per collection: a search costs
+  about one graph walk per collection it spans.
+- Ingestion: a real corpus (FinCEN advisories from the datasets folder, else the demo
+  knowledge) through parse-chunk-embed-store, in chunks/s and 256-token chunks/s.
+- Quality: nDCG@10 on the Ask CFPB test half, vector alone against hybrid, with a
+  bootstrap interval of the difference.
+- Freshness: seconds from submitting a document to finding it by search, through the real
+  path (commit, broker, an ingest worker, index), on a broker of its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+from common import bootstrap_interval, django_setup, summary_ms, use_database, write_result
+
+from tests.support.processes import RedisServer
+
+# A broker of the benchmark's own: its ingest worker must not meet anyone else's tasks.
+BROKER = RedisServer()
+os.environ["REDIS_URL"] = BROKER.url
+use_database("finassist_bench")
+django_setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import override_settings  # noqa: E402
+
+from assistant.core.hf import BUNDLED_MODEL, model_path  # noqa: E402
+from assistant.knowledge.embedding import embedder  # noqa: E402
+from assistant.knowledge.models import Chunk, Collection, Document  # noqa: E402
+from assistant.knowledge.search import Reader, knowledge_search  # noqa: E402
+from assistant.knowledge.services import lexicon_refresh  # noqa: E402
+
+COLLECTIONS = 10
+CHUNKS_PER_DOCUMENT = 1000
+DIMENSIONS = 384
+CLUSTERS = 2000
+SEED = 20261121
+
+
+def vocabulary() -> np.ndarray:
+    words = [
+        line.strip()
+        for line in (model_path(BUNDLED_MODEL) / "vocab.txt").read_text().splitlines()
+        if line.strip().isalpha() and len(line.strip()) >= 3
+    ]
+    np.random.default_rng(SEED).shuffle(words)
+    return np.array(words)
+
+
+def zipf_weights(size: int) -> np.ndarray:
+    weights = 1.0 / np.power(np.arange(size) + 2.7, 1.1)
+    return weights / weights.sum()
+
+
+def centres() -> np.ndarray:
+    return np.random.default_rng(SEED).normal(size=(CLUSTERS, DIMENSIONS)).astype(np.float32)
+
+
+def vectors(count: int, rng_seed: int) -> np.ndarray:
+    rng = np.random.default_rng(rng_seed)
+    points = centres()[rng.integers(0, CLUSTERS, size=count)] + 0.35 * rng.normal(size=(count, DIMENSIONS))
+    points = points.astype(np.float32)
+    return points / np.linalg.norm(points, axis=1, keepdims=True)
+
+
+def texts(
+    count: int, words: np.ndarray, weights: np.ndarray, rng_seed: int, length: tuple[int, int]
+) -> list[str]:
+    rng = np.random.default_rng(rng_seed)
+    sizes = rng.integers(length[0], length[1], size=count)
+    picks = rng.choice(len(words), size=int(sizes.sum()), p=weights)
+    out, at = [], 0
+    for size in sizes:
+        out.append(" ".join(words[picks[at : at + size]]))
+        at += size
+    return out
+
+
+STEP = 20_000
+
+
+def batch_vectors(seed: int, start: int, count: int) -> np.ndarray:
+    return vectors(count, seed + start)
+
+
+def grow(name: str, target: int, seed: int) -> dict[str, float]:
+    """Load chunks into collection `name` until it holds `target`, indexing its partition anew.
+
+    The partition is detached, its vector and full-text indexes dropped, the rows copied in,
+    the indexes built in bulk and the partition attached again: far faster than growing an
+    HNSW graph row by row, and the other collections' indexes stay as they are.
+    """
+    from pgvector.psycopg import register_vector
+
+    from assistant.knowledge.partitions import partition_name
+
+    collection, _ = Collection.objects.get_or_create(name=name, defaults={"embedding_model": BUNDLED_MODEL})
+    have = Chunk.objects.filter(collection=collection).count()
+    if have >= target:
+        return {}
+    partition = partition_name(collection.pk)
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE knowledge_chunk DETACH PARTITION {partition}")
+        cursor.execute(f"DROP INDEX IF EXISTS {partition}_embedding_idx")
+        cursor.execute(f"DROP INDEX IF EXISTS {partition}_search_vector_idx")
+    words = vocabulary()
+    weights = zipf_weights(len(words))
+    raw = connection.connection
+    register_vector(raw)
+    for start in range(have, target, STEP):
+        count = min(STEP, target - start)
+        documents = Document.objects.bulk_create(
+            Document(
+                collection=collection,
+                external_id=f"{name}-{number}",
+                title=f"Synthetic document {number}",
+                checksum="synthetic",
+                status="ready",
+                metadata={"tier": number % 10},
+            )
+            for number in range(start // CHUNKS_PER_DOCUMENT, (start + count) // CHUNKS_PER_DOCUMENT)
+        )
+        batch_texts = texts(count, words, weights, seed + 7 + start, (100, 180))
+        batch = batch_vectors(seed, start, count)
+        with (
+            raw.cursor() as cursor,
+            cursor.copy(
+                f"COPY {partition} (document_id, collection_id, position, heading, text, token_count, "
+                "embedding, embedding_model) FROM STDIN WITH (FORMAT BINARY)"
+            ) as copy,
+        ):
+            copy.set_types(["int8", "int8", "int4", "varchar", "text", "int4", "vector", "varchar"])
+            for offset in range(count):
+                document = documents[offset // CHUNKS_PER_DOCUMENT]
+                text = batch_texts[offset]
+                copy.write_row(
+                    (document.pk, collection.pk, offset % CHUNKS_PER_DOCUMENT, document.title, text,
+                     len(text.split()), batch[offset], BUNDLED_MODEL)
+                )  # fmt: skip
+        print(f"  {name}: {start + count:,} / {target:,} chunks", flush=True)
+    timings["load_s"] = round(time.perf_counter() - started, 1)
+    with connection.cursor() as cursor:
+        cursor.execute("SET max_parallel_maintenance_workers = 2")
+        # A million 384-d vectors make a graph of about 2 GB; a graph that outgrows this
+        # memory is finished on disk, several times slower.
+        cursor.execute("SET maintenance_work_mem = '4GB'")
+        started = time.perf_counter()
+        cursor.execute(
+            f"CREATE INDEX {partition}_embedding_idx ON {partition} "
+            "USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 128)"
+        )
+        timings["hnsw_build_s"] = round(time.perf_counter() - started, 1)
+        started = time.perf_counter()
+        cursor.execute(f"CREATE INDEX {partition}_search_vector_idx ON {partition} USING gin (search_vector)")
+        timings["gin_build_s"] = round(time.perf_counter() - started, 1)
+        cursor.execute(
+            f"ALTER TABLE knowledge_chunk ATTACH PARTITION {partition} FOR VALUES IN ({collection.pk})"
+        )
+        cursor.execute(f"VACUUM ANALYZE {partition}")
+    started = time.perf_counter()
+    lexicon_refresh()
+    timings["lexicon_refresh_s"] = round(time.perf_counter() - started, 1)
+    return timings
+
+
+def stored(name: str, target: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Chunk ids, document tiers and vectors of a synthetic collection, in load order."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.id, (d.metadata->>'tier')::int FROM knowledge_chunk c "
+            "JOIN knowledge_document d ON d.id = c.document_id "
+            "JOIN knowledge_collection k ON k.id = c.collection_id "
+            "WHERE k.name = %s ORDER BY c.id LIMIT %s",
+            [name, target],
+        )
+        rows = cursor.fetchall()
+    vecs = np.concatenate(
+        [batch_vectors(seed, start, min(STEP, target - start)) for start in range(0, target, STEP)]
+    )
+    return np.array([r[0] for r in rows]), np.array([r[1] for r in rows]), vecs
+
+
+def measure(
+    collections: list[str],
+    ids: np.ndarray,
+    vecs: np.ndarray,
+    queries: int,
+    metadata: dict[str, int] | None,
+    modes: tuple[str, ...] = ("vector", "hybrid"),
+) -> dict[str, object]:
+    words = vocabulary()
+    query_vectors = vectors(queries, SEED + 99)
+    query_texts = texts(queries, words, zipf_weights(len(words)), SEED + 98, (6, 12))
+    latency: dict[str, list[float]] = {mode: [] for mode in modes}
+    found: list[set[int]] = []
+    for mode in modes:
+        for repeat in range(2):  # the first pass warms the caches
+            for number in range(queries):
+                vector = query_vectors[number]
+                started = time.perf_counter()
+                response = knowledge_search(
+                    reader=Reader.system(),
+                    query=query_texts[number],
+                    k=10,
+                    collections=collections,
+                    metadata=metadata,
+                    mode=mode,
+                    embed_query=lambda model, text, vector=vector: vector,
+                )
+                elapsed = time.perf_counter() - started
+                if repeat == 1:
+                    latency[mode].append(elapsed)
+                    if mode == "vector":
+                        found.append({result.chunk_id for result in response.results})
+    # Exact answers after the timing, so that numpy's work does not disturb it.
+    recalls = [
+        len(set(ids[np.argsort(-(vecs @ query_vectors[number]))[:10]]) & found[number]) / 10
+        for number in range(queries)
+    ]
+    return {
+        "recall@10_vector_vs_exact": round(float(np.mean(recalls)), 4),
+        **{f"{mode}_latency": summary_ms(samples) for mode, samples in latency.items()},
+    }
+
+
+def ef_sweep(target: int, efs: list[int], queries: int) -> dict[str, object]:
+    """Vector recall and latency of one scale's collection at each ef_search (unfiltered)."""
+    name = f"bench-scale-{target}"
+    ids, _, vecs = stored(name, target, SEED)
+    results: dict[str, object] = {}
+    for ef in efs:
+        with override_settings(SEARCH_EF=ef):
+            connection.close()  # ef_search is set when a connection opens
+            results[str(ef)] = measure([name], ids, vecs, queries, None, modes=("vector",))
+        print(f"  {target:,} ef_search {ef}: {results[str(ef)]}", flush=True)
+    connection.close()
+    return results
+
+
+def scale(target: int, queries: int) -> dict[str, object]:
+    """One collection of `target` chunks: unfiltered, and filtered to a tenth of its documents."""
+    print(f"scale {target:,}", flush=True)
+    name = f"bench-scale-{target}"
+    timings = grow(name, target, SEED)
+    ids, tiers, vecs = stored(name, target, SEED)
+    results: dict[str, object] = {"chunks": target, **timings}
+    results["unfiltered"] = measure([name], ids, vecs, queries, None)
+    print(f"  unfiltered: {results['unfiltered']}", flush=True)
+    tenth = tiers == 3
+    results["metadata_filter_10_percent"] = measure([name], ids[tenth], vecs[tenth], queries, {"tier": 3})
+    print(f"  filtered: {results['metadata_filter_10_percent']}", flush=True)
+    return results
+
+
+def spanning(queries: int) -> dict[str, object]:
+    """Ten collections of 10,000 chunks: the cost of a search grows with the collections it spans."""
+    names = [f"bench-multi-{number}" for number in range(COLLECTIONS)]
+    for number, name in enumerate(names):
+        grow(name, 10_000, SEED + 1000 * (number + 1))
+    parts = [stored(name, 10_000, SEED + 1000 * (number + 1)) for number, name in enumerate(names)]
+    results: dict[str, object] = {}
+    for span in (1, 3, 10):
+        ids = np.concatenate([part[0] for part in parts[:span]])
+        vecs = np.concatenate([part[2] for part in parts[:span]])
+        results[f"{span}_collections"] = measure(names[:span], ids, vecs, queries, None)
+        print(f"  spanning {span}: {results[f'{span}_collections']}", flush=True)
+    return results
+
+
+def ingestion() -> dict[str, object]:
+    from django.conf import settings
+
+    from assistant.knowledge.services import collection_get_or_create, documents_index, files_submit
+
+    Collection.objects.filter(name="ingest-bench").delete()
+    collection = collection_get_or_create(name="ingest-bench")
+    fincen = settings.DATASETS_DIR / "fincen_advisories"
+    if (fincen / "pages.jsonl.gz").is_file():
+        from assistant.knowledge.datasets import fincen_advisories
+        from assistant.knowledge.services import document_submit
+
+        corpus = "fincen_advisories"
+        submitted = [
+            document_submit(collection=collection, parsed=parsed, enqueue=False)
+            for parsed in fincen_advisories(fincen)
+        ]
+    else:
+        corpus = "demo knowledge"
+        demo = Path(__file__).resolve().parent.parent / "assistant" / "knowledge" / "demo_data"
+        files = [
+            (path.name, path.read_bytes())
+            for path in sorted(demo.rglob("*"))
+            if path.suffix in {".md", ".html", ".csv"}
+        ]
+        submitted = files_submit(collection=collection, files=files, enqueue=False).submitted
+    embedder(collection.embedding_model)  # load the model outside the timing
+    started = time.perf_counter()
+    report = documents_index([s.document.pk for s in submitted])
+    elapsed = time.perf_counter() - started
+    tokens = sum(Chunk.objects.filter(collection=collection).values_list("token_count", flat=True))
+    model = embedder(collection.embedding_model)
+    return {
+        "corpus": corpus,
+        "documents": report.indexed,
+        "chunks": report.chunks,
+        "mean_tokens_per_chunk": round(tokens / report.chunks, 1),
+        "seconds": round(elapsed, 1),
+        "chunks_per_s": round(report.chunks / elapsed, 1),
+        "tokens_per_s": round(tokens / elapsed),
+        "chunks_of_256_tokens_per_s": round(tokens / 254 / elapsed, 1),
+        "embedding_dtype": str(model.dtype).split(".")[-1],
+        "pipeline": "parse, chunk, embed (batches across documents), store with HNSW and GIN updates",
+    }
+
+
+def embedding_precision(count: int = 96) -> dict[str, object]:
+    """float32 against bfloat16 on full 256-token inputs: throughput and agreement."""
+
+    from assistant.knowledge.embedding import Embedder
+
+    words = vocabulary()
+    inputs = texts(count, words, zipf_weights(len(words)), SEED + 5, (400, 401))  # truncated to 256 tokens
+    out: dict[str, object] = {"inputs": count, "tokens_per_input": 256}
+    vectors_by_dtype = {}
+    for dtype in ("float32", "bfloat16"):
+        with override_settings(TORCH_DTYPE=dtype):
+            model = Embedder(BUNDLED_MODEL)
+        model.embed(inputs[:32])
+        started = time.perf_counter()
+        vectors_by_dtype[dtype] = model.embed(inputs)
+        out[f"{dtype}_chunks_per_s"] = round(count / (time.perf_counter() - started), 1)
+    cosines = (vectors_by_dtype["float32"] * vectors_by_dtype["bfloat16"]).sum(axis=1)
+    out["cosine_bfloat16_to_float32_min"] = round(float(cosines.min()), 6)
+    out["cosine_bfloat16_to_float32_mean"] = round(float(cosines.mean()), 6)
+    return out
+
+
+def query_embedding(queries: int) -> dict[str, float]:
+    model = embedder(BUNDLED_MODEL)
+    samples = []
+    for number in range(queries + 10):
+        started = time.perf_counter()
+        model.embed([f"how do I dispute a charge on my credit card statement number {number}?"])
+        if number >= 10:
+            samples.append(time.perf_counter() - started)
+    return summary_ms(samples)
+
+
+def quality() -> dict[str, object]:
+    from django.conf import settings
+
+    from assistant.knowledge.datasets import eval_split
+    from assistant.knowledge.evaluation import Query, ranked_units, scores
+
+    if not (settings.DATASETS_DIR / "ask_cfpb" / "kb_answers.jsonl").is_file():
+        return {"skipped": f"no ask_cfpb under {settings.DATASETS_DIR}"}
+    call_command("load_dataset", "ask_cfpb", verbosity=0)
+    out: dict[str, object] = {}
+    for split in ("validation", "test"):
+        queries = [Query(row["query"], frozenset(row["relevant"])) for row in eval_split("ask_cfpb", split)]
+        per_mode: dict[str, list[float]] = {}
+        for mode in ("vector", "lexical", "hybrid"):
+            per_mode[mode] = []
+            for query in queries:
+                results = knowledge_search(
+                    reader=Reader.system(), query=query.text, k=40, collections=["ask-cfpb"], mode=mode
+                ).results
+                per_mode[mode].append(
+                    scores(ranked_units(results, pages=False), query.relevant, 10)["ndcg@10"]
+                )
+        differences = [h - v for h, v in zip(per_mode["hybrid"], per_mode["vector"], strict=True)]
+        out[split] = {
+            "queries": len(queries),
+            **{f"ndcg@10_{mode}": round(float(np.mean(values)), 4) for mode, values in per_mode.items()},
+            "hybrid_minus_vector": round(float(np.mean(differences)), 4),
+            "hybrid_minus_vector_95ci": bootstrap_interval(differences),
+            "hybrid_better_on": sum(d > 0 for d in differences),
+            "hybrid_worse_on": sum(d < 0 for d in differences),
+        }
+        print(f"  quality {split}: {out[split]}", flush=True)
+    out["fusion"] = {
+        "lexical_weight": settings.SEARCH_LEXICAL_WEIGHT,
+        "rrf_k": settings.SEARCH_RRF_K,
+        "chosen_on": "validation",
+    }
+    return out
+
+
+def freshness(documents: int = 6) -> dict[str, object]:
+    from assistant.knowledge.services import collection_get_or_create, files_submit
+    from tests.support.processes import Worker, project_env
+
+    Collection.objects.filter(name="fresh-bench").delete()
+    collection = collection_get_or_create(name="fresh-bench")
+    seconds = []
+    with tempfile.TemporaryDirectory() as logs:
+        worker = Worker("ingest", Path(logs), project_env())
+        try:
+            for number in range(documents):
+                marker = uuid.uuid4().hex[:10]
+                note = f"# Branch notice {number}\n\nThe branch coded {marker} moves on Monday."
+                name = f"notice-{number}.md"
+                started = time.perf_counter()
+                files_submit(collection=collection, files=[(name, note.encode())])
+                # Until this document is found, not merely an earlier notice.
+                while name not in {
+                    result.external_id
+                    for result in knowledge_search(
+                        reader=Reader.system(), query=marker, collections=["fresh-bench"], mode="lexical"
+                    ).results
+                }:
+                    time.sleep(0.05)
+                seconds.append(time.perf_counter() - started)
+        finally:
+            worker.stop()
+    return {
+        "first_document_s": round(seconds[0], 2),
+        "first_document_includes": "the worker loading the embedding model",
+        "later_documents_s": summary_ms(seconds[1:]) | {"unit": "ms"},
+        "path": "files_submit -> commit -> Redis -> ingest worker -> chunk, embed, store -> search finds it",
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--scales", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--skip-scale", action="store_true")
+    parser.add_argument("--skip-ingestion", action="store_true")
+    parser.add_argument("--skip-quality", action="store_true")
+    parser.add_argument("--skip-freshness", action="store_true")
+    parser.add_argument("--skip-precision", action="store_true")
+    parser.add_argument(
+        "--ef-sweep", type=int, nargs="*", default=[], help="also measure these ef_search values"
+    )
+    args = parser.parse_args()
+    call_command("migrate", verbosity=0)
+    lexicon_refresh()  # for collections loaded by an earlier run, if their counts are missing
+    results: dict[str, object] = {"query_embedding": query_embedding(100)}
+    if not args.skip_precision:
+        results["embedding_precision"] = embedding_precision()
+        print(f"precision: {results['embedding_precision']}", flush=True)
+    if not args.skip_freshness:
+        results["freshness"] = freshness()
+        print(f"freshness: {results['freshness']}", flush=True)
+    if not args.skip_ingestion:
+        results["ingestion"] = ingestion()
+        print(f"ingestion: {results['ingestion']}", flush=True)
+    if not args.skip_quality:
+        results["quality_ask_cfpb"] = quality()
+    if not args.skip_scale:
+        results["collections_spanned_100k"] = spanning(args.queries)
+        results["scale"] = [scale(target, args.queries) for target in sorted(args.scales)]
+    if args.ef_sweep:
+        results["ef_search_sweep"] = {
+            str(target): ef_sweep(target, args.ef_sweep, args.queries) for target in sorted(args.scales)
+        }
+    results["targets"] = {
+        "search_p95_ms": {"100k": 10, "1M": 15},
+        "recall@10_vs_exact": 0.95,
+        "ingestion_chunks_of_256_tokens_per_s": 100,
+    }
+    write_result("retrieval", results)
+    BROKER.stop()
+
+
+if __name__ == "__main__":
+    main()
