@@ -39,6 +39,7 @@ bench: $(INSTALLED)
 	@mkdir -p bench/results
 	$(PY) bench/foundation.py
 	$(PY) bench/retrieval.py
+	$(PY) bench/training.py
 
 # Re-pin the whole dependency tree after changing pyproject.toml (torch stays out: see above).
 lock: $(INSTALLED)

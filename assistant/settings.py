@@ -111,6 +111,8 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 # Routing by task name, in one place: each area's tasks go to the workers sized for them.
 CELERY_TASK_ROUTES = {
     "knowledge.*": {"queue": "ingest"},
+    "training.train": {"queue": "gpu"},
+    "training.predict": {"queue": "inference"},
 }
 CELERY_TASK_DEFAULT_EXCHANGE = "default"
 CELERY_TASK_DEFAULT_ROUTING_KEY = "default"
@@ -153,6 +155,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "knowledge.lexicon_refresh",
         "schedule": 600.0,
         "options": {"expires": 540},
+    },
+    "training-drift-audit": {
+        "task": "training.drift_audit",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
@@ -238,6 +245,40 @@ SEARCH_RERANKER = env.string(
     "dotted path of the reranker applied to fused results (a cross-encoder can plug in here)",
 )
 
+# Fine-tuning and classification ----------------------------------------------------------------
+MODELS_DIR = env.path(
+    "FINASSIST_MODELS_DIR",
+    DATA_DIR / "models",
+    "where trained models are stored; every worker that serves them must see the same folder",
+    base=BASE_DIR,
+)
+TRAINING_BASE_MODEL = env.string(
+    "FINASSIST_TRAINING_BASE_MODEL",
+    "all-MiniLM-L6-v2",
+    "encoder that classifiers are fine-tuned from: all-MiniLM-L6-v2 (bundled) or a local model path",
+)
+ABSTAIN_PRECISION = env.number(
+    "FINASSIST_ABSTAIN_PRECISION",
+    0.95,
+    "precision a model must keep on the predictions it makes; below its threshold it abstains",
+)
+if not 0 < ABSTAIN_PRECISION <= 1:
+    env.errors.append("FINASSIST_ABSTAIN_PRECISION must be above 0 and at most 1")
+DRIFT_PSI_THRESHOLD = env.number(
+    "FINASSIST_DRIFT_PSI_THRESHOLD",
+    0.25,
+    "population stability index above which a drift audit raises an alert (0.1-0.25 is moderate shift)",
+)
+DRIFT_WINDOW_HOURS = env.integer(
+    "FINASSIST_DRIFT_WINDOW_HOURS", 24, "hours of live predictions each drift audit compares", minimum=1
+)
+DRIFT_MIN_SAMPLES = env.integer(
+    "FINASSIST_DRIFT_MIN_SAMPLES",
+    200,
+    "fewest live predictions a drift audit judges; with fewer it reports too little data",
+    minimum=1,
+)
+
 # Demo ----------------------------------------------------------------------------------------
 DEMO_PASSWORD = env.string(
     "FINASSIST_DEMO_PASSWORD",
@@ -262,6 +303,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "assistant.core",
     "assistant.knowledge",
+    "assistant.training",
+    "assistant.chat",
     "advisory",
     "claims",
     "aml",

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import connection
 
 from assistant.celery import app
+from tests.support import training  # noqa: F401 - registers the test classification task
 
 __all__ = ["app", "count_and_sleep", "database_backend_pid"]
 

@@ -1,0 +1,326 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+
+from assistant.core.errors import ApplicationError
+from assistant.training.charts import confusion_matrix_svg, loss_curve_svg
+from assistant.training.config import METHODS
+from assistant.training.models import DriftAudit, ModelVersion, TrainingRun
+from assistant.training.registry import task_get, tasks
+from assistant.training.services import run_cancel, run_submit, version_activate, version_rollback
+
+ACTIVATE = "training.activate_modelversion"
+
+
+class TrainForm(forms.Form):
+    task = forms.ChoiceField(choices=())
+    method = forms.ChoiceField(choices=[(m, m) for m in METHODS], initial="lora")
+    epochs = forms.IntegerField(min_value=1, max_value=100, initial=3)
+    data_file = forms.CharField(
+        required=False,
+        max_length=500,
+        help_text="a CSV or JSONL file of examples on the workers' file system; empty: the task's own data",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["task"].choices = [(spec.name, spec.name) for spec in tasks()]
+
+
+def _metric(version: ModelVersion, name: str) -> str:
+    value = version.metrics.get(name)
+    return f"{value:.4f}" if isinstance(value, int | float) else "-"
+
+
+def _epochs(version: ModelVersion) -> str:
+    return ", ".join(map(str, version.metrics.get("epoch_seconds", ())))
+
+
+def _abstain(version: ModelVersion) -> dict[str, Any]:
+    """Coverage and accuracy of the kept predictions on the validation split."""
+    return version.metrics.get("abstain", {}).get("on_validation", {})
+
+
+@admin.register(TrainingRun)
+class TrainingRunAdmin(admin.ModelAdmin):
+    list_display = ("id", "task", "method", "status", "progress_display", "epoch", "loss", "created_at")
+    list_filter = ("task", "status", "method")
+    actions = ["cancel"]
+    change_form_template = "admin/training/trainingrun_change_form.html"
+    change_list_template = "admin/training/trainingrun_change_list.html"
+    readonly_fields = (
+        "task", "method", "status", "progress_display", "epoch", "step", "total_steps", "loss", "loss_curve",
+        "device", "config", "data_file", "dataset_hash", "dataset_sizes", "metrics_summary", "error",
+        "cancel_requested", "created_by", "created_at", "started_at", "finished_at",
+    )  # fmt: skip
+    exclude = ("history", "metrics")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # runs start from the Train page, which validates them
+
+    @admin.display(description="progress")
+    def progress_display(self, run: TrainingRun) -> str:
+        return f"{run.progress:.0%} ({run.step}/{run.total_steps})" if run.total_steps else "-"
+
+    @admin.display(description="loss curve")
+    def loss_curve(self, run: TrainingRun) -> str:
+        return mark_safe(loss_curve_svg(run.history)) or "-"
+
+    @admin.display(description="metrics")
+    def metrics_summary(self, run: TrainingRun) -> str:
+        if not run.metrics:
+            return "-"
+        return format_html(
+            "accuracy {} · macro-F1 {} · ECE {} · seconds per epoch {}",
+            run.metrics.get("accuracy"), run.metrics.get("macro_f1"), run.metrics.get("ece"),
+            ", ".join(map(str, run.metrics.get("epoch_seconds", ()))),
+        )  # fmt: skip
+
+    @admin.action(description="Cancel the selected runs", permissions=["change"])
+    def cancel(self, request: HttpRequest, queryset: QuerySet[TrainingRun]) -> None:
+        for run in queryset.exclude(status__in=TrainingRun.FINISHED):
+            run_cancel(run)
+        self.message_user(request, "Cancellation requested; a running job stops at its next progress report.")
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: Any = None,
+    ) -> HttpResponse:
+        run = TrainingRun.objects.filter(pk=object_id).first() if object_id else None
+        busy = run is not None and run.status in (TrainingRun.Status.QUEUED, TrainingRun.Status.RUNNING)
+        context = {**(extra_context or {}), "refresh_seconds": 3 if busy else None, "run": run}
+        if request.method == "POST" and run is not None and "cancel" in request.POST:
+            if not self.has_change_permission(request, run):
+                raise PermissionDenied
+            run_cancel(run)
+            self.message_user(request, "Cancellation requested.")
+            return HttpResponseRedirect(request.path)
+        return super().changeform_view(request, object_id, form_url, context)
+
+    def get_urls(self) -> list[Any]:
+        return [
+            path("train/", self.admin_site.admin_view(self.train_view), name="training_train"),
+            *super().get_urls(),
+        ]
+
+    def train_view(self, request: HttpRequest) -> HttpResponse:
+        if not request.user.has_perm("training.add_trainingrun"):
+            raise PermissionDenied
+        form = TrainForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                run = run_submit(
+                    task=data["task"],
+                    options={"method": data["method"], "epochs": data["epochs"]},
+                    data_file=Path(data["data_file"]) if data["data_file"] else None,
+                    user=request.user,
+                )
+            except ApplicationError as error:
+                form.add_error(error.field if error.field in form.fields else None, error.message)
+            else:
+                self.message_user(request, f"Run {run.pk} queued for a gpu-queue worker.", messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:training_trainingrun_change", args=[run.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "form": form,
+            "title": "Train",
+        }
+        return TemplateResponse(request, "admin/training/train.html", context)
+
+
+@admin.register(ModelVersion)
+class ModelVersionAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "task",
+        "method",
+        "status",
+        "accuracy",
+        "macro_f1",
+        "abstain_threshold",
+        "created_at",
+    )
+    list_filter = ("task", "status", "method")
+    change_list_template = "admin/training/modelversion_change_list.html"
+    actions = ["activate", "roll_back"]
+    readonly_fields = (
+        "task", "status", "method", "base_model", "metrics_table", "confusion_matrix", "abstain_threshold",
+        "config", "library_versions", "dataset_hash", "validation_hash", "artefact_path", "artefact_checksum",
+        "format_version", "run", "previous", "created_at", "activated_at", "activated_by",
+    )  # fmt: skip
+    exclude = ("metrics", "labels", "drift_reference")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # versions come from training runs
+
+    def has_activate_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(ACTIVATE)
+
+    @admin.display(description="accuracy")
+    def accuracy(self, version: ModelVersion) -> str:
+        return _metric(version, "accuracy")
+
+    @admin.display(description="macro-F1")
+    def macro_f1(self, version: ModelVersion) -> str:
+        return _metric(version, "macro_f1")
+
+    @admin.display(description="metrics (validation split)")
+    def metrics_table(self, version: ModelVersion) -> str:
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (label, m["precision"], m["recall"], m["f1"], m["support"])
+                for label, m in version.metrics.get("per_class", {}).items()
+            ),
+        )
+        return format_html(
+            "<p>accuracy {} · macro-F1 {} · ECE {} · abstains below {} "
+            "(keeps {} of validation at accuracy {})</p>"
+            "<table><tr><th>label</th><th>precision</th><th>recall</th><th>F1</th><th>support</th></tr>{}</table>",
+            _metric(version, "accuracy"), _metric(version, "macro_f1"), _metric(version, "ece"),
+            f"{version.abstain_threshold:.3f}", _abstain(version).get("coverage"),
+            _abstain(version).get("accuracy_kept"), rows,
+        )  # fmt: skip
+
+    @admin.display(description="confusion matrix")
+    def confusion_matrix(self, version: ModelVersion) -> str:
+        matrix = version.metrics.get("confusion_matrix")
+        return mark_safe(confusion_matrix_svg(version.labels, matrix)) if matrix else "-"
+
+    @admin.action(description="Activate the selected version", permissions=["activate"])
+    def activate(self, request: HttpRequest, queryset: QuerySet[ModelVersion]) -> None:
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one version to activate.", messages.ERROR)
+            return
+        self._activate(request, queryset.get())
+
+    @admin.action(description="Roll back the task of the selected version", permissions=["activate"])
+    def roll_back(self, request: HttpRequest, queryset: QuerySet[ModelVersion]) -> None:
+        for task in sorted(set(queryset.values_list("task", flat=True))):
+            self._rollback(request, task)
+
+    def _activate(self, request: HttpRequest, version: ModelVersion) -> None:
+        try:
+            version_activate(version, user=request.user)
+        except ApplicationError as error:
+            self.message_user(request, error.message, messages.ERROR)
+        else:
+            self.message_user(request, f"{version.task}: version {version.pk} is active.", messages.SUCCESS)
+
+    def _rollback(self, request: HttpRequest, task: str) -> None:
+        try:
+            version = version_rollback(task, user=request.user)
+        except ApplicationError as error:
+            self.message_user(request, error.message, messages.ERROR)
+        else:
+            self.message_user(request, f"{task}: rolled back to version {version.pk}.", messages.SUCCESS)
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        return super().changelist_view(
+            request, {**(extra_context or {}), "tasks": [spec.name for spec in tasks()]}
+        )
+
+    def get_urls(self) -> list[Any]:
+        return [
+            path("task/<str:task>/", self.admin_site.admin_view(self.task_view), name="training_task"),
+            *super().get_urls(),
+        ]
+
+    def task_view(self, request: HttpRequest, task: str) -> HttpResponse:
+        """A task's versions side by side, with the active one's confusion matrix and any running job."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            spec = task_get(task)
+        except ApplicationError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:training_modelversion_changelist"))
+        if request.method == "POST":
+            if not self.has_activate_permission(request):
+                raise PermissionDenied
+            if "rollback" in request.POST:
+                self._rollback(request, task)
+            elif version := ModelVersion.objects.filter(
+                task=task, pk=request.POST.get("activate") or 0
+            ).first():
+                self._activate(request, version)
+            return HttpResponseRedirect(request.path)
+        versions = list(ModelVersion.objects.filter(task=task).select_related("run")[:8])
+        shown = next(
+            (v for v in versions if v.status == ModelVersion.Status.ACTIVE), versions[0] if versions else None
+        )
+        running = TrainingRun.objects.filter(task=task, status=TrainingRun.Status.RUNNING).first()
+        rows = [
+            ("method", [v.method for v in versions]),
+            ("status", [v.status for v in versions]),
+            ("accuracy", [_metric(v, "accuracy") for v in versions]),
+            ("macro-F1", [_metric(v, "macro_f1") for v in versions]),
+            ("ECE", [_metric(v, "ece") for v in versions]),
+            ("abstain threshold", [f"{v.abstain_threshold:.3f}" for v in versions]),
+            ("abstain coverage", [_abstain(v).get("coverage") for v in versions]),
+            ("seconds per epoch", [_epochs(v) for v in versions]),
+            ("training examples", [v.metrics.get("dataset_sizes", {}).get("train") for v in versions]),
+            ("validation split", [v.validation_hash[:10] for v in versions]),
+            ("created", [v.created_at.strftime("%Y-%m-%d %H:%M") for v in versions]),
+        ]  # fmt: skip
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Task {task}",
+            "spec": spec,
+            "versions": versions,
+            "rows": rows,
+            "shown": shown,
+            "confusion": mark_safe(confusion_matrix_svg(shown.labels, shown.metrics["confusion_matrix"]))
+            if shown
+            else "",
+            "running": running,
+            "running_curve": mark_safe(loss_curve_svg(running.history)) if running else "",
+            "refresh_seconds": 3 if running else None,
+            "can_activate": self.has_activate_permission(request),
+        }
+        return TemplateResponse(request, "admin/training/task.html", context)
+
+
+@admin.register(DriftAudit)
+class DriftAuditAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "model_version",
+        "verdict",
+        "samples",
+        "label_psi",
+        "embedding_psi",
+        "threshold",
+        "created_at",
+    )
+    list_filter = ("verdict", "model_version__task")
+    readonly_fields = (
+        "model_version", "verdict", "samples", "label_psi", "embedding_psi", "threshold", "window_start",
+        "window_end", "details", "created_at",
+    )  # fmt: skip
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -1,0 +1,119 @@
+"""Labelled examples: reading them from files, splitting them, and naming a dataset by its hash."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.core.errors import ApplicationError
+from assistant.training.registry import Example
+
+# Shares of every dataset held out from training, by a hash of the text (so a text is in the
+# same split whatever the order or size of the file, and duplicates never straddle splits).
+CALIBRATION_SHARE = 0.05  # chooses the abstain threshold
+VALIDATION_SHARE = 0.10  # every reported metric, and comparisons between versions
+
+
+class DataError(ApplicationError):
+    pass
+
+
+def examples_read(path: Path, *, text_column: str, label_column: str, labels: Sequence[str]) -> list[Example]:
+    """Examples from a CSV (with a header) or JSONL file; any bad row refuses the whole file."""
+    if not path.is_file():
+        raise DataError(f"{path}: no such file", field="data")
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".jsonl"):
+        raise DataError(
+            f"{path.name}: unsupported file type {suffix or '(none)'}; use .csv or .jsonl", field="data"
+        )
+    try:
+        rows = _rows(path, suffix)
+        examples = [_example(row, number, text_column, label_column) for number, row in rows]
+    except (UnicodeDecodeError, json.JSONDecodeError, csv.Error) as error:
+        raise DataError(f"{path.name}: cannot be read ({error})", field="data") from error
+    except DataError as error:
+        raise DataError(f"{path.name}: {error.message}", field="data") from None
+    if not examples:
+        raise DataError(f"{path.name}: no examples", field="data")
+    known = set(labels)
+    for number, example in enumerate(examples, start=1):
+        if example.label not in known:
+            raise DataError(
+                f"{path.name}: example {number} has label {example.label!r}, which the task does not have",
+                field="data",
+            )
+    return examples
+
+
+def _rows(path: Path, suffix: str) -> list[tuple[int, dict[str, object]]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        if suffix == ".csv":
+            return [(number, row) for number, row in enumerate(csv.DictReader(handle), start=2)]
+        rows = []
+        for number, line in enumerate(handle, start=1):
+            if line.strip():
+                row = json.loads(line)
+                if not isinstance(row, dict):
+                    raise DataError(f"line {number} is not a JSON object")
+                rows.append((number, row))
+        return rows
+
+
+def _example(row: dict[str, object], number: int, text_column: str, label_column: str) -> Example:
+    for column in (text_column, label_column):
+        if column not in row:
+            raise DataError(f"line {number} has no column {column!r} (it has {', '.join(map(str, row))})")
+    text, label = str(row[text_column] or "").strip(), str(row[label_column] or "").strip()
+    if not text or not label:
+        raise DataError(f"line {number} has an empty {text_column if not text else label_column!r}")
+    return Example(text, label)
+
+
+def split_of(text: str) -> str:
+    value = int.from_bytes(hashlib.sha256(text.strip().lower().encode()).digest()[:4], "big") / 2**32
+    if value < CALIBRATION_SHARE:
+        return "calibration"
+    if value < CALIBRATION_SHARE + VALIDATION_SHARE:
+        return "validation"
+    return "train"
+
+
+@dataclass(frozen=True)
+class Splits:
+    train: list[Example]
+    calibration: list[Example]
+    validation: list[Example]
+
+    @classmethod
+    def of(cls, examples: Sequence[Example]) -> Splits:
+        parts: dict[str, list[Example]] = {"train": [], "calibration": [], "validation": []}
+        for example in examples:
+            parts[split_of(example.text)].append(example)
+        splits = cls(**parts)
+        for name, part in parts.items():
+            if not part:
+                raise DataError(
+                    f"{len(examples)} examples leave the {name} split empty; a task needs more examples",
+                    field="data",
+                )
+        return splits
+
+    def sizes(self) -> dict[str, int]:
+        return {
+            "train": len(self.train),
+            "calibration": len(self.calibration),
+            "validation": len(self.validation),
+        }
+
+
+def dataset_hash(examples: Sequence[Example]) -> str:
+    """The same examples in any order give the same hash."""
+    digest = hashlib.sha256()
+    for line in sorted(f"{example.label}\t{example.text}\n" for example in examples):
+        digest.update(line.encode())
+    return digest.hexdigest()

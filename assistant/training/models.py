@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models import Q
+
+
+class TrainingRun(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+        CANCELLED = "cancelled"
+
+    class Activation(models.TextChoices):
+        NEVER = "never", "never: a person activates it"
+        IF_BETTER = "if-better", "if better than the active version on the same held-out split"
+        ALWAYS = "always"
+
+    FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
+
+    task = models.CharField(max_length=100, db_index=True)
+    method = models.CharField(max_length=10)
+    config = models.JSONField(help_text="the validated training configuration")
+    data_file = models.CharField(max_length=500, blank=True, help_text="examples file; empty: the task's own")
+    activation = models.CharField(max_length=10, choices=Activation.choices, default=Activation.NEVER)
+    dataset_hash = models.CharField(max_length=64, blank=True)
+    dataset_sizes = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    cancel_requested = models.BooleanField(default=False)
+    device = models.CharField(max_length=40, blank=True)
+    epoch = models.PositiveIntegerField(default=0)
+    step = models.PositiveIntegerField(default=0)
+    total_steps = models.PositiveIntegerField(default=0)
+    loss = models.FloatField(null=True, blank=True)
+    # [{"step", "epoch", "loss"} ...] and, per epoch, {"step", "epoch", "validation_accuracy"}.
+    history = models.JSONField(default=list, blank=True)
+    metrics = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.task} run {self.pk} ({self.method}, {self.status})"
+
+    @property
+    def progress(self) -> float:
+        return self.step / self.total_steps if self.total_steps else 0.0
+
+
+class ModelVersion(models.Model):
+    class Status(models.TextChoices):
+        CANDIDATE = "candidate"
+        ACTIVE = "active"
+        RETIRED = "retired"
+
+    task = models.CharField(max_length=100, db_index=True)
+    base_model = models.CharField(max_length=500)
+    method = models.CharField(max_length=10)
+    config = models.JSONField()
+    labels = models.JSONField()
+    library_versions = models.JSONField()
+    dataset_hash = models.CharField(max_length=64)
+    validation_hash = models.CharField(
+        max_length=64, help_text="hash of the held-out split the metrics are on"
+    )
+    metrics = models.JSONField()
+    abstain_threshold = models.FloatField(help_text="below this confidence the model answers 'not sure'")
+    # Training-time reference for drift audits: label shares and embedding projections.
+    drift_reference = models.JSONField()
+    artefact_path = models.CharField(max_length=500)
+    artefact_checksum = models.CharField(max_length=64)
+    format_version = models.PositiveIntegerField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.CANDIDATE, db_index=True)
+    run = models.OneToOneField(
+        TrainingRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="model_version"
+    )
+    # The version that was active when this one was activated: what a rollback returns to.
+    previous = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    activated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["task"], condition=Q(status="active"), name="one_active_version_per_task"
+            )
+        ]
+        permissions = [("activate_modelversion", "Can activate and roll back model versions")]
+
+    def __str__(self) -> str:
+        return f"{self.task} v{self.pk} ({self.method}, {self.status})"
+
+
+class PredictionRecord(models.Model):
+    """One live prediction, kept for drift audits: no text, only what the audit compares."""
+
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="predictions")
+    label = models.CharField(max_length=200)
+    confidence = models.FloatField()
+    abstained = models.BooleanField()
+    projection = ArrayField(models.FloatField(), help_text="the text's embedding on the reference components")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.confidence:.2f}) by {self.model_version_id}"
+
+
+class DriftAudit(models.Model):
+    class Verdict(models.TextChoices):
+        STABLE = "stable"
+        DRIFT = "drift"
+        TOO_LITTLE_DATA = "too-little-data"
+
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="drift_audits")
+    window_start = models.DateTimeField()
+    window_end = models.DateTimeField()
+    samples = models.PositiveIntegerField()
+    label_psi = models.FloatField(null=True, blank=True)
+    embedding_psi = models.FloatField(
+        null=True, blank=True, help_text="largest PSI over the reference components"
+    )
+    threshold = models.FloatField()
+    verdict = models.CharField(max_length=20, choices=Verdict.choices)
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.model_version}: {self.verdict} ({self.created_at:%Y-%m-%d %H:%M})"

@@ -1,0 +1,66 @@
+"""Classification tasks that domain apps register, so that training is written once.
+
+A domain app calls `task_register` in its `AppConfig.ready()` with the task's name, its
+labels and how to build its labelled examples; the core never imports a domain app.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from django.core.exceptions import ImproperlyConfigured
+
+from assistant.core.errors import ApplicationError
+
+
+class Example(NamedTuple):
+    text: str
+    label: str
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    name: str
+    labels: tuple[str, ...]
+    # The task's own labelled examples (from the app's data or a dataset file); `train --data`
+    # replaces them. Raises ApplicationError when they cannot be had (a missing dataset).
+    examples: Callable[[], Sequence[Example]]
+    description: str = ""
+    # Columns of a CSV or JSONL file of examples for this task.
+    text_column: str = "text"
+    label_column: str = "label"
+    # Training options this task overrides (see training.config.TrainingConfig).
+    defaults: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if len(self.labels) < 2 or len(set(self.labels)) != len(self.labels):
+            raise ImproperlyConfigured(f"task {self.name!r}: labels must be two or more distinct names")
+
+
+class UnknownTask(ApplicationError):
+    pass
+
+
+_tasks: dict[str, TaskSpec] = {}
+
+
+def task_register(spec: TaskSpec) -> None:
+    if spec.name in _tasks and _tasks[spec.name] != spec:
+        raise ImproperlyConfigured(f"task {spec.name!r} is registered twice")
+    _tasks[spec.name] = spec
+
+
+def task_get(name: str) -> TaskSpec:
+    try:
+        return _tasks[name]
+    except KeyError:
+        known = ", ".join(sorted(_tasks)) or "none"
+        raise UnknownTask(
+            f"no classification task {name!r}; registered tasks: {known}", field="task"
+        ) from None
+
+
+def tasks() -> list[TaskSpec]:
+    return [_tasks[name] for name in sorted(_tasks)]

@@ -1,0 +1,449 @@
+"""Training runs, the model registry and drift audits: the operations, each in one place."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import logging
+import shutil
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from assistant.core.errors import ApplicationError
+from assistant.training.config import TrainingConfig
+from assistant.training.data import Splits, dataset_hash, examples_read
+from assistant.training.models import DriftAudit, ModelVersion, PredictionRecord, TrainingRun
+from assistant.training.registry import Example, TaskSpec, task_get
+
+logger = logging.getLogger("finassist.training")
+
+LIBRARIES = ("torch", "transformers", "peft", "safetensors", "tokenizers")
+DRIFT_COMPONENTS = 8
+DRIFT_REFERENCE_TEXTS = 2000
+
+
+class RegistryError(ApplicationError):
+    pass
+
+
+def run_submit(
+    *,
+    task: str,
+    options: dict[str, Any],
+    data_file: Path | None = None,
+    activation: str = TrainingRun.Activation.NEVER,
+    user: Any = None,
+    dispatch: bool = True,
+) -> TrainingRun:
+    """Validate and record a run; with `dispatch`, queue it for a worker on the `gpu` queue.
+
+    Web requests dispatch (a web process never trains); `manage.py train` runs it itself.
+    """
+    spec = task_get(task)
+    config = TrainingConfig.build(options, defaults=spec.defaults)
+    if activation not in TrainingRun.Activation.values:
+        raise ApplicationError(
+            f"activation must be one of {', '.join(TrainingRun.Activation.values)}", field="activation"
+        )
+    if data_file is not None:
+        data_file = data_file.resolve()
+        _examples(spec, data_file)  # refuse a bad file now, not in the worker
+    if dispatch and settings.CELERY_TASK_ALWAYS_EAGER:
+        raise ApplicationError(
+            "training runs on a Celery worker of the gpu queue and none is connected (tasks run in-process); "
+            "start a broker and worker, or use `manage.py train`"
+        )
+    run = TrainingRun.objects.create(
+        task=spec.name,
+        method=config.method,
+        config=config.as_dict(),
+        data_file=str(data_file or ""),
+        activation=activation,
+        created_by=user if user is not None and user.is_authenticated else None,
+    )
+    if dispatch:
+        from assistant.training.tasks import train_task
+
+        transaction.on_commit(lambda: train_task.delay(run.pk))
+    return run
+
+
+def run_cancel(run: TrainingRun) -> TrainingRun:
+    """A queued run is cancelled at once; a running one stops at its next progress report."""
+    with transaction.atomic():
+        run = TrainingRun.objects.select_for_update().get(pk=run.pk)
+        if run.status == TrainingRun.Status.QUEUED:
+            run.status, run.finished_at = TrainingRun.Status.CANCELLED, timezone.now()
+        if run.status == TrainingRun.Status.RUNNING:
+            run.cancel_requested = True
+        run.save(update_fields=["status", "finished_at", "cancel_requested"])
+    return run
+
+
+def run_execute(
+    run_id: int, *, on_progress: Callable[[Any], None] | None = None, restart_interrupted: bool = False
+) -> TrainingRun:
+    """Train, evaluate and register a candidate version; then apply the run's activation rule.
+
+    Safe to call twice for the same run: only a queued run starts, or, with
+    `restart_interrupted`, a run left running by a worker that died (the broker hands its
+    task to another worker only then: its visibility timeout exceeds the task's time limit).
+    """
+    with transaction.atomic():
+        run = TrainingRun.objects.select_for_update().get(pk=run_id)
+        interrupted = restart_interrupted and run.status == TrainingRun.Status.RUNNING
+        if interrupted:
+            logger.warning("run %s was interrupted (its worker was lost); starting it again", run.pk)
+        elif run.status != TrainingRun.Status.QUEUED:
+            logger.info("run %s is %s; not starting it", run.pk, run.status)
+            return run
+        run.status, run.started_at = TrainingRun.Status.RUNNING, timezone.now()
+        run.save(update_fields=["status", "started_at"])
+    folder = settings.MODELS_DIR / run.task / f"run-{run.pk}"
+    try:
+        version = _train_and_register(run, folder, on_progress)
+    except Exception as error:
+        from assistant.training.engine import TrainingCancelled
+
+        shutil.rmtree(folder, ignore_errors=True)
+        cancelled = isinstance(error, TrainingCancelled)
+        run.status = TrainingRun.Status.CANCELLED if cancelled else TrainingRun.Status.FAILED
+        run.error = (
+            "" if cancelled else (getattr(error, "message", None) or f"{type(error).__name__}: {error}")
+        )
+        run.finished_at = timezone.now()
+        run.save(update_fields=["status", "error", "finished_at"])
+        if not cancelled and not isinstance(error, ApplicationError):
+            logger.exception("training run %s failed", run.pk)
+        return run
+    run.refresh_from_db()  # progress was written by queries, not through this instance
+    run.status, run.finished_at = TrainingRun.Status.SUCCEEDED, timezone.now()
+    run.metrics = version.metrics
+    run.save(update_fields=["status", "finished_at", "metrics"])
+    if run.activation == TrainingRun.Activation.ALWAYS:
+        version_activate(version, user=run.created_by)
+    elif run.activation == TrainingRun.Activation.IF_BETTER:
+        version_activate_if_better(version)
+    return run
+
+
+def _examples(spec: TaskSpec, data_file: Path | None) -> list[Example]:
+    if data_file is None:
+        return list(spec.examples())
+    return examples_read(
+        data_file, text_column=spec.text_column, label_column=spec.label_column, labels=spec.labels
+    )
+
+
+def _train_and_register(
+    run: TrainingRun, folder: Path, on_progress: Callable[[Any], None] | None
+) -> ModelVersion:
+    from assistant.training import engine
+    from assistant.training.modeling import Classifier, artefact_write, checksum, manifest_write
+
+    spec = task_get(run.task)
+    config = TrainingConfig.build(run.config)
+    examples = _examples(spec, Path(run.data_file) if run.data_file else None)
+    splits = Splits.of(examples)
+    run.dataset_hash, run.dataset_sizes = dataset_hash(examples), splits.sizes()
+    run.save(update_fields=["dataset_hash", "dataset_sizes"])
+
+    def progress(report: engine.Progress) -> None:
+        TrainingRun.objects.filter(pk=run.pk).update(
+            epoch=report.epoch, step=report.step, total_steps=report.total_steps, loss=report.loss,
+            history=report.history,
+        )  # fmt: skip
+        if on_progress is not None:
+            on_progress(report)
+
+    def should_stop() -> bool:
+        return TrainingRun.objects.filter(pk=run.pk, cancel_requested=True).exists()
+
+    fitted = engine.fit(splits, spec.labels, config, on_progress=progress, should_stop=should_stop)
+    run.device = fitted.device
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    engine.adapter_save_and_merge(fitted, folder / "adapter")
+    artefact_write(fitted.model, fitted.tokenizer, folder)
+    manifest = {
+        "task": spec.name,
+        "labels": list(spec.labels),
+        "base_model": config.base_model,
+        "method": config.method,
+        "max_tokens": config.max_tokens,
+        "cls_pooling": fitted.cls_pooling,
+    }
+    classifier = Classifier.from_files(folder, manifest)
+    evaluation = evaluate(classifier, splits)
+    reference = drift_reference(classifier, splits.train)
+    manifest.update(abstain_threshold=evaluation["abstain"]["threshold"], drift_reference=reference)
+    manifest_write(folder, manifest)
+    metrics = {
+        **evaluation,
+        "epoch_seconds": fitted.epoch_seconds,
+        "history_start_accuracy": fitted.history[0]["validation_accuracy"],
+        "dataset_sizes": run.dataset_sizes,
+    }
+    with transaction.atomic():
+        version = ModelVersion.objects.create(
+            task=spec.name,
+            base_model=config.base_model,
+            method=config.method,
+            config=run.config,
+            labels=list(spec.labels),
+            library_versions=library_versions(),
+            dataset_hash=run.dataset_hash,
+            validation_hash=dataset_hash(splits.validation),
+            metrics=metrics,
+            abstain_threshold=evaluation["abstain"]["threshold"],
+            drift_reference=reference,
+            artefact_path=str(folder),
+            artefact_checksum=checksum(folder),
+            format_version=_format_version(),
+            run=run,
+        )
+        TrainingRun.objects.filter(pk=run.pk).update(device=fitted.device, history=fitted.history)
+    logger.info(
+        "%s: version %s (%s) accuracy %.4f macro-F1 %.4f",
+        spec.name, version.pk, config.method, metrics["accuracy"], metrics["macro_f1"],
+    )  # fmt: skip
+    return version
+
+
+def _format_version() -> int:
+    from assistant.training.modeling import FORMAT_VERSION
+
+    return FORMAT_VERSION
+
+
+def evaluate(classifier: Any, splits: Splits) -> dict[str, Any]:
+    """Metrics on the validation split; the abstain threshold from the calibration split."""
+    from assistant.training.evaluation import abstain_effect, abstain_threshold, classification_metrics
+
+    index = {label: i for i, label in enumerate(classifier.labels)}
+    calibration = classifier.scores([e.text for e in splits.calibration]).probabilities
+    threshold = abstain_threshold(
+        [index[e.label] for e in splits.calibration], calibration, precision=settings.ABSTAIN_PRECISION
+    )
+    validation = classifier.scores([e.text for e in splits.validation]).probabilities
+    truth = [index[e.label] for e in splits.validation]
+    metrics = classification_metrics(classifier.labels, truth, validation)
+    metrics["abstain"] = {
+        **threshold,
+        "wanted_precision": settings.ABSTAIN_PRECISION,
+        "on_validation": abstain_effect(truth, validation, threshold["threshold"]),
+    }
+    return metrics
+
+
+def drift_reference(classifier: Any, train: list[Example]) -> dict[str, Any]:
+    """Label shares of the training data, and its embeddings' spread on their main directions.
+
+    The directions are the top principal components of (a sample of) the training embeddings;
+    each gets decile edges, so live embeddings can be binned and compared by PSI.
+    """
+    import numpy as np
+
+    shares: dict[str, float] = dict.fromkeys(classifier.labels, 0.0)
+    for example in train:
+        shares[example.label] += 1 / len(train)
+    rng = np.random.default_rng(0)
+    sample = [train[i].text for i in rng.permutation(len(train))[:DRIFT_REFERENCE_TEXTS]]
+    embeddings = classifier.scores(sample).embeddings.astype(np.float64)
+    mean = embeddings.mean(axis=0)
+    _, _, components = np.linalg.svd(embeddings - mean, full_matrices=False)
+    components = components[: min(DRIFT_COMPONENTS, len(sample) - 1, components.shape[0])]
+    projections = (embeddings - mean) @ components.T
+    edges = np.quantile(projections, np.linspace(0.1, 0.9, 9), axis=0).T
+    return {
+        "label_shares": {label: round(share, 6) for label, share in shares.items()},
+        "mean": mean.round(6).tolist(),
+        "components": components.round(6).tolist(),
+        "edges": edges.round(6).tolist(),
+    }
+
+
+def library_versions() -> dict[str, str]:
+    versions = {}
+    for name in LIBRARIES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = "absent"
+    return versions
+
+
+# The registry ---------------------------------------------------------------------------------
+
+
+def version_activate(version: ModelVersion, *, user: Any = None) -> ModelVersion:
+    """Make `version` its task's active version; the one it replaces is retired (and remembered)."""
+    _loadable(version)
+    with transaction.atomic():
+        # Lock every version of the task: two activations at once would each retire the other.
+        locked = list(ModelVersion.objects.select_for_update().filter(task=version.task))
+        current = next((v for v in locked if v.status == ModelVersion.Status.ACTIVE), None)
+        if current is not None and current.pk == version.pk:
+            return current
+        if current is not None:
+            current.status = ModelVersion.Status.RETIRED
+            current.save(update_fields=["status"])
+        version.refresh_from_db()
+        version.status = ModelVersion.Status.ACTIVE
+        version.previous = current
+        version.activated_at = timezone.now()
+        version.activated_by = user if user is not None and user.is_authenticated else None
+        version.save(update_fields=["status", "previous", "activated_at", "activated_by"])
+    logger.info("%s: version %s active (was %s)", version.task, version.pk, current.pk if current else None)
+    return version
+
+
+def version_rollback(task: str, *, user: Any = None) -> ModelVersion:
+    """Return the task to the version that was active before the current one."""
+    current = ModelVersion.objects.filter(task=task, status=ModelVersion.Status.ACTIVE).first()
+    if current is None:
+        raise RegistryError(f"task {task!r} has no active version to roll back")
+    if current.previous is None:
+        raise RegistryError(
+            f"version {current.pk} of {task!r} was the first active one; nothing to roll back to"
+        )
+    previous = current.previous
+    before_it = previous.previous_id
+    version_activate(previous, user=user)
+    # Keep the chain: a later rollback goes further back, not forth again.
+    ModelVersion.objects.filter(pk=previous.pk).update(previous=before_it)
+    previous.refresh_from_db()
+    return previous
+
+
+def version_activate_if_better(version: ModelVersion) -> bool:
+    """The rule: activate only when its macro-F1 beats the active version's on the same held-out split.
+
+    Both are scored on the candidate's validation split. Splits go by a hash of each text, so
+    neither version trained on any of it, whatever data the active one was trained on.
+    """
+    from assistant.training.inference import classifier_for
+
+    current = ModelVersion.objects.filter(task=version.task, status=ModelVersion.Status.ACTIVE).first()
+    if current is None:
+        version_activate(version)
+        return True
+    run = version.run
+    if run is None:
+        raise RegistryError(f"version {version.pk} has no training run, so no held-out split to compare on")
+    held_out = Splits.of(
+        _examples(task_get(version.task), Path(run.data_file) if run.data_file else None)
+    ).validation
+    scores = {v.pk: evaluate_examples(classifier_for(v), held_out)["macro_f1"] for v in (current, version)}
+    version.metrics["compared_with"] = {"version": current.pk, "macro_f1": scores}
+    version.save(update_fields=["metrics"])
+    if scores[version.pk] > scores[current.pk]:
+        version_activate(version)
+        return True
+    return False
+
+
+def evaluate_examples(classifier: Any, examples: list[Example]) -> dict[str, Any]:
+    """Accuracy, macro-F1 and the rest on any labelled examples (labels must be the model's)."""
+    from assistant.training.evaluation import abstain_effect, classification_metrics
+
+    index = {label: i for i, label in enumerate(classifier.labels)}
+    unknown = sorted({e.label for e in examples} - set(index))
+    if unknown:
+        raise RegistryError(f"the model does not know the labels {', '.join(unknown[:5])}", field="data")
+    probabilities = classifier.scores([e.text for e in examples]).probabilities
+    truth = [index[e.label] for e in examples]
+    metrics = classification_metrics(classifier.labels, truth, probabilities)
+    metrics["abstain"] = abstain_effect(truth, probabilities, classifier.manifest["abstain_threshold"])
+    return metrics
+
+
+def _loadable(version: ModelVersion) -> None:
+    from assistant.training.inference import classifier_for
+
+    classifier_for(version)
+
+
+# Drift ----------------------------------------------------------------------------------------
+
+
+def drift_audit(version: ModelVersion, *, now: Any = None) -> DriftAudit:
+    """Compare the window's live predictions with the version's training data, by PSI."""
+    import numpy as np
+
+    end = now or timezone.now()
+    start = end - timedelta(hours=settings.DRIFT_WINDOW_HOURS)
+    records = list(
+        PredictionRecord.objects.filter(
+            model_version=version, created_at__gt=start, created_at__lte=end
+        ).values_list("label", "projection")
+    )
+    threshold = settings.DRIFT_PSI_THRESHOLD
+    audit = DriftAudit(
+        model_version=version, window_start=start, window_end=end, samples=len(records), threshold=threshold
+    )
+    if len(records) < settings.DRIFT_MIN_SAMPLES:
+        audit.verdict = DriftAudit.Verdict.TOO_LITTLE_DATA
+        audit.details = {"needed": settings.DRIFT_MIN_SAMPLES}
+        audit.save()
+        return audit
+    reference = version.drift_reference
+    labels = list(reference["label_shares"])
+    live_counts = dict.fromkeys(labels, 0)
+    for label, _ in records:
+        live_counts[label] = live_counts.get(label, 0) + 1
+    expected = np.array([reference["label_shares"][label] for label in labels])
+    observed = np.array([live_counts[label] for label in labels]) / len(records)
+    audit.label_psi = round(psi(expected, observed), 4)
+    edges = np.array(reference["edges"])
+    projections = np.array([projection for _, projection in records])
+    component_psi = [
+        psi(
+            np.full(10, 0.1),
+            np.bincount(np.searchsorted(edges[c], projections[:, c]), minlength=10) / len(records),
+        )
+        for c in range(len(edges))
+    ]
+    audit.embedding_psi = round(max(component_psi), 4)
+    audit.verdict = (
+        DriftAudit.Verdict.DRIFT
+        if max(audit.label_psi, audit.embedding_psi) > threshold
+        else DriftAudit.Verdict.STABLE
+    )
+    shifted = sorted(
+        labels, key=lambda label: -abs(observed[labels.index(label)] - expected[labels.index(label)])
+    )
+    audit.details = {
+        "component_psi": [round(value, 4) for value in component_psi],
+        "labels_most_shifted": {
+            label: {"training": round(float(expected[labels.index(label)]), 4),
+                    "live": round(float(observed[labels.index(label)]), 4)}
+            for label in shifted[:5]
+        },
+    }  # fmt: skip
+    audit.save()
+    if audit.verdict == DriftAudit.Verdict.DRIFT:
+        logger.warning(
+            "%s: drift (label PSI %s, embedding PSI %s)", version, audit.label_psi, audit.embedding_psi
+        )
+    return audit
+
+
+def psi(expected: Any, observed: Any, *, floor: float = 1e-4) -> float:
+    """Population stability index: sum over bins of (o - e) * ln(o / e), shares floored at `floor`."""
+    import numpy as np
+
+    e = np.clip(np.asarray(expected, dtype=float), floor, None)
+    o = np.clip(np.asarray(observed, dtype=float), floor, None)
+    return float(np.sum((o - e) * np.log(o / e)))
+
+
+def drift_audit_all() -> list[DriftAudit]:
+    return [
+        drift_audit(version) for version in ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE)
+    ]
