@@ -2,25 +2,35 @@
 
 A worker on the `inference` queue (or any process that serves predictions) calls `predict`;
 nothing here trains. Each prediction can be recorded (label, confidence and the text's
-position on the drift reference components; never the text) for drift audits.
+position on the drift reference components; never the text) for drift audits. Records are
+written in batches (of RECORD_BATCH, or on the first prediction RECORD_WAIT_S after the
+oldest waiting one, and when the process exits), so one prediction in many pays for the insert.
 """
 
 from __future__ import annotations
 
+import atexit
+import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 
 from assistant.core.errors import ApplicationError
 from assistant.training.models import ModelVersion, PredictionRecord
 from assistant.training.registry import task_get
 
+logger = logging.getLogger("finassist.training")
+
 CACHED_VERSIONS = 4
+ACTIVE_TTL_S = 2.0
+RECORD_BATCH = 100
+RECORD_WAIT_S = 2.0
 MAX_TEXT_CHARS = 10_000
 MAX_BATCH = 1024
 
@@ -67,8 +77,19 @@ def classifier_for(version: ModelVersion) -> Any:
         return classifier
 
 
+_active: dict[str, tuple[float, ModelVersion]] = {}
+
+
 def active_version(task: str) -> ModelVersion:
+    """The task's active version, looked up at most every ACTIVE_TTL_S seconds per process.
+
+    An activation or rollback reaches every serving process within that time (at once in the
+    process that made it).
+    """
     task_get(task)
+    cached = _active.get(task)
+    if cached is not None and time.monotonic() - cached[0] < ACTIVE_TTL_S:
+        return cached[1]
     # Only what serving needs: metrics and the drift reference are large JSON (milliseconds to parse).
     version = (
         ModelVersion.objects.filter(task=task, status=ModelVersion.Status.ACTIVE)
@@ -79,7 +100,12 @@ def active_version(task: str) -> ModelVersion:
         raise NoActiveModel(
             f"task {task!r} has no active model version; train one and activate it", field="task"
         )
+    _active[task] = (time.monotonic(), version)
     return version
+
+
+def active_forget(task: str) -> None:
+    _active.pop(task, None)
 
 
 def predict(
@@ -121,18 +147,49 @@ def _check(texts: Sequence[str]) -> None:
             raise ApplicationError(f"text {number} is longer than {MAX_TEXT_CHARS} characters", field="texts")
 
 
+_pending: list[PredictionRecord] = []
+_pending_since = 0.0
+_pending_lock = threading.Lock()
+
+
 def _record(version: ModelVersion, predictions: list[Prediction], projections: Any) -> None:
-    # Telemetry, not a transaction of record: not waiting for the disk costs at worst the last
-    # few records on a crash, and saves a flush per prediction.
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        PredictionRecord.objects.bulk_create(
-            PredictionRecord(
-                model_version_id=version.pk,
-                label=prediction.label,
-                confidence=prediction.confidence,
-                abstained=prediction.abstained,
-                projection=[round(float(v), 5) for v in projection],
-            )
-            for prediction, projection in zip(predictions, projections, strict=True)
+    global _pending_since
+    records = [
+        PredictionRecord(
+            model_version_id=version.pk,
+            label=prediction.label,
+            confidence=prediction.confidence,
+            abstained=prediction.abstained,
+            projection=[round(float(v), 5) for v in projection],
         )
+        for prediction, projection in zip(predictions, projections, strict=True)
+    ]
+    with _pending_lock:
+        if not _pending:
+            _pending_since = time.monotonic()
+        _pending.extend(records)
+        if len(_pending) < RECORD_BATCH and time.monotonic() - _pending_since < RECORD_WAIT_S:
+            return
+    records_flush()
+
+
+def records_flush() -> None:
+    """Write the prediction records this process holds (drift audits call it first)."""
+    with _pending_lock:
+        batch = list(_pending)
+        _pending.clear()
+    if not batch:
+        return
+    try:
+        # Telemetry, not a transaction of record: not waiting for the disk costs at worst the
+        # last records on a crash, and saves a flush per batch.
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            PredictionRecord.objects.bulk_create(batch)
+    except DatabaseError:
+        # A version deleted since, or no database at exit: the predictions were served; only
+        # their drift records are lost.
+        logger.warning("%d prediction record(s) could not be written", len(batch), exc_info=True)
+
+
+atexit.register(records_flush)

@@ -299,6 +299,9 @@ def version_activate(version: ModelVersion, *, user: Any = None) -> ModelVersion
         version.activated_at = timezone.now()
         version.activated_by = user if user is not None and user.is_authenticated else None
         version.save(update_fields=["status", "previous", "activated_at", "activated_by"])
+    from assistant.training.inference import active_forget
+
+    active_forget(version.task)
     logger.info("%s: version %s active (was %s)", version.task, version.pk, current.pk if current else None)
     return version
 
@@ -375,6 +378,10 @@ def _loadable(version: ModelVersion) -> None:
 def drift_audit(version: ModelVersion, *, now: Any = None) -> DriftAudit:
     """Compare the window's live predictions with the version's training data, by PSI."""
     import numpy as np
+
+    from assistant.training.inference import records_flush
+
+    records_flush()
 
     end = now or timezone.now()
     start = end - timedelta(hours=settings.DRIFT_WINDOW_HOURS)

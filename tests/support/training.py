@@ -47,8 +47,10 @@ task_register(TOPIC_TASK)
 
 def tiny_encoder(path: Path) -> Path:
     """A randomly initialised one-layer BERT with the bundled model's tokenizer."""
+    import torch
     from transformers import BertConfig, BertModel
 
+    torch.manual_seed(0)  # the same encoder in every session and process, so results repeat
     config = BertConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64)
     BertModel(config).save_pretrained(path)
     for name in ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"):

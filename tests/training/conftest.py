@@ -20,6 +20,8 @@ def training_settings(settings, tmp_path, tiny_model) -> None:
     settings.TRAINING_BASE_MODEL = tiny_model
     settings.DRIFT_MIN_SAMPLES = 50
     inference._cache.clear()
+    inference._pending.clear()
+    inference._active.clear()
 
 
 @pytest.fixture

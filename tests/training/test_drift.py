@@ -6,10 +6,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from assistant.celery import app
 from assistant.training.inference import predict
 from assistant.training.models import DriftAudit
 from assistant.training.services import drift_audit, psi, version_activate
+from assistant.training.tasks import drift_audit_task
 from tests.support.training import TOPIC_TASK, tone_examples
 
 pytestmark = pytest.mark.django_db
@@ -60,6 +60,7 @@ def test_the_audit_runs_on_the_beat_schedule_for_every_active_version(train, set
     assert entry["task"] == "training.drift_audit"
     version = version_activate(train(epochs=1))
 
-    app.tasks[entry["task"]].apply()
+    assert drift_audit_task.name == entry["task"]
+    drift_audit_task.apply()
 
     assert DriftAudit.objects.get().model_version == version

@@ -8,7 +8,7 @@ from django.db import IntegrityError
 
 from assistant.core.errors import ApplicationError
 from assistant.training import inference
-from assistant.training.inference import NoActiveModel, predict
+from assistant.training.inference import NoActiveModel, predict, records_flush
 from assistant.training.modeling import HEAD, MANIFEST, ArtefactError
 from assistant.training.models import ModelVersion, TrainingRun
 from assistant.training.services import run_execute, run_submit, version_activate, version_rollback
@@ -130,6 +130,8 @@ def test_predictions_carry_label_confidence_abstain_flag_and_version(train):
         assert 0 < prediction.confidence <= 1
         assert prediction.abstained == (prediction.confidence < version.abstain_threshold)
         assert prediction.alternatives[0] == (prediction.label, prediction.confidence)
+    assert version.predictions.count() == 0  # written in batches
+    records_flush()
     assert version.predictions.count() == 2
 
 
@@ -142,3 +144,17 @@ def test_bad_inputs_are_refused_before_any_model_runs(train, texts, message):
 
     with pytest.raises(ApplicationError, match=message):
         predict(TASK, texts)
+
+
+def test_drift_records_are_written_a_batch_at_a_time_or_when_they_wait_too_long(train, monkeypatch):
+    version = version_activate(train(epochs=1))
+
+    for _ in range(inference.RECORD_BATCH - 1):
+        predict(TASK, ["my card pin today"])
+    assert version.predictions.count() == 0
+    predict(TASK, ["my card pin today"])
+    assert version.predictions.count() == inference.RECORD_BATCH
+
+    monkeypatch.setattr(inference, "RECORD_WAIT_S", 0.0)
+    predict(TASK, ["phishing email"])
+    assert version.predictions.count() == inference.RECORD_BATCH + 1
