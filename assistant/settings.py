@@ -190,7 +190,7 @@ EMBEDDING_MODEL = env.string(
     "embedding model for new collections: all-MiniLM-L6-v2 (bundled) or a local Hugging Face model path",
 )
 EMBEDDING_BATCH_SIZE = env.integer(
-    "FINASSIST_EMBEDDING_BATCH_SIZE", 32, "texts embedded per forward pass", minimum=1
+    "FINASSIST_EMBEDDING_BATCH_SIZE", 16, "texts embedded per forward pass", minimum=1
 )
 CHUNK_TOKENS = env.integer(
     "FINASSIST_CHUNK_TOKENS",
