@@ -41,7 +41,7 @@ LOGIT_SCALE = 20.0
 
 
 class ArtefactError(ApplicationError):
-    status = 500
+    status = 503  # the model cannot be served until an engineer repairs or replaces it
 
 
 class SentenceClassifier(nn.Module):
