@@ -85,6 +85,25 @@ def manifest_write(folder: Path, manifest: dict[str, Any]) -> None:
     (folder / MANIFEST).write_text(json.dumps({"format_version": FORMAT_VERSION, **manifest}, indent=2))
 
 
+def artefact_verify(folder: Path, *, expected_checksum: str) -> dict[str, Any]:
+    """The artefact's manifest, once its files match the registered checksum and its format is ours."""
+    if not (folder / MANIFEST).is_file():
+        raise ArtefactError(f"model artefact {folder} is missing or incomplete")
+    found = checksum(folder)
+    if found != expected_checksum:
+        raise ArtefactError(
+            f"model artefact {folder} does not match its registered checksum "
+            f"({found[:12]}... != {expected_checksum[:12]}...); refusing to load it"
+        )
+    manifest = json.loads((folder / MANIFEST).read_text())
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise ArtefactError(
+            f"model artefact {folder} has format version {manifest.get('format_version')}; "
+            f"this code reads version {FORMAT_VERSION}"
+        )
+    return manifest
+
+
 @dataclass
 class Scores:
     probabilities: np.ndarray  # (texts, labels)
@@ -111,21 +130,7 @@ class Classifier:
     @classmethod
     def load(cls, folder: Path, *, expected_checksum: str) -> Classifier:
         """The artefact at `folder`, after checking that it is exactly the one registered."""
-        if not (folder / MANIFEST).is_file():
-            raise ArtefactError(f"model artefact {folder} is missing or incomplete")
-        found = checksum(folder)
-        if found != expected_checksum:
-            raise ArtefactError(
-                f"model artefact {folder} does not match its registered checksum "
-                f"({found[:12]}... != {expected_checksum[:12]}...); refusing to load it"
-            )
-        manifest = json.loads((folder / MANIFEST).read_text())
-        if manifest.get("format_version") != FORMAT_VERSION:
-            raise ArtefactError(
-                f"model artefact {folder} has format version {manifest.get('format_version')}; "
-                f"this code reads version {FORMAT_VERSION}"
-            )
-        return cls.from_files(folder, manifest)
+        return cls.from_files(folder, artefact_verify(folder, expected_checksum=expected_checksum))
 
     @classmethod
     def from_files(cls, folder: Path, manifest: dict[str, Any]) -> Classifier:

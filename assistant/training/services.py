@@ -144,7 +144,13 @@ def _train_and_register(
     run: TrainingRun, folder: Path, on_progress: Callable[[Any], None] | None
 ) -> ModelVersion:
     from assistant.training import engine
-    from assistant.training.modeling import Classifier, artefact_write, checksum, manifest_write
+    from assistant.training.modeling import (
+        FORMAT_VERSION,
+        Classifier,
+        artefact_write,
+        checksum,
+        manifest_write,
+    )
 
     spec = task_get(run.task)
     config = TrainingConfig.build(run.config)
@@ -165,7 +171,6 @@ def _train_and_register(
         return TrainingRun.objects.filter(pk=run.pk, cancel_requested=True).exists()
 
     fitted = engine.fit(splits, spec.labels, config, on_progress=progress, should_stop=should_stop)
-    run.device = fitted.device
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     engine.adapter_save_and_merge(fitted, folder / "adapter")
@@ -204,7 +209,7 @@ def _train_and_register(
             drift_reference=reference,
             artefact_path=str(folder),
             artefact_checksum=checksum(folder),
-            format_version=_format_version(),
+            format_version=FORMAT_VERSION,
             run=run,
         )
         TrainingRun.objects.filter(pk=run.pk).update(device=fitted.device, history=fitted.history)
@@ -215,28 +220,17 @@ def _train_and_register(
     return version
 
 
-def _format_version() -> int:
-    from assistant.training.modeling import FORMAT_VERSION
-
-    return FORMAT_VERSION
-
-
 def evaluate(classifier: Any, splits: Splits) -> dict[str, Any]:
     """Metrics on the validation split; the abstain threshold from the calibration split."""
-    from assistant.training.evaluation import abstain_effect, abstain_threshold, classification_metrics
+    from assistant.training.evaluation import abstain_threshold
 
-    index = {label: i for i, label in enumerate(classifier.labels)}
-    calibration = classifier.scores([e.text for e in splits.calibration]).probabilities
-    threshold = abstain_threshold(
-        [index[e.label] for e in splits.calibration], calibration, precision=settings.ABSTAIN_PRECISION
-    )
-    validation = classifier.scores([e.text for e in splits.validation]).probabilities
-    truth = [index[e.label] for e in splits.validation]
-    metrics = classification_metrics(classifier.labels, truth, validation)
+    truth, probabilities = _scored(classifier, splits.calibration)
+    threshold = abstain_threshold(truth, probabilities, precision=settings.ABSTAIN_PRECISION)
+    metrics = evaluate_examples(classifier, splits.validation, threshold=threshold["threshold"])
     metrics["abstain"] = {
         **threshold,
         "wanted_precision": settings.ABSTAIN_PRECISION,
-        "on_validation": abstain_effect(truth, validation, threshold["threshold"]),
+        "on_validation": metrics["abstain"],
     }
     return metrics
 
@@ -283,7 +277,11 @@ def library_versions() -> dict[str, str]:
 
 def version_activate(version: ModelVersion, *, user: Any = None) -> ModelVersion:
     """Make `version` its task's active version; the one it replaces is retired (and remembered)."""
-    _loadable(version)
+    from assistant.training.modeling import artefact_verify
+
+    # A version whose artefact is missing, changed or of another format is never activated
+    # (checked here without loading the model into this process).
+    artefact_verify(Path(version.artefact_path), expected_checksum=version.artefact_checksum)
     with transaction.atomic():
         # Lock every version of the task: two activations at once would each retire the other.
         locked = list(ModelVersion.objects.select_for_update().filter(task=version.task))
@@ -351,25 +349,28 @@ def version_activate_if_better(version: ModelVersion) -> bool:
     return False
 
 
-def evaluate_examples(classifier: Any, examples: list[Example]) -> dict[str, Any]:
-    """Accuracy, macro-F1 and the rest on any labelled examples (labels must be the model's)."""
+def evaluate_examples(
+    classifier: Any, examples: list[Example], *, threshold: float | None = None
+) -> dict[str, Any]:
+    """Accuracy, macro-F1 and the rest on any labelled examples (labels must be the model's),
+    with the coverage and accuracy of what it answers at `threshold` (default: its own)."""
     from assistant.training.evaluation import abstain_effect, classification_metrics
 
+    truth, probabilities = _scored(classifier, examples)
+    metrics = classification_metrics(classifier.labels, truth, probabilities)
+    if threshold is None:
+        threshold = classifier.manifest["abstain_threshold"]
+    metrics["abstain"] = abstain_effect(truth, probabilities, threshold)
+    return metrics
+
+
+def _scored(classifier: Any, examples: list[Example]) -> tuple[list[int], Any]:
+    """Label indices and the classifier's probabilities for labelled examples."""
     index = {label: i for i, label in enumerate(classifier.labels)}
     unknown = sorted({e.label for e in examples} - set(index))
     if unknown:
         raise RegistryError(f"the model does not know the labels {', '.join(unknown[:5])}", field="data")
-    probabilities = classifier.scores([e.text for e in examples]).probabilities
-    truth = [index[e.label] for e in examples]
-    metrics = classification_metrics(classifier.labels, truth, probabilities)
-    metrics["abstain"] = abstain_effect(truth, probabilities, classifier.manifest["abstain_threshold"])
-    return metrics
-
-
-def _loadable(version: ModelVersion) -> None:
-    from assistant.training.inference import classifier_for
-
-    classifier_for(version)
+    return [index[e.label] for e in examples], classifier.scores([e.text for e in examples]).probabilities
 
 
 # Drift ----------------------------------------------------------------------------------------
