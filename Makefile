@@ -8,6 +8,7 @@ INSTALLED := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
+CHROMIUM := /usr/bin/chromium
 .PHONY: run test test-all lint bench lock db-status db-stop clean
 
 # torch first, as the exact pin that takes the local CPU build; the rest from the lock.
@@ -29,10 +30,14 @@ lint: $(INSTALLED)
 	$(VENV)/bin/ruff format --check .
 	$(MANAGE) makemigrations --check --dry-run
 
-test: lint
+# The browser tests drive Debian's Chromium through Playwright (no browser download).
+$(CHROMIUM):
+	apt-get install -y -qq chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+
+test: lint $(CHROMIUM)
 	$(VENV)/bin/pytest -m "not slow"
 
-test-all: lint
+test-all: lint $(CHROMIUM)
 	$(VENV)/bin/pytest
 
 bench: $(INSTALLED)
@@ -40,6 +45,7 @@ bench: $(INSTALLED)
 	$(PY) bench/foundation.py
 	$(PY) bench/retrieval.py
 	$(PY) bench/training.py
+	$(PY) bench/answer.py
 
 # Re-pin the whole dependency tree after changing pyproject.toml (torch stays out: see above).
 lock: $(INSTALLED)

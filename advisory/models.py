@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from pgvector.django import VectorField
 
 
 class RiskTolerance(models.TextChoices):
@@ -41,3 +42,142 @@ class Client(models.Model):
 
     def __str__(self) -> str:
         return f"{self.full_name} ({self.reference})"
+
+
+class Holding(models.Model):
+    class AssetClass(models.TextChoices):
+        EQUITY = "equity"
+        BOND = "bond"
+        CASH = "cash"
+        REAL_ESTATE = "real_estate", "real estate"
+        COMMODITY = "commodity"
+        ALTERNATIVE = "alternative"
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="holdings")
+    instrument = models.CharField(max_length=200)
+    asset_class = models.CharField(max_length=16, choices=AssetClass.choices)
+    value = models.DecimalField(max_digits=14, decimal_places=2, validators=[MinValueValidator(0)])
+    currency = models.CharField(max_length=3, default="EUR")
+    account_number = models.CharField(
+        max_length=34, blank=True, help_text="an identifier: masked in logs and prompts"
+    )
+
+    class Meta:
+        ordering = ["-value"]
+
+    def __str__(self) -> str:
+        return f"{self.instrument}: {self.value} {self.currency}"
+
+
+class Letter(models.Model):
+    """Free text from or about the client; embedded so a question retrieves the letters it needs."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="letters")
+    written_on = models.DateField()
+    author = models.CharField(max_length=100, help_text="who wrote it: the client, the advisor, ...")
+    text = models.TextField()
+    embedding = VectorField(dimensions=384, null=True, editable=False)
+    embedding_model = models.CharField(max_length=200, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-written_on", "-pk"]
+
+    def __str__(self) -> str:
+        return f"letter of {self.written_on} ({self.author})"
+
+
+class Keyword(models.Model):
+    """A keyword extracted from a letter, with the span of text it came from."""
+
+    class Category(models.TextChoices):
+        ASSET = "asset"
+        GOAL = "goal"
+        RISK = "risk", "risk tolerance"
+        HORIZON = "horizon", "time horizon"
+        LIFE_EVENT = "life_event", "life event"
+
+    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="keywords")
+    category = models.CharField(max_length=16, choices=Category.choices)
+    phrase = models.CharField(max_length=200)
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    score = models.FloatField()
+
+    class Meta:
+        ordering = ["category", "-score"]
+
+    def __str__(self) -> str:
+        return f"{self.category}: {self.phrase}"
+
+
+class Answer(models.Model):
+    """A question an advisor asked and everything needed to audit its answer."""
+
+    class Scope(models.TextChoices):
+        CLIENT = "client", "this client"
+        KNOWLEDGE = "knowledge", "products and research"
+        BOTH = "both", "client and knowledge"
+
+    class Status(models.TextChoices):
+        ANSWERING = "answering"
+        COMPLETE = "complete"
+        FAILED = "failed"
+
+    advisor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="answers")
+    client = models.ForeignKey(
+        Client, null=True, blank=True, on_delete=models.CASCADE, related_name="answers"
+    )
+    scope = models.CharField(max_length=10, choices=Scope.choices)
+    collections = models.JSONField(default=list, blank=True)
+    question = models.TextField()
+    text = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ANSWERING)
+    error = models.TextField(blank=True)
+    backend = models.CharField(max_length=20)
+    model_name = models.CharField(max_length=200)
+    fields_used = models.JSONField(
+        default=list, blank=True, help_text="the client fields sent to the generator"
+    )
+    timings_ms = models.JSONField(default=dict, blank=True)
+    ungrounded = models.JSONField(
+        default=list, blank=True, help_text="numbers in the answer that no cited text contains"
+    )
+    rating = models.SmallIntegerField(null=True, blank=True, choices=[(1, "helpful"), (-1, "not helpful")])
+    feedback = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["advisor", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.question[:80]
+
+
+class Citation(models.Model):
+    """A passage an answer was given, as it read then (chunks are replaced by new versions)."""
+
+    answer = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="citations")
+    number = models.PositiveSmallIntegerField()
+    document = models.ForeignKey(
+        "knowledge.Document", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    letter = models.ForeignKey(Letter, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    chunk_id = models.BigIntegerField(null=True, blank=True)
+    collection = models.CharField(max_length=100, blank=True)
+    external_id = models.CharField(max_length=300, blank=True)
+    title = models.CharField(max_length=500)
+    version = models.PositiveIntegerField(null=True, blank=True)
+    page = models.PositiveIntegerField(null=True, blank=True)
+    heading = models.TextField(blank=True)
+    text = models.TextField()
+    score = models.FloatField()
+    similarity = models.FloatField(null=True, blank=True)
+    cited = models.BooleanField(default=False, help_text="the answer refers to it")
+
+    class Meta:
+        ordering = ["answer", "number"]
+        constraints = [models.UniqueConstraint(fields=["answer", "number"], name="citation_number_unique")]
+
+    def __str__(self) -> str:
+        return f"[{self.number}] {self.title}"

@@ -279,6 +279,65 @@ DRIFT_MIN_SAMPLES = env.integer(
     minimum=1,
 )
 
+# Answer generation -----------------------------------------------------------------------------
+GENERATION_BACKEND = env.choice(
+    "FINASSIST_GENERATION_BACKEND",
+    "extractive",
+    "extractive (offline: cited sentences of the retrieved text), openai (any OpenAI-compatible "
+    "server) or transformers (a local causal model)",
+    choices=("extractive", "openai", "transformers"),
+)
+GENERATION_MIN_RELEVANCE = env.number(
+    "FINASSIST_GENERATION_MIN_RELEVANCE",
+    0.3,
+    "cosine similarity the best retrieved passage must reach; below it the answer says the "
+    "knowledge base does not answer",
+)
+GENERATION_MAX_TOKENS = env.integer(
+    "FINASSIST_GENERATION_MAX_TOKENS", 400, "most tokens a language model generates for one answer", minimum=1
+)
+GENERATION_TIMEOUT = env.number(
+    "FINASSIST_GENERATION_TIMEOUT",
+    30.0,
+    "seconds to wait for a generation server to connect or send the next part of an answer",
+    minimum=0.1,
+)
+GENERATION_RETRIES = env.integer(
+    "FINASSIST_GENERATION_RETRIES",
+    2,
+    "retries, with backoff, of a generation request that failed before its first token",
+    minimum=0,
+)
+GENERATION_MASK_IDENTIFIERS = env.boolean(
+    "FINASSIST_GENERATION_MASK_IDENTIFIERS",
+    True,
+    "replace client names, numbers and contact details by placeholders in prompts sent to a remote model",
+)
+OPENAI_BASE_URL = env.url(
+    "FINASSIST_OPENAI_BASE_URL",
+    "http://127.0.0.1:8001/v1",
+    "base URL of the OpenAI-compatible server (vLLM, Ollama, TGI or a hosted API), up to /v1",
+    schemes=("http", "https"),
+)
+OPENAI_MODEL = env.string(
+    "FINASSIST_OPENAI_MODEL", "", "model name the OpenAI-compatible server is asked for"
+)
+OPENAI_API_KEY = env.string("FINASSIST_OPENAI_API_KEY", "", "API key sent as a bearer token (empty: none)")
+GENERATION_MODEL = env.string(
+    "FINASSIST_GENERATION_MODEL",
+    "",
+    "local Hugging Face causal language model directory for the transformers backend",
+)
+GENERATION_ADAPTER = env.string(
+    "FINASSIST_GENERATION_ADAPTER",
+    "",
+    "LoRA adapter for the transformers backend: a local directory or registry:<model version id> "
+    "(empty: none)",
+)
+QUESTION_MAX_CHARS = env.integer(
+    "FINASSIST_QUESTION_MAX_CHARS", 2000, "longest question an advisor may ask", minimum=1
+)
+
 # Demo ----------------------------------------------------------------------------------------
 DEMO_PASSWORD = env.string(
     "FINASSIST_DEMO_PASSWORD",
@@ -346,7 +405,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "advisory:clients"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -400,7 +460,14 @@ LOGGING = {
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"mask_identifiers": {"()": "assistant.core.privacy.MaskingFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["mask_identifiers"],
+        }
+    },
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {"finassist": {"level": LOG_LEVEL, "handlers": ["console"], "propagate": False}},
 }

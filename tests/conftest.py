@@ -6,6 +6,8 @@ import redis
 from django.conf import settings
 
 from assistant.db.urls import database_url
+from assistant.knowledge.models import Collection
+from assistant.knowledge.services import FilesReport, documents_index, files_submit, lexicon_refresh
 from tests.support.processes import RedisServer, Worker, project_env
 
 
@@ -51,3 +53,16 @@ def redis_server() -> Iterator[RedisServer]:
 def fast_password_hashing(settings) -> None:
     """Production-strength hashing costs ~0.3 s a user; tests create many users."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def index_files() -> Callable[..., FilesReport]:
+    """Submit files to a collection and index them here, as the CLI does."""
+
+    def index(collection: Collection, files: list[tuple[str, bytes]], **details: object) -> FilesReport:
+        report = files_submit(collection=collection, files=files, enqueue=False, **details)
+        documents_index([s.document.pk for s in report.submitted if s.changed])
+        lexicon_refresh()
+        return report
+
+    return index

@@ -82,3 +82,10 @@ def sync_after_migrate(sender: Any, **kwargs: Any) -> None:
     with_models = [config for config in apps.get_app_configs() if config.models_module is not None]
     if sender is with_models[-1]:
         roles_sync()
+
+
+def user_has_role(user: Any, role: str) -> bool:
+    """Whether a signed-in user holds the role (superusers hold every role)."""
+    if not user.is_authenticated:
+        return False
+    return user.is_superuser or user.groups.filter(name=role).exists()

@@ -12,10 +12,11 @@ def test_home_offers_sign_in_then_the_api_docs(client, django_user_model):
     signed_in = client.get("/")
 
     assert anonymous.status_code == signed_in.status_code == 200
-    assert b'href="/admin/login/' in anonymous.content
+    assert b'href="/accounts/login/' in anonymous.content
     assert b'href="/api/docs/"' not in anonymous.content
     assert b'href="/api/docs/"' in signed_in.content
     assert b'href="/admin/"' in signed_in.content
+    assert b'href="/advisory/"' in signed_in.content
 
 
 @pytest.mark.django_db

@@ -1,30 +1,9 @@
-from collections.abc import Callable
-
 import pytest
 from django.contrib.auth.models import Group, User
 
 from assistant.core import roles
 from assistant.knowledge.models import Collection
-from assistant.knowledge.services import (
-    FilesReport,
-    collection_get_or_create,
-    documents_index,
-    files_submit,
-    lexicon_refresh,
-)
-
-
-@pytest.fixture
-def index_files() -> Callable[..., FilesReport]:
-    """Submit files to a collection and index them here, as the CLI does."""
-
-    def index(collection: Collection, files: list[tuple[str, bytes]], **details: object) -> FilesReport:
-        report = files_submit(collection=collection, files=files, enqueue=False, **details)
-        documents_index([s.document.pk for s in report.submitted if s.changed])
-        lexicon_refresh()
-        return report
-
-    return index
+from assistant.knowledge.services import collection_get_or_create
 
 
 @pytest.fixture

@@ -1,0 +1,37 @@
+"""Reads of advisory data, always through the advisor who asks: another advisor's client is not found."""
+
+from __future__ import annotations
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db.models import QuerySet, Sum
+
+from advisory.models import Answer, Client
+from assistant.core.errors import ApplicationError
+
+
+class NotFound(ApplicationError):
+    status = 404
+
+
+def client_list(*, advisor: AbstractBaseUser) -> QuerySet[Client]:
+    return Client.objects.filter(advisor=advisor).annotate(total_value=Sum("holdings__value"))
+
+
+def client_get(*, advisor: AbstractBaseUser, client_id: int | str) -> Client:
+    """The advisor's own client; any other (or none) is reported the same way: not found."""
+    try:
+        return Client.objects.get(advisor=advisor, pk=int(client_id))
+    except (Client.DoesNotExist, ValueError, TypeError):
+        raise NotFound("no such client", field="client") from None
+
+
+def answer_list(*, advisor: AbstractBaseUser, client: Client | None = None) -> QuerySet[Answer]:
+    answers = Answer.objects.filter(advisor=advisor).select_related("client")
+    return answers.filter(client=client) if client is not None else answers
+
+
+def answer_get(*, advisor: AbstractBaseUser, answer_id: int | str) -> Answer:
+    try:
+        return Answer.objects.select_related("client").get(advisor=advisor, pk=int(answer_id))
+    except (Answer.DoesNotExist, ValueError, TypeError):
+        raise NotFound("no such answer", field="answer") from None

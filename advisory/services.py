@@ -1,0 +1,406 @@
+"""Advisory writes and the question-answering path.
+
+A question is asked in a scope: one client, the knowledge collections, or both. Client
+data goes to the generator field by field, only the fields the question needs; letters
+are retrieved by similarity like any other passage. Everything an answer stood on (the
+passages as they read then, the fields, the backend and model, the timings) is stored
+with it, and a grounding check lists the numbers in the answer that no cited text holds.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+import numpy as np
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from advisory.keywords import letter_keywords
+from advisory.models import Answer, Citation, Client, Keyword, Letter
+from advisory.selectors import client_get
+from assistant.core.errors import ApplicationError
+from assistant.core.privacy import Masker
+from assistant.generation.base import Fact, GenerationUnavailable, Generator, Passage, Prompt, generator
+from assistant.generation.text import stem, terms, ungrounded_numbers
+from assistant.knowledge.embedding import embedder
+from assistant.knowledge.facets import question_filters
+from assistant.knowledge.search import Reader, SearchResult, knowledge_search, readable_collections
+
+logger = logging.getLogger("finassist.advisory")
+
+KNOWLEDGE_K = 10
+LETTERS_K = 3
+DEFAULT_COLLECTIONS = ("products", "research")
+
+
+# Client fields ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ClientField:
+    name: str
+    label: str
+    triggers: frozenset[str]
+
+
+def _field(name: str, label: str, triggers: str) -> ClientField:
+    return ClientField(name, label, frozenset(stem(word) for word in triggers.split()))
+
+
+# A question needs a field when it uses one of the field's trigger words (stemmed); asking
+# about suitability needs the fields suitability is judged on; asking for an overview, all.
+FIELDS = (
+    _field("age", "age", "age old young retire retirement pension born"),
+    _field("income_band", "income band", "income earn earning salary afford affordable tax taxes"),
+    _field(
+        "risk_tolerance",
+        "risk tolerance",
+        "risk risky volatile volatility safe safety loss losses drawdown aggressive conservative cautious",
+    ),
+    _field(
+        "goals",
+        "goals",
+        "goal objective save saving plan aim retire education mortgage house home estate income",
+    ),
+    _field("horizon_years", "investment horizon", "horizon long short term years when time retire"),
+    _field(
+        "restrictions",
+        "restrictions",
+        "restriction exclude exclusion ethical esg avoid tobacco weapons sustainable",
+    ),
+    _field(
+        "holdings",
+        "holdings",
+        "holding holdings portfolio hold own allocation exposure position invested assets rebalance "
+        "diversify "
+        "diversification concentration weight fund funds bond bonds equity equities cash",
+    ),
+)
+SUITABILITY = frozenset(
+    stem(w)
+    for w in ["suitable", "suitability", "fit", "appropriate", "recommend", "recommendation", "switch"]
+)
+OVERVIEW = frozenset(stem(w) for w in ["summary", "summarise", "summarize", "overview", "profile"])
+SUITABILITY_FIELDS = ("risk_tolerance", "horizon_years", "restrictions", "goals", "holdings")
+
+
+def fields_needed(question: str) -> list[str]:
+    """The client fields a question needs, by name, in a fixed order."""
+    asked = set(terms(question))
+    if asked & OVERVIEW:
+        return [f.name for f in FIELDS]
+    needed = {f.name for f in FIELDS if asked & f.triggers}
+    if asked & SUITABILITY:
+        needed |= set(SUITABILITY_FIELDS)
+    return [f.name for f in FIELDS if f.name in needed]
+
+
+def _holdings_value(client: Client) -> str:
+    holdings = list(client.holdings.all())
+    if not holdings:
+        return "none recorded"
+    total = sum((h.value for h in holdings), Decimal(0))
+    by_class: dict[str, Decimal] = {}
+    for holding in holdings:
+        name = holding.get_asset_class_display().lower()
+        by_class[name] = by_class.get(name, Decimal(0)) + holding.value
+    allocation = ", ".join(
+        f"{name} {value / total:.0%}" for name, value in sorted(by_class.items(), key=lambda i: -i[1])
+    )
+    currency = holdings[0].currency
+    lines = "; ".join(f"{h.instrument} {h.currency} {h.value:,.0f}" for h in holdings)
+    return f"{currency} {total:,.0f} in total ({allocation}): {lines}"
+
+
+def client_facts(client: Client, names: Sequence[str]) -> list[Fact]:
+    """The named fields of a client as they are sent to a generator; nothing else leaves."""
+    values = {
+        "age": lambda: f"{timezone.localdate().year - client.birth_year}",
+        "income_band": client.get_income_band_display,
+        "risk_tolerance": lambda: client.get_risk_tolerance_display().lower(),
+        "goals": lambda: client.goals or "none recorded",
+        "horizon_years": lambda: f"{client.horizon_years} years",
+        "restrictions": lambda: client.restrictions or "none",
+        "holdings": lambda: _holdings_value(client),
+    }
+    labels = {f.name: f.label for f in FIELDS}
+    return [Fact(name, labels[name], values[name]()) for name in names]
+
+
+def client_masker(client: Client) -> Masker:
+    """Knows the client's name, client number and account numbers."""
+    identifiers = [("NAME", client.full_name), ("CLIENT", client.reference)]
+    identifiers += [("NAME", part) for part in client.full_name.split() if len(part) > 2]
+    identifiers += [("ACCOUNT", h.account_number) for h in client.holdings.all() if h.account_number]
+    return Masker(identifiers)
+
+
+# Letters -----------------------------------------------------------------------------------------
+@transaction.atomic
+def letter_create(*, client: Client, written_on: date, author: str, text: str) -> Letter:
+    text = text.strip()
+    if not text:
+        raise ApplicationError("the letter is empty", field="text")
+    model = settings.EMBEDDING_MODEL
+    (vector,) = embedder(model).embed([text])
+    letter = Letter.objects.create(
+        client=client,
+        written_on=written_on,
+        author=author,
+        text=text,
+        embedding=vector,
+        embedding_model=model,
+    )
+    Keyword.objects.bulk_create(
+        Keyword(
+            letter=letter, category=k.category, phrase=k.phrase[:200], start=k.start, end=k.end, score=k.score
+        )
+        for k in letter_keywords(text)
+    )
+    return letter
+
+
+def _letters(client: Client, vector: np.ndarray) -> list[tuple[Letter, float]]:
+    letters = [letter for letter in client.letters.all() if letter.embedding is not None]
+    scored = [(letter, float(np.dot(letter.embedding, vector))) for letter in letters]
+    return sorted(scored, key=lambda pair: -pair[1])[:LETTERS_K]
+
+
+# Answers -------------------------------------------------------------------------------------------
+@dataclass
+class Asking:
+    """An answer being written: its row exists, with its citations; the text streams in."""
+
+    answer: Answer
+    prompt: Prompt
+    generator: Generator
+    masker: Masker
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def stream(self) -> Iterator[str]:
+        """The answer's text piece by piece; the row is complete (or failed) when this ends."""
+        started = time.perf_counter()
+        pieces: list[str] = []
+        try:
+            for piece in self.generator.stream(self.prompt, masker=self.masker):
+                pieces.append(piece)
+                yield piece
+        except GenerationUnavailable as error:
+            self._finish(pieces, started, error=error.message)
+            raise
+        self._finish(pieces, started)
+
+    def _finish(self, pieces: list[str], started: float, *, error: str = "") -> None:
+        answer = self.answer
+        answer.text = "".join(pieces).strip()
+        self.timings["generate"] = _ms_since(started)
+        self.timings["total"] = round(sum(v for k, v in self.timings.items() if k != "total"), 2)
+        answer.timings_ms = self.timings
+        cited = {int(n) for n in re.findall(r"\[(\d+)\]", answer.text)}
+        passages = [p for p in self.prompt.passages if p.number in cited] or list(self.prompt.passages)
+        sources = [p.text for p in passages] + [f.value for f in self.prompt.facts]
+        answer.ungrounded = ungrounded_numbers(answer.text, sources)
+        answer.status = Answer.Status.FAILED if error else Answer.Status.COMPLETE
+        answer.error = error
+        with transaction.atomic():
+            answer.save(update_fields=["text", "timings_ms", "ungrounded", "status", "error"])
+            if cited:
+                answer.citations.filter(number__in=cited).update(cited=True)
+        logger.info(
+            "answer %s %s in %.0f ms (%s, %d passages, fields %s)",
+            answer.pk,
+            answer.status,
+            self.timings["total"],
+            answer.backend,
+            len(self.prompt.passages),
+            ",".join(answer.fields_used) or "none",
+        )
+
+
+def _ms_since(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 2)
+
+
+def knowledge_collections(*, advisor: AbstractBaseUser, requested: Sequence[str] | None) -> list[str]:
+    """The collections a knowledge question searches: those asked for, else the advisory defaults."""
+    if requested:
+        return list(requested)
+    readable = set(readable_collections(Reader.of(advisor)).values_list("name", flat=True))
+    return [name for name in DEFAULT_COLLECTIONS if name in readable]
+
+
+def answer_start(
+    *,
+    advisor: AbstractBaseUser,
+    question: str,
+    scope: str,
+    client_id: int | str | None = None,
+    collections: Sequence[str] | None = None,
+) -> Asking:
+    """Check the question, retrieve what it needs and store the answer's row; then `stream()` it."""
+    question = " ".join(question.split())
+    if not question:
+        raise ApplicationError("ask a question", field="question")
+    if len(question) > settings.QUESTION_MAX_CHARS:
+        raise ApplicationError(
+            f"the question is {len(question)} characters; the limit is {settings.QUESTION_MAX_CHARS}",
+            field="question",
+        )
+    if scope not in Answer.Scope.values:
+        raise ApplicationError(f"scope must be one of {', '.join(Answer.Scope.values)}", field="scope")
+    client = None
+    if scope != Answer.Scope.KNOWLEDGE:
+        if client_id in (None, ""):
+            raise ApplicationError("a question about a client needs the client", field="client")
+        if not str(client_id).isdigit():
+            raise ApplicationError(
+                f"client must be a client's number, not {str(client_id)[:40]!r}", field="client"
+            )
+        client = client_get(advisor=advisor, client_id=client_id)
+    names = (
+        knowledge_collections(advisor=advisor, requested=collections) if scope != Answer.Scope.CLIENT else []
+    )
+    backend = generator()
+    masker = client_masker(client) if client else Masker()
+    timings: dict[str, float] = {}
+
+    started = time.perf_counter()
+    model = settings.EMBEDDING_MODEL
+    (vector,) = embedder(model).embed([question])
+    timings["embed"] = _ms_since(started)
+
+    started = time.perf_counter()
+    passages: list[Passage] = []
+    letters: list[tuple[Letter, float]] = []
+    results: list[SearchResult] = []
+    facts: list[Fact] = []
+    if client is not None:
+        facts = client_facts(client, fields_needed(question))
+        letters = _letters(client, vector)
+    if names:
+        results = knowledge_passages(
+            advisor=advisor, question=question, collections=names, vector=vector, model=model
+        )
+    for letter, similarity in letters:
+        passages.append(
+            Passage(
+                len(passages) + 1,
+                letter.text,
+                f"Letter of {letter.written_on:%d %b %Y} ({letter.author})",
+                similarity=similarity,
+            )
+        )
+    for result in results:
+        passages.append(
+            Passage(
+                len(passages) + 1,
+                result.text,
+                result.title,
+                page=result.page,
+                heading=result.heading,
+                similarity=result.parts.vector_similarity,
+            )
+        )
+    timings["retrieve"] = _ms_since(started)
+
+    with transaction.atomic():
+        answer = Answer.objects.create(
+            advisor=advisor,
+            client=client,
+            scope=scope,
+            collections=names,
+            question=question,
+            backend=backend.name,
+            model_name=backend.model_name,
+            fields_used=[f.field for f in facts],
+        )
+        citations = [
+            Citation(
+                answer=answer,
+                number=passage.number,
+                letter=letter,
+                title=passage.source,
+                text=passage.text,
+                score=similarity,
+                similarity=similarity,
+            )
+            for passage, (letter, similarity) in zip(passages, letters, strict=False)
+        ]
+        citations += [
+            Citation(
+                answer=answer,
+                number=passage.number,
+                document_id=result.document_id,
+                chunk_id=result.chunk_id,
+                collection=result.collection,
+                external_id=result.external_id,
+                title=result.title,
+                version=result.version,
+                page=result.page,
+                heading=result.heading,
+                text=result.text,
+                score=result.score,
+                similarity=result.parts.vector_similarity,
+            )
+            for passage, result in zip(passages[len(letters) :], results, strict=True)
+        ]
+        Citation.objects.bulk_create(citations)
+    logger.info("answer %s asked (%s): %s", answer.pk, scope, masker.mask(question))
+    return Asking(answer, Prompt(question, passages, facts), backend, masker, timings)
+
+
+def knowledge_passages(
+    *,
+    advisor: AbstractBaseUser,
+    question: str,
+    collections: Sequence[str],
+    vector: np.ndarray | None = None,
+    model: str | None = None,
+    k: int = KNOWLEDGE_K,
+    narrow: bool = True,
+) -> list[SearchResult]:
+    """Hybrid search with the advisor's access, narrowed (unless `narrow` is false) to the
+    company and year the question names."""
+    reader = Reader.of(advisor)
+    metadata = None
+    if narrow:
+        ids = list(readable_collections(reader).filter(name__in=collections).values_list("pk", flat=True))
+        metadata = question_filters(question, ids) or None
+
+    def embed_query(name: str, text: str) -> Sequence[float]:
+        if vector is not None and name == model:
+            return vector
+        (found,) = embedder(name).embed([text])
+        return found
+
+    response = knowledge_search(
+        reader=reader,
+        query=question,
+        k=k,
+        collections=list(collections),
+        metadata=metadata,
+        embed_query=embed_query,
+    )
+    if metadata and not response.results:
+        response = knowledge_search(
+            reader=reader, query=question, k=k, collections=list(collections), embed_query=embed_query
+        )
+    return response.results
+
+
+@transaction.atomic
+def answer_feedback(*, answer: Answer, rating: int, comment: str = "") -> Answer:
+    if rating not in (1, -1):
+        raise ApplicationError("rating must be 1 (helpful) or -1 (not helpful)", field="rating")
+    if len(comment) > 2000:
+        raise ApplicationError("the comment is longer than 2000 characters", field="comment")
+    answer.rating = rating
+    answer.feedback = comment.strip()
+    answer.save(update_fields=["rating", "feedback"])
+    return answer

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import re
+
+from django import template
+from django.urls import reverse
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+
+from advisory.models import Answer
+
+register = template.Library()
+
+_CITATION = re.compile(r"\[(\d+)\]")
+
+
+@register.filter
+def answer_html(answer: Answer) -> SafeString:
+    """The answer's text with numbered citations as links and ungrounded numbers marked."""
+    text = answer.text
+    marks = sorted((int(u["start"]), int(u["end"])) for u in answer.ungrounded)
+    parts: list[str] = []
+    position = 0
+    for start, end in marks:
+        parts.append(_linked(answer, text[position:start]))
+        parts.append(
+            format_html(
+                '<mark class="ungrounded" title="not found in the cited text">{}</mark>', text[start:end]
+            )
+        )
+        position = end
+    parts.append(_linked(answer, text[position:]))
+    return mark_safe("".join(parts).replace("\n\n", "<br><br>"))
+
+
+def _linked(answer: Answer, text: str) -> str:
+    def link(match: re.Match[str]) -> str:
+        url = reverse("advisory:citation", args=[answer.pk, int(match.group(1))])
+        return (
+            f'<a class="cite" href="{url}" hx-get="{url}" hx-target="#passage" '
+            f'hx-swap="innerHTML">[{match.group(1)}]</a>'
+        )
+
+    return _CITATION.sub(link, escape(text))
+
+
+@register.filter
+def highlighted(letter_text: str, keywords: list) -> SafeString:
+    """A letter with its keyword spans marked by category."""
+    parts: list[str] = []
+    position = 0
+    for keyword in sorted(keywords, key=lambda k: k.start):
+        if keyword.start < position:
+            continue
+        parts.append(escape(letter_text[position : keyword.start]))
+        parts.append(
+            format_html(
+                '<mark class="kw kw-{}" title="{}">{}</mark>',
+                keyword.category,
+                keyword.get_category_display(),
+                letter_text[keyword.start : keyword.end],
+            )
+        )
+        position = keyword.end
+    parts.append(escape(letter_text[position:]))
+    return mark_safe("".join(parts))

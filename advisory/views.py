@@ -1,0 +1,136 @@
+"""The advisor's web UI: clients, a streamed answer with citations, feedback and history."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.views.decorators.http import require_GET, require_POST
+
+from advisory import selectors, services
+from advisory.access import advisor_required
+from advisory.exports import client_export_data
+from advisory.models import Answer, Client
+from assistant.core.errors import ApplicationError
+from assistant.generation.base import GenerationUnavailable
+from assistant.knowledge.search import Reader, readable_collections
+
+
+def _ask_context(request: HttpRequest, client: Client | None) -> dict[str, object]:
+    readable = readable_collections(Reader.of(request.user)).order_by("name").values_list("name", flat=True)
+    defaults = services.knowledge_collections(advisor=request.user, requested=None)
+    return {
+        "client": client,
+        "collections": [(name, name in defaults) for name in readable],
+        "history": selectors.answer_list(advisor=request.user, client=client)[:20],
+        "scopes": Answer.Scope.choices
+        if client
+        else [(Answer.Scope.KNOWLEDGE, Answer.Scope.KNOWLEDGE.label)],
+    }
+
+
+@advisor_required
+@require_GET
+def client_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "advisory/clients.html", {"clients": selectors.client_list(advisor=request.user)})
+
+
+@advisor_required
+@require_GET
+def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
+    client = selectors.client_get(advisor=request.user, client_id=client_id)
+    letters = client.letters.prefetch_related("keywords")
+    return render(
+        request,
+        "advisory/client.html",
+        {**_ask_context(request, client), "holdings": client.holdings.all(), "letters": letters},
+    )
+
+
+@advisor_required
+@require_GET
+def client_export(request: HttpRequest, client_id: int) -> HttpResponse:
+    client = selectors.client_get(advisor=request.user, client_id=client_id)
+    response = JsonResponse(client_export_data(client), json_dumps_params={"indent": 2})
+    response["Content-Disposition"] = f'attachment; filename="client-{client.pk}.json"'
+    return response
+
+
+@advisor_required
+@require_GET
+def ask(request: HttpRequest) -> HttpResponse:
+    return render(request, "advisory/ask.html", _ask_context(request, None))
+
+
+def _event(**fields: object) -> bytes:
+    return (json.dumps(fields) + "\n").encode()
+
+
+@advisor_required
+@require_POST
+def answer_create(request: HttpRequest) -> HttpResponse:
+    """Streams the answer as JSON lines: text pieces, then the finished answer's HTML."""
+    try:
+        asking = services.answer_start(
+            advisor=request.user,
+            question=request.POST.get("question", ""),
+            scope=request.POST.get("scope", ""),
+            client_id=request.POST.get("client") or None,
+            collections=request.POST.getlist("collections") or None,
+        )
+    except ApplicationError as error:
+        return JsonResponse({"errors": {error.field or "question": [error.message]}}, status=error.status)
+
+    def events() -> Iterator[bytes]:
+        yield _event(event="start", answer=asking.answer.pk)
+        try:
+            for piece in asking.stream():
+                yield _event(event="text", text=piece)
+        except GenerationUnavailable as error:
+            yield _event(event="error", message=error.message, html=_card(request, asking.answer))
+            return
+        yield _event(event="done", html=_card(request, asking.answer))
+
+    response = StreamingHttpResponse(events(), content_type="application/x-ndjson")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response
+
+
+def _card(request: HttpRequest, answer: Answer) -> str:
+    return render_to_string("advisory/_answer.html", {"answer": answer}, request=request)
+
+
+@advisor_required
+@require_GET
+def answer_detail(request: HttpRequest, answer_id: int) -> HttpResponse:
+    answer = selectors.answer_get(advisor=request.user, answer_id=answer_id)
+    return render(request, "advisory/answer.html", {"answer": answer})
+
+
+@advisor_required
+@require_POST
+def answer_feedback(request: HttpRequest, answer_id: int) -> HttpResponse:
+    try:
+        answer = selectors.answer_get(advisor=request.user, answer_id=answer_id)
+        rating = int(request.POST.get("rating", "0"))
+        services.answer_feedback(answer=answer, rating=rating, comment=request.POST.get("comment", ""))
+    except ValueError:
+        return HttpResponse("rating must be 1 or -1", status=400)
+    except ApplicationError as error:
+        return HttpResponse(error.message, status=error.status)
+    return render(request, "advisory/_feedback.html", {"answer": answer})
+
+
+@advisor_required
+@require_GET
+def citation_detail(request: HttpRequest, answer_id: int, number: int) -> HttpResponse:
+    answer = selectors.answer_get(advisor=request.user, answer_id=answer_id)
+    citation = answer.citations.filter(number=number).first()
+    if citation is None:
+        raise selectors.NotFound("no such citation")
+    template = "advisory/_citation.html" if request.headers.get("HX-Request") else "advisory/citation.html"
+    return render(request, template, {"answer": answer, "citation": citation})

@@ -1,0 +1,1 @@
+"""Answer generation: one interface, three backends chosen by FINASSIST_GENERATION_BACKEND."""

@@ -1,0 +1,99 @@
+"""What every generation backend is given and what it gives back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Protocol
+
+from django.conf import settings
+
+from assistant.core.errors import ApplicationError
+from assistant.core.privacy import Masker
+
+
+class GenerationUnavailable(ApplicationError):
+    """The configured generator cannot answer now (server down, model missing)."""
+
+    status = 503
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved passage, cited in answers as [number]."""
+
+    number: int
+    text: str
+    title: str
+    page: int | None = None
+    heading: str = ""
+    similarity: float | None = None
+
+    @property
+    def source(self) -> str:
+        where = f", page {self.page + 1}" if self.page is not None else ""
+        return f"{self.title}{where}"
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One client field the question needs, as sent to the generator."""
+
+    field: str
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Prompt:
+    question: str
+    passages: Sequence[Passage]
+    facts: Sequence[Fact] = ()
+
+
+NO_ANSWER = "The knowledge base does not answer this question."
+INSTRUCTION = (
+    "You assist investment advisors. Answer the question only from the numbered sources and "
+    "the client fields below. Cite every statement with the number of its source in square "
+    "brackets, like [1]. If the sources do not answer the question, say: " + NO_ANSWER
+)
+
+
+def prompt_text(prompt: Prompt) -> str:
+    """The user message a language model receives: numbered sources, client fields, question."""
+    sources = "\n\n".join(f"[{p.number}] {p.source}\n{p.text}" for p in prompt.passages)
+    parts = [f"Sources:\n{sources or '(none)'}"]
+    if prompt.facts:
+        parts.append("Client fields:\n" + "\n".join(f"- {f.label}: {f.value}" for f in prompt.facts))
+    parts.append(f"Question: {prompt.question}")
+    return "\n\n".join(parts)
+
+
+class Generator(Protocol):
+    name: str
+    model_name: str
+
+    def stream(self, prompt: Prompt, *, masker: Masker | None = None) -> Iterator[str]:
+        """The answer, piece by piece; raises GenerationUnavailable when it cannot answer.
+
+        A backend that sends the prompt off this machine masks it with `masker` (which
+        knows the client's identifiers) and unmasks what comes back.
+        """
+
+
+@cache
+def generator() -> Generator:
+    """The configured backend, built once per process."""
+    backend = settings.GENERATION_BACKEND
+    if backend == "openai":
+        from assistant.generation.remote import OpenAICompatible
+
+        return OpenAICompatible.from_settings()
+    if backend == "transformers":
+        from assistant.generation.local import LocalCausalModel
+
+        return LocalCausalModel.from_settings()
+    from assistant.generation.extractive import Extractive
+
+    return Extractive()

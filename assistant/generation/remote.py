@@ -1,0 +1,135 @@
+"""Any OpenAI-compatible chat-completions server: vLLM, Ollama, TGI or a hosted API.
+
+Numbered sources and an instruction to cite go in the prompt; the answer streams back as
+server-sent events. A request that fails before its first token is retried with backoff;
+one that fails after cannot be retried without repeating text, so it ends the answer with
+GenerationUnavailable, as does a server that never answers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+from django.conf import settings
+
+from assistant.core.privacy import Masker
+from assistant.generation.base import INSTRUCTION, GenerationUnavailable, Prompt, prompt_text
+
+logger = logging.getLogger("finassist.generation")
+
+_RETRYABLE = {408, 429, 500, 502, 503, 504}
+
+
+class _Retry(Exception):
+    pass
+
+
+@dataclass
+class OpenAICompatible:
+    base_url: str
+    model: str
+    api_key: str
+    timeout: float
+    retries: int
+    max_tokens: int
+    mask: bool
+    name: str = "openai"
+
+    @property
+    def model_name(self) -> str:
+        return self.model
+
+    @classmethod
+    def from_settings(cls) -> OpenAICompatible:
+        if not settings.OPENAI_MODEL:
+            raise GenerationUnavailable(
+                "FINASSIST_OPENAI_MODEL is not set: which model should the server run?"
+            )
+        return cls(
+            base_url=settings.OPENAI_BASE_URL.rstrip("/"),
+            model=settings.OPENAI_MODEL,
+            api_key=settings.OPENAI_API_KEY or "",
+            timeout=settings.GENERATION_TIMEOUT,
+            retries=settings.GENERATION_RETRIES,
+            max_tokens=settings.GENERATION_MAX_TOKENS,
+            mask=settings.GENERATION_MASK_IDENTIFIERS,
+        )
+
+    def stream(self, prompt: Prompt, *, masker: Masker | None = None) -> Iterator[str]:
+        if not self.mask:
+            masker = None
+        elif masker is None:
+            masker = Masker()
+        content = prompt_text(prompt)
+        body = {
+            "model": self.model,
+            "stream": True,
+            "max_tokens": self.max_tokens,
+            "temperature": 0,
+            "messages": [
+                {"role": "system", "content": INSTRUCTION},
+                {"role": "user", "content": masker.mask(content) if masker else content},
+            ],
+        }
+        pieces = self._pieces(body)
+        yield from masker.unmask_stream(pieces) if masker else pieces
+
+    def _pieces(self, body: dict[str, object]) -> Iterator[str]:
+        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+        url = f"{self.base_url}/chat/completions"
+        for attempt in range(self.retries + 1):
+            started = False
+            try:
+                with (
+                    httpx.Client(timeout=self.timeout) as client,
+                    client.stream("POST", url, json=body, headers=headers) as response,
+                ):
+                    if response.status_code in _RETRYABLE:
+                        raise _Retry(f"answered HTTP {response.status_code}")
+                    if response.status_code != 200:
+                        response.read()
+                        raise GenerationUnavailable(
+                            f"the generation server at {self.base_url} refused the request "
+                            f"(HTTP {response.status_code}): {response.text[:200]}"
+                        )
+                    for piece in _events(response.iter_lines()):
+                        started = True
+                        yield piece
+                return
+            except (httpx.TransportError, _Retry) as error:
+                reason = (
+                    "timed out"
+                    if isinstance(error, httpx.TimeoutException)
+                    else str(error) or type(error).__name__
+                )
+                if started or attempt == self.retries:
+                    raise GenerationUnavailable(
+                        f"the generation server at {self.base_url} is not answering ({reason}); "
+                        "try again later or ask an administrator"
+                    ) from error
+                logger.warning("generation attempt %d failed (%s); retrying", attempt + 1, reason)
+                time.sleep(min(0.5 * 2**attempt, 4.0))
+
+
+def _events(lines: Iterator[str]) -> Iterator[str]:
+    """The text of each chat-completion chunk in a server-sent event stream."""
+    for line in lines:
+        if not line.startswith("data:"):
+            continue
+        data = line[5:].strip()
+        if data == "[DONE]":
+            return
+        try:
+            choices = json.loads(data).get("choices") or [{}]
+        except json.JSONDecodeError as error:
+            raise GenerationUnavailable(
+                f"the generation server sent an unreadable event: {data[:80]}"
+            ) from error
+        text = (choices[0].get("delta") or {}).get("content")
+        if text:
+            yield text
