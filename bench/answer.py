@@ -33,14 +33,14 @@ from django.core.management import call_command  # noqa: E402
 from advisory.services import answer_start, knowledge_passages  # noqa: E402
 from assistant.core import roles  # noqa: E402
 from assistant.knowledge.datasets import DATASETS, eval_queries  # noqa: E402
-from assistant.knowledge.models import Collection, Document  # noqa: E402
+from assistant.knowledge.models import Collection, DocumentStatus  # noqa: E402
 
 COLLECTION = "financebench"
 
 
 def _advisor() -> User:
     call_command("migrate", verbosity=0)
-    if not Collection.objects.filter(name=COLLECTION, documents__status=Document.Status.READY).exists():
+    if not Collection.objects.filter(name=COLLECTION, documents__status=DocumentStatus.READY).exists():
         call_command("load_dataset", "financebench")
     collection = Collection.objects.get(name=COLLECTION)
     advisors = Group.objects.get(name=roles.ADVISOR)

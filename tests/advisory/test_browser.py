@@ -22,7 +22,27 @@ FLAGS = [
 
 
 @pytest.fixture
-def browser_page(monkeypatch):
+def site(transactional_db):
+    """A live server of this test's own, stopped when the test ends.
+
+    Its request threads keep their database connections while the browser keeps their HTTP
+    connections alive; those are closed here so the test database can be dropped.
+    """
+    from django.db import connection
+    from pytest_django.live_server_helper import LiveServer
+
+    server = LiveServer("localhost")
+    yield server
+    server.stop()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
+@pytest.fixture
+def browser_page(site, monkeypatch):
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).is_file():
@@ -36,9 +56,9 @@ def browser_page(monkeypatch):
         browser.close()
 
 
-def test_an_advisor_asks_about_a_client_and_opens_a_citation(live_server, browser_page, clients, knowledge):
+def test_an_advisor_asks_about_a_client_and_opens_a_citation(site, browser_page, clients, knowledge):
     page = browser_page
-    page.goto(f"{live_server.url}/advisory/")
+    page.goto(f"{site.url}/advisory/")
     page.fill("#id_username", "alice")
     page.fill("#id_password", "pw")
     page.click("button[type=submit]")

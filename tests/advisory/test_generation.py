@@ -205,7 +205,8 @@ class TestLocalCausalModel:
         model_dir = _tiny_causal_model(tmp_path / "model")
         adapter_dir = tmp_path / "adapter"
         peft_model = get_peft_model(
-            AutoModelForCausalLM.from_pretrained(model_dir), LoraConfig(r=4, target_modules=["c_attn"])
+            AutoModelForCausalLM.from_pretrained(model_dir),
+            LoraConfig(r=4, target_modules=["c_attn"], fan_in_fan_out=True),
         )
         peft_model.save_pretrained(adapter_dir)
         version = ModelVersion.objects.create(
