@@ -23,6 +23,7 @@ run: $(INSTALLED)
 	$(MANAGE) collectstatic --noinput --verbosity 0
 	$(MANAGE) create_demo_users
 	$(MANAGE) load_demo
+	$(MANAGE) train chat-intent --unless-active --activate always
 	$(MANAGE) serve
 
 lint: $(INSTALLED)
@@ -46,6 +47,7 @@ bench: $(INSTALLED)
 	$(PY) bench/retrieval.py
 	$(PY) bench/training.py
 	$(PY) bench/answer.py
+	$(PY) bench/chat.py
 
 # Re-pin the whole dependency tree after changing pyproject.toml (torch stays out: see above).
 lock: $(INSTALLED)

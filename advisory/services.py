@@ -10,7 +10,6 @@ with it, and a grounding check lists the numbers in the answer that no cited tex
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -28,8 +27,18 @@ from advisory.models import Answer, Citation, Client, Keyword, Letter
 from advisory.selectors import client_get
 from assistant.core.errors import ApplicationError
 from assistant.core.privacy import Masker
-from assistant.generation.base import Fact, GenerationUnavailable, Generator, Passage, Prompt, generator
-from assistant.generation.text import stem, terms, ungrounded_numbers
+from assistant.generation.base import (
+    Fact,
+    GenerationUnavailable,
+    Generator,
+    Passage,
+    Prompt,
+    cited_numbers,
+    feedback_checked,
+    generator,
+    grounding,
+)
+from assistant.generation.text import stem, terms
 from assistant.knowledge.embedding import embedder
 from assistant.knowledge.facets import question_filters
 from assistant.knowledge.search import Reader, SearchResult, knowledge_search, readable_collections
@@ -202,10 +211,8 @@ class Asking:
         self.timings["generate"] = _ms_since(started)
         self.timings["total"] = round(sum(v for k, v in self.timings.items() if k != "total"), 2)
         answer.timings_ms = self.timings
-        cited = {int(n) for n in re.findall(r"\[(\d+)\]", answer.text)}
-        passages = [p for p in self.prompt.passages if p.number in cited] or list(self.prompt.passages)
-        sources = [p.text for p in passages] + [f.value for f in self.prompt.facts]
-        answer.ungrounded = ungrounded_numbers(answer.text, sources)
+        cited = cited_numbers(answer.text)
+        answer.ungrounded = grounding(answer.text, self.prompt)
         answer.status = Answer.Status.FAILED if error else Answer.Status.COMPLETE
         answer.error = error
         with transaction.atomic():
@@ -396,11 +403,7 @@ def knowledge_passages(
 
 @transaction.atomic
 def answer_feedback(*, answer: Answer, rating: int, comment: str = "") -> Answer:
-    if rating not in (1, -1):
-        raise ApplicationError("rating must be 1 (helpful) or -1 (not helpful)", field="rating")
-    if len(comment) > 2000:
-        raise ApplicationError("the comment is longer than 2000 characters", field="comment")
+    answer.feedback = feedback_checked(rating, comment)
     answer.rating = rating
-    answer.feedback = comment.strip()
     answer.save(update_fields=["rating", "feedback"])
     return answer

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
-
-from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
@@ -15,7 +12,7 @@ from advisory.access import advisor_required
 from advisory.exports import client_export_data
 from advisory.models import Answer, Client
 from assistant.core.errors import ApplicationError
-from assistant.generation.base import GenerationUnavailable
+from assistant.core.streaming import streamed_reply
 from assistant.knowledge.search import Reader, readable_collections
 
 
@@ -65,10 +62,6 @@ def ask(request: HttpRequest) -> HttpResponse:
     return render(request, "advisory/ask.html", _ask_context(request, None))
 
 
-def _event(**fields: object) -> bytes:
-    return (json.dumps(fields) + "\n").encode()
-
-
 @advisor_required
 @require_POST
 def answer_create(request: HttpRequest) -> HttpResponse:
@@ -84,20 +77,9 @@ def answer_create(request: HttpRequest) -> HttpResponse:
     except ApplicationError as error:
         return JsonResponse({"errors": {error.field or "question": [error.message]}}, status=error.status)
 
-    def events() -> Iterator[bytes]:
-        yield _event(event="start", answer=asking.answer.pk)
-        try:
-            for piece in asking.stream():
-                yield _event(event="text", text=piece)
-        except GenerationUnavailable as error:
-            yield _event(event="error", message=error.message, html=_card(request, asking.answer))
-            return
-        yield _event(event="done", html=_card(request, asking.answer))
-
-    response = StreamingHttpResponse(events(), content_type="application/x-ndjson")
-    response["Cache-Control"] = "no-cache"
-    response["X-Accel-Buffering"] = "no"
-    return response
+    return streamed_reply(
+        asking.stream(), answer=asking.answer.pk, finished_html=lambda: _card(request, asking.answer)
+    )
 
 
 def _card(request: HttpRequest, answer: Answer) -> str:

@@ -338,6 +338,22 @@ QUESTION_MAX_CHARS = env.integer(
     "FINASSIST_QUESTION_MAX_CHARS", 2000, "longest question an advisor may ask", minimum=1
 )
 
+# Customer-service chat ---------------------------------------------------------------------------
+CHAT_COLLECTIONS = env.csv(
+    "FINASSIST_CHAT_COLLECTIONS",
+    "faq,ask-cfpb",
+    "collections the chatbot answers from (those that exist are searched)",
+)
+CHAT_MESSAGE_MAX_CHARS = env.integer(
+    "FINASSIST_CHAT_MESSAGE_MAX_CHARS", 1000, "longest message a customer may send", minimum=1
+)
+CHAT_CONTEXT_TURNS = env.integer(
+    "FINASSIST_CHAT_CONTEXT_TURNS",
+    2,
+    "earlier customer messages that join the retrieval query, so follow-up questions work",
+    minimum=0,
+)
+
 # Demo ----------------------------------------------------------------------------------------
 DEMO_PASSWORD = env.string(
     "FINASSIST_DEMO_PASSWORD",

@@ -21,6 +21,8 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(next_page="login"), name="logout"),
     path("advisory/", include("advisory.urls")),
     path("api/advisory/", include("advisory.api_urls")),
+    path("chat/", include("assistant.chat.urls")),
+    path("api/chat/", include("assistant.chat.api_urls")),
     path("api/knowledge/", include("assistant.knowledge.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

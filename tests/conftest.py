@@ -1,3 +1,4 @@
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -66,3 +67,44 @@ def index_files() -> Callable[..., FilesReport]:
         return report
 
     return index
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Browser tests keep their screenshots here (var/ is the project's local state, not committed).
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "var" / "test-output"
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def site(transactional_db):
+    """A live server of this test's own, stopped when the test ends."""
+    from pytest_django.live_server_helper import LiveServer
+
+    server = LiveServer("localhost")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def browser_page(site):
+    """A Chromium page. Request it after the fixtures that write data: while Playwright's event
+    loop runs, Django refuses database access from the test (it would open a connection of its
+    own that nothing closes)."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).is_file():
+        pytest.fail("Chromium is not installed: `make test` installs Debian's chromium package")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1366, "height": 900})
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        yield page
+        browser.close()

@@ -8,6 +8,7 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from advisory.models import Answer
+from assistant.generation.html import marked_html
 
 register = template.Library()
 
@@ -17,20 +18,8 @@ _CITATION = re.compile(r"\[(\d+)\]")
 @register.filter
 def answer_html(answer: Answer) -> SafeString:
     """The answer's text with numbered citations as links and ungrounded numbers marked."""
-    text = answer.text
-    marks = sorted((int(u["start"]), int(u["end"])) for u in answer.ungrounded)
-    parts: list[str] = []
-    position = 0
-    for start, end in marks:
-        parts.append(_linked(answer, text[position:start]))
-        parts.append(
-            format_html(
-                '<mark class="ungrounded" title="not found in the cited text">{}</mark>', text[start:end]
-            )
-        )
-        position = end
-    parts.append(_linked(answer, text[position:]))
-    return mark_safe("".join(parts).replace("\n\n", "<br><br>"))
+    html = marked_html(answer.text, answer.ungrounded, plain=lambda text: _linked(answer, text))
+    return mark_safe(html.replace("\n\n", "<br><br>"))
 
 
 def _linked(answer: Answer, text: str) -> str:

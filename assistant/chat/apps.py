@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class ChatConfig(AppConfig):
@@ -8,6 +9,23 @@ class ChatConfig(AppConfig):
 
     def ready(self) -> None:
         from assistant.chat.intents import CHAT_INTENT
+        from assistant.core import roles
         from assistant.training.registry import task_register
 
         task_register(CHAT_INTENT)
+        post_migrate.connect(_routes_sync, sender=self)
+        roles.role_grant(
+            roles.SUPPORT_AGENT,
+            "chat.view_conversation",
+            "chat.view_message",
+            "chat.view_ticket",
+            "chat.change_ticket",
+            "chat.view_intentroute",
+            "chat.change_intentroute",
+        )
+
+
+def _routes_sync(**kwargs: object) -> None:
+    from assistant.chat.services import routes_sync
+
+    routes_sync()

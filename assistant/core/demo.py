@@ -36,6 +36,7 @@ PERSONAS = (
     Persona("claimsys", "Claims", "System", roles.CLAIMS_INTEGRATION),
     Persona("ana", "Ana", "Analyst", roles.AML_ANALYST),
     Persona("mel", "Mel", "Engineer", roles.ML_ENGINEER),
+    Persona("sam", "Sam", "Support", roles.SUPPORT_AGENT),
 )
 
 

@@ -30,6 +30,7 @@ KNOWLEDGE_MANAGER = "knowledge_manager"
 CLAIMS_INTEGRATION = "claims_integration"
 AML_ANALYST = "aml_analyst"
 ML_ENGINEER = "ml_engineer"
+SUPPORT_AGENT = "support_agent"
 
 ROLES = {
     role.name: role
@@ -39,6 +40,7 @@ ROLES = {
         Role(CLAIMS_INTEGRATION, staff=False),
         Role(AML_ANALYST, staff=False),
         Role(ML_ENGINEER, staff=True),
+        Role(SUPPORT_AGENT, staff=True),
     )
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -11,6 +12,7 @@ from django.conf import settings
 
 from assistant.core.errors import ApplicationError
 from assistant.core.privacy import Masker
+from assistant.generation.text import ungrounded_numbers
 
 
 class GenerationUnavailable(ApplicationError):
@@ -68,6 +70,28 @@ def prompt_text(prompt: Prompt) -> str:
         parts.append("Client fields:\n" + "\n".join(f"- {f.label}: {f.value}" for f in prompt.facts))
     parts.append(f"Question: {prompt.question}")
     return "\n\n".join(parts)
+
+
+def cited_numbers(text: str) -> set[int]:
+    """The passage numbers an answer cites."""
+    return {int(n) for n in re.findall(r"\[(\d+)\]", text)}
+
+
+def grounding(text: str, prompt: Prompt) -> list[dict[str, object]]:
+    """Numbers in the answer found neither in the passages it cites (all, if it cites none)
+    nor in the client fields it was given."""
+    cited = cited_numbers(text)
+    passages = [p for p in prompt.passages if p.number in cited] or list(prompt.passages)
+    return ungrounded_numbers(text, [p.text for p in passages] + [f.value for f in prompt.facts])
+
+
+def feedback_checked(rating: int, comment: str) -> str:
+    """The comment to store with a rating of an answer, once both are valid."""
+    if rating not in (1, -1):
+        raise ApplicationError("rating must be 1 (helpful) or -1 (not helpful)", field="rating")
+    if len(comment) > 2000:
+        raise ApplicationError("the comment is longer than 2000 characters", field="comment")
+    return comment.strip()
 
 
 class Generator(Protocol):

@@ -104,7 +104,8 @@ def run_execute(
             return run
         run.status, run.started_at = TrainingRun.Status.RUNNING, timezone.now()
         run.save(update_fields=["status", "started_at"])
-    folder = settings.MODELS_DIR / run.task / f"run-{run.pk}"
+    # The creation time keeps folders of databases that share MODELS_DIR (a benchmark's, say) apart.
+    folder = settings.MODELS_DIR / run.task / f"run-{run.pk}-{run.created_at:%Y%m%dT%H%M%S%f}"
     try:
         version = _train_and_register(run, folder, on_progress)
     except Exception as error:

@@ -7,7 +7,7 @@ from tqdm import tqdm
 from assistant.core.errors import ApplicationError
 from assistant.training.config import METHODS
 from assistant.training.engine import Progress
-from assistant.training.models import TrainingRun
+from assistant.training.models import ModelVersion, TrainingRun
 from assistant.training.services import run_execute, run_submit
 
 
@@ -27,8 +27,19 @@ class Command(BaseCommand):
         parser.add_argument(
             "--activate", choices=TrainingRun.Activation.values, default=TrainingRun.Activation.NEVER
         )
+        parser.add_argument(
+            "--unless-active",
+            action="store_true",
+            help="do nothing when the task already has an active version (make run trains once)",
+        )
 
-    def handle(self, *args: Any, task: str, data: Path | None, activate: str, **options: Any) -> None:
+    def handle(
+        self, *args: Any, task: str, data: Path | None, activate: str, unless_active: bool, **options: Any
+    ) -> None:
+        active = ModelVersion.objects.filter(task=task, status=ModelVersion.Status.ACTIVE)
+        if unless_active and active.exists():
+            self.stdout.write(f"{task} has an active version: nothing to train")
+            return
         names = ("method", "epochs", "batch_size", "learning_rate", "max_tokens", "lora_r", "seed")
         try:
             run = run_submit(

@@ -1,0 +1,297 @@
+"""The chatbot's turn: a fine-tuned intent model routes, retrieval answers, a person takes over.
+
+Each customer message is classified by the active `chat-intent` version. Below the
+version's abstain threshold the bot asks which of the likeliest two or three intents the
+customer means; an intent that needs the customer's own account gets its scripted reply
+and a ticket for a person; any other is answered from the FAQ collections, with the last
+customer turns in the retrieval query so that follow-ups work. Every assistant turn
+records the intent, confidence, model version, passages, timings and, later, feedback.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Q
+
+from assistant.chat.intents import CHAT_INTENT, HANDOFF, HANDOFF_CLOSING, INTENTS, intent_label
+from assistant.chat.models import Conversation, IntentRoute, Message, Ticket
+from assistant.core.errors import ApplicationError
+from assistant.core.privacy import Masker
+from assistant.generation.base import (
+    GenerationUnavailable,
+    Generator,
+    Passage,
+    Prompt,
+    feedback_checked,
+    generator,
+    grounding,
+)
+from assistant.knowledge.models import Collection
+from assistant.knowledge.search import Reader, SearchResult, knowledge_search
+from assistant.training.inference import predict
+
+logger = logging.getLogger("finassist.chat")
+
+PASSAGES_K = 5
+OPTIONS = 3
+CLARIFY = "I want to be sure I help with the right thing. Which of these is it?"
+
+
+class NotFound(ApplicationError):
+    status = 404
+
+
+@dataclass(frozen=True)
+class Customer:
+    """Who is chatting: a signed-in user, or an anonymous browser session."""
+
+    user_id: int | None
+    session_key: str | None
+
+    def owns(self) -> Q:
+        if self.user_id is not None:
+            return Q(user_id=self.user_id)
+        return Q(session_key=self.session_key, user__isnull=True)
+
+
+def routes_sync() -> int:
+    """A route for every intent: handoff for those that need the customer's account. Edits stay."""
+    created = IntentRoute.objects.bulk_create(
+        [
+            IntentRoute(
+                intent=intent,
+                label=intent_label(intent),
+                route=IntentRoute.Route.HANDOFF if intent in HANDOFF else IntentRoute.Route.ANSWER,
+                reply=HANDOFF[intent] + HANDOFF_CLOSING if intent in HANDOFF else "",
+            )
+            for intent in INTENTS
+        ],
+        ignore_conflicts=True,
+    )
+    return len(created)
+
+
+def conversation_start(*, customer: Customer) -> Conversation:
+    if customer.user_id is None and not customer.session_key:
+        raise ApplicationError("a conversation needs a signed-in user or a browser session")
+    return Conversation.objects.create(user_id=customer.user_id, session_key=customer.session_key or "")
+
+
+def conversation_get(*, customer: Customer, public_id: Any) -> Conversation:
+    """The customer's own conversation; anyone else's is reported like one that does not exist."""
+    try:
+        return Conversation.objects.get(customer.owns(), public_id=public_id)
+    except (Conversation.DoesNotExist, ValidationError, ValueError, TypeError):
+        raise NotFound("no such conversation", field="conversation") from None
+
+
+def chat_collections() -> list[str]:
+    return list(Collection.objects.filter(name__in=settings.CHAT_COLLECTIONS).values_list("name", flat=True))
+
+
+@dataclass
+class Replying:
+    """An assistant turn being written: its row exists; `stream()` yields the text and completes it."""
+
+    asked: Message
+    message: Message
+    prompt: Prompt | None
+    generator: Generator | None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def stream(self) -> Iterator[str]:
+        message = self.message
+        if self.prompt is None or self.generator is None:
+            yield message.text
+            return
+        started = time.perf_counter()
+        pieces: list[str] = []
+        try:
+            for piece in self.generator.stream(self.prompt, masker=Masker()):
+                pieces.append(piece)
+                yield piece
+        except GenerationUnavailable as error:
+            message.kind = Message.Kind.FAILED
+            message.error = error.message
+            raise
+        finally:
+            message.text = "".join(pieces).strip()
+            self.timings["generate"] = _ms_since(started)
+            self.timings["total"] = round(sum(v for k, v in self.timings.items() if k != "total"), 2)
+            message.timings_ms = self.timings
+            message.ungrounded = grounding(message.text, self.prompt)
+            message.save(update_fields=["kind", "error", "text", "timings_ms", "ungrounded"])
+
+
+def _ms_since(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 2)
+
+
+def _checked(text: Any) -> str:
+    if not isinstance(text, str):
+        raise ApplicationError("the message must be text", field="text")
+    text = " ".join(text.split())
+    if not text:
+        raise ApplicationError("the message is empty", field="text")
+    if len(text) > settings.CHAT_MESSAGE_MAX_CHARS:
+        raise ApplicationError(
+            f"the message is {len(text)} characters; the limit is {settings.CHAT_MESSAGE_MAX_CHARS}",
+            field="text",
+        )
+    return text
+
+
+def _transcript(conversation: Conversation) -> str:
+    return "\n".join(f"{m.get_role_display()}: {m.text}" for m in conversation.messages.all())
+
+
+def turn_start(*, conversation: Conversation, text: Any, intent: str | None = None) -> Replying:
+    """Store the customer's message and decide the reply; the reply's text comes from `stream()`.
+
+    `intent` is set when the customer picked one of the intents a clarifying question offered.
+    """
+    text = _checked(text)
+    if intent is not None and intent not in INTENTS:
+        raise ApplicationError(f"unknown intent {intent[:60]!r}", field="intent")
+    timings: dict[str, float] = {}
+    earlier = list(
+        conversation.messages.filter(role=Message.Role.CUSTOMER).order_by("-created_at", "-pk")[
+            : settings.CHAT_CONTEXT_TURNS
+        ]
+    )
+    asked = Message.objects.create(conversation=conversation, role=Message.Role.CUSTOMER, text=text)
+
+    reply = Message(conversation=conversation, role=Message.Role.ASSISTANT)
+    if intent is not None:
+        reply.intent, reply.confidence, reply.chosen = intent, 1.0, True
+    else:
+        started = time.perf_counter()
+        (prediction,) = predict(CHAT_INTENT.name, [text])
+        timings["intent"] = _ms_since(started)
+        reply.intent, reply.confidence = prediction.label, round(prediction.confidence, 4)
+        reply.model_version = prediction.model_version
+        if prediction.abstained:
+            reply.kind = Message.Kind.CLARIFY
+            labels = dict(IntentRoute.objects.values_list("intent", "label"))
+            reply.options = [
+                {"intent": label, "label": labels.get(label, intent_label(label)), "confidence": round(p, 4)}
+                for label, p in prediction.alternatives[:OPTIONS]
+            ]
+            reply.text = CLARIFY
+            return Replying(asked, _stored(reply, timings), None, None, timings)
+
+    route = IntentRoute.objects.filter(intent=reply.intent).first()
+    if route is not None and route.route == IntentRoute.Route.HANDOFF:
+        reply.kind = Message.Kind.HANDOFF
+        reply.text = route.reply or HANDOFF_CLOSING.strip()
+        with transaction.atomic():
+            _stored(reply, timings)
+            Ticket.objects.create(
+                conversation=conversation,
+                message=reply,
+                intent=reply.intent,
+                transcript=_transcript(conversation),
+            )
+            conversation.status = Conversation.Status.HANDED_OFF
+            conversation.save(update_fields=["status", "updated_at"])
+        logger.info("conversation %s handed off (%s)", conversation.public_id, reply.intent)
+        return Replying(asked, reply, None, None, timings)
+
+    reply.kind = Message.Kind.ANSWER
+    reply.query = " ".join([*(m.text for m in reversed(earlier)), text])
+    started = time.perf_counter()
+    collections = chat_collections()
+    results: list[SearchResult] = []
+    if collections:
+        results = knowledge_search(
+            reader=Reader.system(), query=reply.query, k=PASSAGES_K, collections=collections
+        ).results
+    timings["retrieve"] = _ms_since(started)
+    passages = [
+        Passage(n, r.text, r.title, page=r.page, heading=r.heading, similarity=r.parts.vector_similarity)
+        for n, r in enumerate(results, start=1)
+    ]
+    reply.citations = [
+        {
+            "number": n,
+            "chunk_id": r.chunk_id,
+            "document_id": r.document_id,
+            "collection": r.collection,
+            "external_id": r.external_id,
+            "title": r.title,
+            "version": r.version,
+            "page": r.page,
+            "text": r.text,
+            "score": round(r.score, 6),
+            "similarity": r.parts.vector_similarity,
+        }
+        for n, r in enumerate(results, start=1)
+    ]
+    backend = generator()
+    return Replying(asked, _stored(reply, timings), Prompt(reply.query, passages), backend, timings)
+
+
+def _stored(reply: Message, timings: dict[str, float]) -> Message:
+    reply.timings_ms = timings
+    reply.save()
+    reply.conversation.save(update_fields=["updated_at"])
+    return reply
+
+
+def turn_get(*, customer: Customer, message_id: Any) -> Message:
+    try:
+        return Message.objects.select_related("conversation").get(
+            pk=int(message_id),
+            role=Message.Role.ASSISTANT,
+            conversation__in=Conversation.objects.filter(customer.owns()),
+        )
+    except (Message.DoesNotExist, ValueError, TypeError):
+        raise NotFound("no such message", field="message") from None
+
+
+def turn_feedback(*, message: Message, rating: int, comment: str = "") -> Message:
+    message.feedback = feedback_checked(rating, comment)
+    message.rating = rating
+    message.save(update_fields=["rating", "feedback"])
+    return message
+
+
+@dataclass(frozen=True)
+class ChatStats:
+    turns: int
+    abstain_rate: float
+    handoff_rate: float
+    intents: list[tuple[str, int]]
+    thumbs_down: list[Message]
+
+
+def chat_stats(*, top: int = 20) -> ChatStats:
+    """What staff watch: the intents customers bring, how often the bot asks back or hands off,
+    and the turns customers marked unhelpful."""
+    replies = Message.objects.filter(role=Message.Role.ASSISTANT)
+    counts = Counter(dict(replies.values_list("kind").annotate(n=Count("pk"))))
+    turns = sum(counts.values())
+    intents = list(
+        replies.exclude(kind=Message.Kind.CLARIFY)
+        .values_list("intent")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "intent")[:top]
+    )
+    return ChatStats(
+        turns=turns,
+        abstain_rate=round(counts[Message.Kind.CLARIFY] / turns, 4) if turns else 0.0,
+        handoff_rate=round(counts[Message.Kind.HANDOFF] / turns, 4) if turns else 0.0,
+        intents=intents,
+        thumbs_down=list(
+            replies.filter(rating=-1).select_related("conversation").order_by("-created_at")[:50]
+        ),
+    )

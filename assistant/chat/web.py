@@ -1,0 +1,15 @@
+"""Who is chatting, from a request: a signed-in user, else the browser's session (made if new)."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from assistant.chat.services import Customer
+
+
+def customer_of(request: HttpRequest) -> Customer:
+    if request.user.is_authenticated:
+        return Customer(user_id=request.user.pk, session_key=None)
+    if not request.session.session_key:
+        request.session.create()
+    return Customer(user_id=None, session_key=request.session.session_key)

@@ -1,0 +1,75 @@
+"""An intent model trained once per session (the real MiniLM, LoRA, on the project's sample of
+four messages per intent) and registered afresh, active, in each test's database."""
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from django.forms.models import model_to_dict
+from django.test import override_settings
+
+from assistant.chat.intents import SAMPLE
+from assistant.core import roles
+from assistant.generation.base import generator
+from assistant.knowledge.models import Collection
+from assistant.knowledge.services import collection_get_or_create
+from assistant.training import inference
+from assistant.training.inference import active_forget
+from assistant.training.models import ModelVersion
+
+FAQ = (
+    "id,question,answer\n"
+    'faq-dispute,How do I dispute a card payment?,"Open the payment in the app and choose Dispute. '
+    'We answer a dispute within ten working days and may credit the amount while we investigate."\n'
+    'faq-dispute-fee,Does a dispute cost anything?,"Disputing a card payment is free of charge."\n'
+    'faq-exchange,What exchange rate do you use?,"Card payments in another currency are converted at the '
+    'network rate of the day, plus a fee of 0.5% on weekends."\n'
+)
+
+
+@pytest.fixture(scope="session")
+def intent_artefact(tmp_path_factory, django_db_setup, django_db_blocker) -> dict:
+    from assistant.training.services import run_execute, run_submit
+
+    with django_db_blocker.unblock(), override_settings(MODELS_DIR=tmp_path_factory.mktemp("models")):
+        run = run_submit(task="chat-intent", options={"epochs": 6}, data_file=SAMPLE, dispatch=False)
+        run = run_execute(run.pk)
+        version = run.model_version
+        fields = model_to_dict(version, exclude=["id", "run"])
+        version.delete()
+        run.delete()
+    assert Path(fields["artefact_path"]).is_dir()
+    return fields
+
+
+@pytest.fixture
+def intent_model(intent_artefact, db) -> Callable[[float], ModelVersion]:
+    """The active chat-intent version, with the abstain threshold a test gives it."""
+    versions: list[ModelVersion] = []
+
+    def activate(abstain_threshold: float = 0.0) -> ModelVersion:
+        ModelVersion.objects.filter(task="chat-intent").delete()
+        fields = {
+            **intent_artefact,
+            "abstain_threshold": abstain_threshold,
+            "status": ModelVersion.Status.ACTIVE,
+        }
+        versions.append(ModelVersion.objects.create(**fields))
+        active_forget("chat-intent")
+        return versions[-1]
+
+    yield activate
+    active_forget("chat-intent")
+    inference._pending.clear()  # drift records of a version the test's rollback removes
+
+
+@pytest.fixture(autouse=True)
+def fresh_generator() -> None:
+    generator.cache_clear()
+
+
+@pytest.fixture
+def faq(db, index_files) -> Collection:
+    collection = collection_get_or_create(name="faq", reader_groups=[roles.ADVISOR])
+    index_files(collection, [("faq.csv", FAQ.encode())])
+    return collection
