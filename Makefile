@@ -23,6 +23,7 @@ run: $(INSTALLED)
 	$(MANAGE) collectstatic --noinput --verbosity 0
 	$(MANAGE) create_demo_users
 	$(MANAGE) load_demo
+	$(MANAGE) load_dataset ask_cfpb --if-present --reader-group advisor
 	$(MANAGE) train chat-intent --unless-active --activate always
 	$(MANAGE) serve
 

@@ -4,13 +4,14 @@ Each customer message is classified by the active `chat-intent` version. Below t
 version's abstain threshold the bot asks which of the likeliest two or three intents the
 customer means; an intent that needs the customer's own account gets its scripted reply
 and a ticket for a person; any other is answered from the FAQ collections, with the last
-customer turns in the retrieval query so that follow-ups work. Every assistant turn
+customer turns in the retrieval query when the message refers back to them (follow-ups). Every assistant turn
 records the intent, confidence, model version, passages, timings and, later, feedback.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -43,6 +44,35 @@ logger = logging.getLogger("finassist.chat")
 
 PASSAGES_K = 5
 OPTIONS = 3
+# A message that leans on what came before ("does it cost anything?", "and in euros?") is
+# searched with the earlier turns; a self-contained question alone, so that an earlier topic
+# does not drown it.
+REFERRING_WORDS = frozenset(
+    [
+        "it",
+        "its",
+        "that",
+        "this",
+        "these",
+        "those",
+        "they",
+        "them",
+        "there",
+        "then",
+        "also",
+        "too",
+        "same",
+        "and",
+    ]
+)
+SHORT_MESSAGE_WORDS = 3
+
+
+def follow_up(text: str) -> bool:
+    words = re.findall(r"[a-z']+", text.lower())
+    return len(words) <= SHORT_MESSAGE_WORDS or bool(REFERRING_WORDS & set(words))
+
+
 CLARIFY = "I want to be sure I help with the right thing. Which of these is it?"
 
 
@@ -207,7 +237,8 @@ def turn_start(*, conversation: Conversation, text: Any, intent: str | None = No
         return Replying(asked, reply, None, None, timings)
 
     reply.kind = Message.Kind.ANSWER
-    reply.query = " ".join([*(m.text for m in reversed(earlier)), text])
+    context = [m.text for m in reversed(earlier)] if follow_up(text) else []
+    reply.query = " ".join([*context, text])
     started = time.perf_counter()
     collections = chat_collections()
     results: list[SearchResult] = []

@@ -53,6 +53,8 @@ def test_a_follow_up_is_searched_with_the_earlier_turns(intent_model, faq):
     follow_up = _say(conversation, "Does it cost anything?", intent="request_refund")
     assert follow_up.query == "How do I dispute a card payment? Does it cost anything?"
     assert any(c["external_id"] == "faq-dispute-fee" for c in follow_up.citations)
+    new_topic = _say(conversation, "What exchange rate do you use?")
+    assert new_topic.query == "What exchange rate do you use?"
 
 
 def test_an_account_question_gets_the_scripted_reply_and_a_ticket(intent_model, faq):

@@ -44,6 +44,8 @@ def test_load_dataset_names_the_missing_folder_and_the_setting(settings, tmp_pat
 
     with pytest.raises(CommandError, match="set FINASSIST_DATASETS_DIR"):
         run("load_dataset", "ask_cfpb")
+    assert "not loaded" in run("load_dataset", "ask_cfpb", "--if-present")
+    assert not Collection.objects.filter(name="ask-cfpb").exists()
 
 
 @pytest.mark.skipif(

@@ -17,14 +17,28 @@ class Command(BaseCommand):
         parser.add_argument(
             "--reader-group", action="append", default=[], help="group that may read a new collection"
         )
+        parser.add_argument(
+            "--if-present",
+            action="store_true",
+            help="say so and stop, instead of failing, when the datasets folder lacks the dataset",
+        )
 
     def handle(
-        self, *args: Any, name: str, limit: int | None, reader_group: list[str], **options: Any
+        self,
+        *args: Any,
+        name: str,
+        limit: int | None,
+        reader_group: list[str],
+        if_present: bool,
+        **options: Any,
     ) -> None:
         dataset = DATASETS[name]
         try:
             folder = dataset.path()
         except ApplicationError as exc:
+            if if_present:
+                self.stdout.write(f"{exc.message}: not loaded")
+                return
             raise CommandError(str(exc)) from exc
         collection = collection_get_or_create(
             name=dataset.collection, description=dataset.description, reader_groups=reader_group
