@@ -203,6 +203,9 @@ class Asking:
         except GenerationUnavailable as error:
             self._finish(pieces, started, error=error.message)
             raise
+        except GeneratorExit:
+            self._finish(pieces, started, error="the answer was interrupted: its reader left before the end")
+            raise
         self._finish(pieces, started)
 
     def _finish(self, pieces: list[str], started: float, *, error: str = "") -> None:

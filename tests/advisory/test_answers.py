@@ -137,3 +137,14 @@ def test_a_failing_generation_server_leaves_a_failed_answer_with_the_reason(advi
     assert asking.answer.status == Answer.Status.FAILED
     assert "not answering" in asking.answer.error
     assert asking.answer.citations.count() >= 1
+
+
+def test_an_answer_whose_reader_leaves_is_marked_failed_not_left_answering(advisors, knowledge):
+    asking = answer_start(advisor=advisors["alice"], question="What is the charge?", scope="knowledge")
+    pieces = asking.stream()
+    next(pieces)
+    pieces.close()
+    asking.answer.refresh_from_db()
+    assert asking.answer.status == Answer.Status.FAILED
+    assert "interrupted" in asking.answer.error
+    assert asking.answer.text
