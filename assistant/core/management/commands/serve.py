@@ -50,6 +50,7 @@ class Command(BaseCommand):
             )
         commands["web"] = [
             *python, "gunicorn", "assistant.wsgi:application",
+            "--config", "python:assistant.gunicorn_hooks",
             "--bind", bind, "--workers", str(web_workers), "--threads", "4",
             "--access-logfile", "-", "--timeout", "120",
         ]  # fmt: skip
