@@ -49,6 +49,7 @@ bench: $(INSTALLED)
 	$(PY) bench/training.py
 	$(PY) bench/answer.py
 	$(PY) bench/chat.py
+	$(PY) bench/keywords.py
 
 # Re-pin the whole dependency tree after changing pyproject.toml (torch stays out: see above).
 lock: $(INSTALLED)

@@ -44,6 +44,7 @@ def write_result(name: str, results: dict[str, Any]) -> Path:
     document = {
         "benchmark": name,
         "machine": {
+            "processor": _processor(),
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
             "platform": platform.platform(),
@@ -55,6 +56,18 @@ def write_result(name: str, results: dict[str, Any]) -> Path:
     print(json.dumps(results, indent=2))
     print(f"written to {path.relative_to(ROOT)}")
     return path
+
+
+def _processor() -> str:
+    """The processor's model and its bfloat16 instructions: results differ a lot between hosts."""
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.processor()
+    names = [line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")]
+    model = names[0] if names else "unknown"
+    flags = sorted({flag for flag in ("avx512_bf16", "amx_bf16") if f" {flag}" in info})
+    return f"{model} ({', '.join(flags) or 'no bfloat16 instructions'})"
 
 
 def use_database(name: str) -> None:

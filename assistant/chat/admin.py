@@ -1,8 +1,10 @@
+from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 from django.utils import timezone
 
 from assistant.chat.models import Conversation, IntentRoute, Message, Ticket
+from assistant.chat.services import ticket_reply
 
 
 @admin.register(IntentRoute)
@@ -54,15 +56,34 @@ class ConversationAdmin(admin.ModelAdmin):
         return False
 
 
+class TicketForm(forms.ModelForm):
+    reply = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="sent to the customer in their conversation (they see it when they return to the chat)",
+    )
+
+    class Meta:
+        model = Ticket
+        fields = ["status", "assignee"]
+
+
 @admin.register(Ticket)
 class TicketAdmin(admin.ModelAdmin):
-    """The staff queue of handoffs: oldest open first."""
+    """The staff queue of handoffs: oldest open first. A reply here reaches the customer's chat."""
+
+    form = TicketForm
 
     list_display = ["pk", "created_at", "intent", "status", "assignee"]
     list_filter = ["status", "intent"]
     readonly_fields = ["conversation", "message", "intent", "transcript", "created_at", "updated_at"]
-    fields = ["status", "assignee", *readonly_fields]
+    fields = ["status", "assignee", "reply", *readonly_fields]
     actions = ["take", "resolve"]
+
+    def save_model(self, request: HttpRequest, obj: Ticket, form: TicketForm, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if form.cleaned_data.get("reply", "").strip():
+            ticket_reply(ticket=obj, staff=request.user, text=form.cleaned_data["reply"])
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

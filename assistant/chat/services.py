@@ -296,6 +296,19 @@ def turn_feedback(*, message: Message, rating: int, comment: str = "") -> Messag
     return message
 
 
+@transaction.atomic
+def ticket_reply(*, ticket: Ticket, staff: Any, text: Any) -> Message:
+    """A colleague's answer to a handed-off customer, in the customer's conversation."""
+    message = Message.objects.create(
+        conversation=ticket.conversation, role=Message.Role.STAFF, text=_checked(text)
+    )
+    if ticket.status == Ticket.Status.OPEN:
+        ticket.status = Ticket.Status.IN_PROGRESS
+    ticket.assignee = ticket.assignee or staff
+    ticket.save(update_fields=["status", "assignee", "updated_at"])
+    return message
+
+
 @dataclass(frozen=True)
 class ChatStats:
     turns: int

@@ -2,6 +2,7 @@ import json
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -63,6 +64,29 @@ class TestPage:
         assert (
             client.post(reverse("chat:message-feedback", args=[reply.pk]), {"rating": "1"}).status_code == 404
         )
+
+    def test_a_colleagues_reply_on_the_ticket_reaches_the_customers_chat(self, client, intent_model, faq):
+        intent_model(0.0)
+        _events(client.post(reverse("chat:message-create"), {"text": "My new card still has not arrived"}))
+        ticket = Ticket.objects.get()
+        sam = User.objects.create_user("sam", password="pw", is_staff=True)
+        Group.objects.get(name=roles.SUPPORT_AGENT).user_set.add(sam)
+        staff = Client()
+        staff.force_login(sam)
+        response = staff.post(
+            reverse("admin:chat_ticket_change", args=[ticket.pk]),
+            {
+                "status": "open",
+                "assignee": "",
+                "reply": "Your card was posted on Monday; it arrives tomorrow.",
+            },
+        )
+        assert response.status_code == 302
+        ticket.refresh_from_db()
+        assert (ticket.status, ticket.assignee) == (Ticket.Status.IN_PROGRESS, sam)
+        page = client.get(reverse("chat:chat")).content.decode()
+        assert "Your card was posted on Monday" in page
+        assert 'class="bubble staff' in page
 
     def test_the_staff_page_needs_the_chat_permission(self, client, db):
         assert client.get(reverse("chat:staff")).status_code in (302, 403)

@@ -25,7 +25,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         from advisory.keywords import keyphrases_evaluate
 
-        path = options["data"] or settings.DATASETS_DIR / "kpcrowd_500n" / "train.jsonl"
+        default = Path("kpcrowd_500n") / "train.jsonl"
+        path = options["data"] or settings.DATASETS_DIR / default
         if not path.is_file():
             raise CommandError(
                 f"{path}: no such file (500N-KPCrowd lives in the datasets folder; see --data)"
@@ -41,7 +42,7 @@ class Command(BaseCommand):
                 raise CommandError(
                     f"{path}, line {number}: expected text and keyphrases ({error})"
                 ) from error
-        report: dict[str, Any] = {"data": str(path), "k": options["k"]}
+        report: dict[str, Any] = {"data": str(options["data"] or default), "k": options["k"]}
         for name, subset in (("all", rows), ("business", [r for r in rows if r[0] == "business"])):
             if subset:
                 scores = keyphrases_evaluate([(text, gold) for _, text, gold in subset], k=options["k"])
