@@ -6,11 +6,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import QuerySet, Sum
 
 from advisory.models import Answer, Client
-from assistant.core.errors import ApplicationError
-
-
-class NotFound(ApplicationError):
-    status = 404
+from assistant.core.errors import NotFound
 
 
 def client_list(*, advisor: AbstractBaseUser) -> QuerySet[Client]:

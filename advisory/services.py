@@ -25,8 +25,9 @@ from django.utils import timezone
 from advisory.keywords import letter_keywords
 from advisory.models import Answer, Citation, Client, Keyword, Letter
 from advisory.selectors import client_get
-from assistant.core.errors import ApplicationError
+from assistant.core.errors import ApplicationError, text_checked
 from assistant.core.privacy import Masker
+from assistant.core.timing import ms_since, with_total
 from assistant.generation.base import (
     Fact,
     GenerationUnavailable,
@@ -37,6 +38,7 @@ from assistant.generation.base import (
     feedback_checked,
     generator,
     grounding,
+    passages_of,
 )
 from assistant.generation.text import stem, terms
 from assistant.knowledge.embedding import embedder
@@ -211,8 +213,7 @@ class Asking:
     def _finish(self, pieces: list[str], started: float, *, error: str = "") -> None:
         answer = self.answer
         answer.text = "".join(pieces).strip()
-        self.timings["generate"] = _ms_since(started)
-        self.timings["total"] = round(sum(v for k, v in self.timings.items() if k != "total"), 2)
+        self.timings = with_total({**self.timings, "generate": ms_since(started)})
         answer.timings_ms = self.timings
         cited = cited_numbers(answer.text)
         answer.ungrounded = grounding(answer.text, self.prompt)
@@ -233,10 +234,6 @@ class Asking:
         )
 
 
-def _ms_since(started: float) -> float:
-    return round((time.perf_counter() - started) * 1000, 2)
-
-
 def knowledge_collections(*, advisor: AbstractBaseUser, requested: Sequence[str] | None) -> list[str]:
     """The collections a knowledge question searches: those asked for, else the advisory defaults."""
     if requested:
@@ -254,14 +251,7 @@ def answer_start(
     collections: Sequence[str] | None = None,
 ) -> Asking:
     """Check the question, retrieve what it needs and store the answer's row; then `stream()` it."""
-    question = " ".join(question.split())
-    if not question:
-        raise ApplicationError("ask a question", field="question")
-    if len(question) > settings.QUESTION_MAX_CHARS:
-        raise ApplicationError(
-            f"the question is {len(question)} characters; the limit is {settings.QUESTION_MAX_CHARS}",
-            field="question",
-        )
+    question = text_checked(question, field="question", noun="question", limit=settings.QUESTION_MAX_CHARS)
     if scope not in Answer.Scope.values:
         raise ApplicationError(f"scope must be one of {', '.join(Answer.Scope.values)}", field="scope")
     client = None
@@ -283,10 +273,9 @@ def answer_start(
     started = time.perf_counter()
     model = settings.EMBEDDING_MODEL
     (vector,) = embedder(model).embed([question])
-    timings["embed"] = _ms_since(started)
+    timings["embed"] = ms_since(started)
 
     started = time.perf_counter()
-    passages: list[Passage] = []
     letters: list[tuple[Letter, float]] = []
     results: list[SearchResult] = []
     facts: list[Fact] = []
@@ -297,27 +286,14 @@ def answer_start(
         results = knowledge_passages(
             advisor=advisor, question=question, collections=names, vector=vector, model=model
         )
-    for letter, similarity in letters:
-        passages.append(
-            Passage(
-                len(passages) + 1,
-                letter.text,
-                f"Letter of {letter.written_on:%d %b %Y} ({letter.author})",
-                similarity=similarity,
-            )
+    passages = [
+        Passage(
+            n, letter.text, f"Letter of {letter.written_on:%d %b %Y} ({letter.author})", similarity=similarity
         )
-    for result in results:
-        passages.append(
-            Passage(
-                len(passages) + 1,
-                result.text,
-                result.title,
-                page=result.page,
-                heading=result.heading,
-                similarity=result.parts.vector_similarity,
-            )
-        )
-    timings["retrieve"] = _ms_since(started)
+        for n, (letter, similarity) in enumerate(letters, start=1)
+    ]
+    passages += passages_of(results, first=len(passages) + 1)
+    timings["retrieve"] = ms_since(started)
 
     with transaction.atomic():
         answer = Answer.objects.create(
@@ -405,8 +381,7 @@ def knowledge_passages(
 
 
 @transaction.atomic
-def answer_feedback(*, answer: Answer, rating: int, comment: str = "") -> Answer:
-    answer.feedback = feedback_checked(rating, comment)
-    answer.rating = rating
+def answer_feedback(*, answer: Answer, rating: object, comment: str = "") -> Answer:
+    answer.rating, answer.feedback = feedback_checked(rating, comment)
     answer.save(update_fields=["rating", "feedback"])
     return answer

@@ -11,7 +11,7 @@ from advisory import selectors, services
 from advisory.access import advisor_required
 from advisory.exports import client_export_data
 from advisory.models import Answer, Client
-from assistant.core.errors import ApplicationError
+from assistant.core.errors import ApplicationError, NotFound
 from assistant.core.streaming import streamed_reply
 from assistant.knowledge.search import Reader, readable_collections
 
@@ -98,10 +98,9 @@ def answer_detail(request: HttpRequest, answer_id: int) -> HttpResponse:
 def answer_feedback(request: HttpRequest, answer_id: int) -> HttpResponse:
     try:
         answer = selectors.answer_get(advisor=request.user, answer_id=answer_id)
-        rating = int(request.POST.get("rating", "0"))
-        services.answer_feedback(answer=answer, rating=rating, comment=request.POST.get("comment", ""))
-    except ValueError:
-        return HttpResponse("rating must be 1 or -1", status=400)
+        services.answer_feedback(
+            answer=answer, rating=request.POST.get("rating"), comment=request.POST.get("comment", "")
+        )
     except ApplicationError as error:
         return HttpResponse(error.message, status=error.status)
     return render(request, "advisory/_feedback.html", {"answer": answer})
@@ -113,6 +112,6 @@ def citation_detail(request: HttpRequest, answer_id: int, number: int) -> HttpRe
     answer = selectors.answer_get(advisor=request.user, answer_id=answer_id)
     citation = answer.citations.filter(number=number).first()
     if citation is None:
-        raise selectors.NotFound("no such citation")
+        raise NotFound("no such citation")
     template = "advisory/_citation.html" if request.headers.get("HX-Request") else "advisory/citation.html"
     return render(request, template, {"answer": answer, "citation": citation})

@@ -25,16 +25,17 @@ from django.db.models import Count, Q
 
 from assistant.chat.intents import CHAT_INTENT, HANDOFF, HANDOFF_CLOSING, INTENTS, intent_label
 from assistant.chat.models import Conversation, IntentRoute, Message, Ticket
-from assistant.core.errors import ApplicationError
+from assistant.core.errors import ApplicationError, NotFound, text_checked
 from assistant.core.privacy import Masker
+from assistant.core.timing import ms_since, with_total
 from assistant.generation.base import (
     GenerationUnavailable,
     Generator,
-    Passage,
     Prompt,
     feedback_checked,
     generator,
     grounding,
+    passages_of,
 )
 from assistant.knowledge.models import Collection
 from assistant.knowledge.search import Reader, SearchResult, knowledge_search
@@ -74,10 +75,6 @@ def follow_up(text: str) -> bool:
 
 
 CLARIFY = "I want to be sure I help with the right thing. Which of these is it?"
-
-
-class NotFound(ApplicationError):
-    status = 404
 
 
 @dataclass(frozen=True)
@@ -155,29 +152,14 @@ class Replying:
             raise
         finally:
             message.text = "".join(pieces).strip()
-            self.timings["generate"] = _ms_since(started)
-            self.timings["total"] = round(sum(v for k, v in self.timings.items() if k != "total"), 2)
+            self.timings = with_total({**self.timings, "generate": ms_since(started)})
             message.timings_ms = self.timings
             message.ungrounded = grounding(message.text, self.prompt)
             message.save(update_fields=["kind", "error", "text", "timings_ms", "ungrounded"])
 
 
-def _ms_since(started: float) -> float:
-    return round((time.perf_counter() - started) * 1000, 2)
-
-
 def _checked(text: Any) -> str:
-    if not isinstance(text, str):
-        raise ApplicationError("the message must be text", field="text")
-    text = " ".join(text.split())
-    if not text:
-        raise ApplicationError("the message is empty", field="text")
-    if len(text) > settings.CHAT_MESSAGE_MAX_CHARS:
-        raise ApplicationError(
-            f"the message is {len(text)} characters; the limit is {settings.CHAT_MESSAGE_MAX_CHARS}",
-            field="text",
-        )
-    return text
+    return text_checked(text, field="text", noun="message", limit=settings.CHAT_MESSAGE_MAX_CHARS)
 
 
 def _transcript(conversation: Conversation) -> str:
@@ -193,11 +175,6 @@ def turn_start(*, conversation: Conversation, text: Any, intent: str | None = No
     if intent is not None and intent not in INTENTS:
         raise ApplicationError(f"unknown intent {intent[:60]!r}", field="intent")
     timings: dict[str, float] = {}
-    earlier = list(
-        conversation.messages.filter(role=Message.Role.CUSTOMER).order_by("-created_at", "-pk")[
-            : settings.CHAT_CONTEXT_TURNS
-        ]
-    )
     asked = Message.objects.create(conversation=conversation, role=Message.Role.CUSTOMER, text=text)
 
     reply = Message(conversation=conversation, role=Message.Role.ASSISTANT)
@@ -206,7 +183,7 @@ def turn_start(*, conversation: Conversation, text: Any, intent: str | None = No
     else:
         started = time.perf_counter()
         (prediction,) = predict(CHAT_INTENT.name, [text])
-        timings["intent"] = _ms_since(started)
+        timings["intent"] = ms_since(started)
         reply.intent, reply.confidence = prediction.label, round(prediction.confidence, 4)
         reply.model_version = prediction.model_version
         if prediction.abstained:
@@ -237,7 +214,11 @@ def turn_start(*, conversation: Conversation, text: Any, intent: str | None = No
         return Replying(asked, reply, None, None, timings)
 
     reply.kind = Message.Kind.ANSWER
-    context = [m.text for m in reversed(earlier)] if follow_up(text) else []
+    context: list[str] = []
+    if follow_up(text):
+        earlier = conversation.messages.filter(role=Message.Role.CUSTOMER).exclude(pk=asked.pk)
+        recent = earlier.order_by("-created_at", "-pk")[: settings.CHAT_CONTEXT_TURNS]
+        context = [m.text for m in reversed(recent)]
     reply.query = " ".join([*context, text])
     started = time.perf_counter()
     collections = chat_collections()
@@ -246,11 +227,8 @@ def turn_start(*, conversation: Conversation, text: Any, intent: str | None = No
         results = knowledge_search(
             reader=Reader.system(), query=reply.query, k=PASSAGES_K, collections=collections
         ).results
-    timings["retrieve"] = _ms_since(started)
-    passages = [
-        Passage(n, r.text, r.title, page=r.page, heading=r.heading, similarity=r.parts.vector_similarity)
-        for n, r in enumerate(results, start=1)
-    ]
+    timings["retrieve"] = ms_since(started)
+    passages = passages_of(results)
     reply.citations = [
         {
             "number": n,
@@ -289,9 +267,8 @@ def turn_get(*, customer: Customer, message_id: Any) -> Message:
         raise NotFound("no such message", field="message") from None
 
 
-def turn_feedback(*, message: Message, rating: int, comment: str = "") -> Message:
-    message.feedback = feedback_checked(rating, comment)
-    message.rating = rating
+def turn_feedback(*, message: Message, rating: object, comment: str = "") -> Message:
+    message.rating, message.feedback = feedback_checked(rating, comment)
     message.save(update_fields=["rating", "feedback"])
     return message
 

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from assistant.chat import services
 from assistant.chat.models import Conversation, Message
 from assistant.chat.web import customer_of
-from assistant.core.errors import ApplicationError
+from assistant.core.errors import ApplicationError, NotFound
 from assistant.core.streaming import streamed_reply
 
 SESSION_KEY = "chat_conversation"
@@ -23,7 +23,7 @@ def _conversation(request: HttpRequest) -> Conversation:
     if public_id:
         try:
             return services.conversation_get(customer=customer, public_id=public_id)
-        except services.NotFound:
+        except NotFound:
             pass
     conversation = services.conversation_start(customer=customer)
     request.session[SESSION_KEY] = str(conversation.public_id)
@@ -77,11 +77,9 @@ def message_feedback(request: HttpRequest, message_id: int) -> HttpResponse:
         message = services.turn_get(customer=customer_of(request), message_id=message_id)
         services.turn_feedback(
             message=message,
-            rating=int(request.POST.get("rating", "0")),
+            rating=request.POST.get("rating"),
             comment=request.POST.get("comment", ""),
         )
-    except ValueError:
-        return HttpResponse("rating must be 1 or -1", status=400)
     except ApplicationError as error:
         return HttpResponse(error.message, status=error.status)
     return render(request, "chat/_feedback.html", {"message": message})

@@ -10,3 +10,21 @@ class ApplicationError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+class NotFound(ApplicationError):
+    """What the caller may not see is reported exactly like what does not exist."""
+
+    status = 404
+
+
+def text_checked(value: object, *, field: str, noun: str, limit: int) -> str:
+    """Text a person typed, whitespace normalised, once it is text, not empty and within `limit`."""
+    if not isinstance(value, str):
+        raise ApplicationError(f"the {noun} must be text", field=field)
+    text = " ".join(value.split())
+    if not text:
+        raise ApplicationError(f"the {noun} is empty", field=field)
+    if len(text) > limit:
+        raise ApplicationError(f"the {noun} is {len(text)} characters; the limit is {limit}", field=field)
+    return text

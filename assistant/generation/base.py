@@ -6,13 +6,16 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from django.conf import settings
 
 from assistant.core.errors import ApplicationError
 from assistant.core.privacy import Masker
 from assistant.generation.text import ungrounded_numbers
+
+if TYPE_CHECKING:
+    from assistant.knowledge.search import SearchResult
 
 
 class GenerationUnavailable(ApplicationError):
@@ -64,7 +67,9 @@ INSTRUCTION = (
 
 def prompt_text(prompt: Prompt) -> str:
     """The user message a language model receives: numbered sources, client fields, question."""
-    sources = "\n\n".join(f"[{p.number}] {p.source}\n{p.text}" for p in prompt.passages)
+    sources = "\n\n".join(
+        f"[{p.number}] {p.source}{f' ({p.heading})' if p.heading else ''}\n{p.text}" for p in prompt.passages
+    )
     parts = [f"Sources:\n{sources or '(none)'}"]
     if prompt.facts:
         parts.append("Client fields:\n" + "\n".join(f"- {f.label}: {f.value}" for f in prompt.facts))
@@ -85,13 +90,25 @@ def grounding(text: str, prompt: Prompt) -> list[dict[str, object]]:
     return ungrounded_numbers(text, [p.text for p in passages] + [f.value for f in prompt.facts])
 
 
-def feedback_checked(rating: int, comment: str) -> str:
-    """The comment to store with a rating of an answer, once both are valid."""
-    if rating not in (1, -1):
+def feedback_checked(rating: object, comment: str) -> tuple[int, str]:
+    """The rating (1 or -1, given as a number or a form's text) and comment to store with an answer."""
+    try:
+        value = int(str(rating))
+    except ValueError:
+        value = 0
+    if value not in (1, -1):
         raise ApplicationError("rating must be 1 (helpful) or -1 (not helpful)", field="rating")
     if len(comment) > 2000:
         raise ApplicationError("the comment is longer than 2000 characters", field="comment")
-    return comment.strip()
+    return value, comment.strip()
+
+
+def passages_of(results: Sequence[SearchResult], *, first: int = 1) -> list[Passage]:
+    """Search results as passages numbered from `first`."""
+    return [
+        Passage(n, r.text, r.title, page=r.page, heading=r.heading, similarity=r.parts.vector_similarity)
+        for n, r in enumerate(results, start=first)
+    ]
 
 
 class Generator(Protocol):

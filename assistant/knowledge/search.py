@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from assistant.core.errors import ApplicationError
+from assistant.core.timing import ms_since
 from assistant.knowledge.embedding import embedder
 from assistant.knowledge.models import SEARCH_CONFIG, Collection, Document
 
@@ -284,7 +285,7 @@ def knowledge_search(
         )
     timings: dict[str, float] = {}
     if not found:
-        return SearchResponse([], [], {"total": _ms_since(started)})
+        return SearchResponse([], [], {"total": ms_since(started)})
 
     documents: DocumentFilter = None
     document_ids: list[int] = []
@@ -295,7 +296,7 @@ def knowledge_search(
         matching = matching.filter(metadata__contains=metadata).values_list("pk", "chunks_total")
         document_ids = [pk for pk, _ in matching]
         if not document_ids:
-            return SearchResponse([], sorted(found), {"total": _ms_since(started)})
+            return SearchResponse([], sorted(found), {"total": ms_since(started)})
         documents = "exact" if sum(chunks for _, chunks in matching) < EXACT_BELOW else "graph"
 
     weight = settings.SEARCH_LEXICAL_WEIGHT if lexical_weight is None else lexical_weight
@@ -323,11 +324,11 @@ def knowledge_search(
                 f"collections{index}": pks,
                 f"model{index}": model,
             }
-        timings["embed"] = _ms_since(embed_started)
+        timings["embed"] = ms_since(embed_started)
     sql = _statement(len(ids_by_model), lexical=use_lexical, vector=use_vector, documents=documents)
     query_started = time.perf_counter()
     rows = _execute_prepared(sql, params)
-    timings["query"] = _ms_since(query_started)
+    timings["query"] = ms_since(query_started)
     results = [
         SearchResult(
             chunk_id=row[0],
@@ -352,8 +353,8 @@ def knowledge_search(
     ]
     rerank_started = time.perf_counter()
     results = reranker().rerank(query, results)[:k]
-    timings["rerank"] = _ms_since(rerank_started)
-    timings["total"] = _ms_since(started)
+    timings["rerank"] = ms_since(rerank_started)
+    timings["total"] = ms_since(started)
     return SearchResponse(results, sorted(found), timings)
 
 
@@ -378,10 +379,6 @@ def _execute_prepared(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]
 def _embed_query(model: str, text: str) -> Sequence[float]:
     (vector,) = embedder(model).embed([text])
     return vector
-
-
-def _ms_since(started: float) -> float:
-    return round((time.perf_counter() - started) * 1000, 2)
 
 
 def configure_connection(sender: Any, connection: Any, **kwargs: Any) -> None:
