@@ -22,6 +22,9 @@ run: $(INSTALLED)
 	$(MANAGE) migrate --noinput
 	$(MANAGE) collectstatic --noinput --verbosity 0
 	$(MANAGE) create_demo_users
+	$(MANAGE) train claims-line-of-business --unless-active --activate always
+	$(MANAGE) train claims-route --unless-active --activate always
+	$(MANAGE) train claims-fraud --unless-active --activate always
 	$(MANAGE) load_demo
 	$(MANAGE) load_dataset ask_cfpb --if-present --reader-group advisor
 	$(MANAGE) train chat-intent --unless-active --activate always
@@ -50,6 +53,7 @@ bench: $(INSTALLED)
 	$(PY) bench/answer.py
 	$(PY) bench/chat.py
 	$(PY) bench/keywords.py
+	$(PY) bench/claims.py
 
 # Re-pin the whole dependency tree after changing pyproject.toml (torch stays out: see above).
 lock: $(INSTALLED)

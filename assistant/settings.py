@@ -113,6 +113,7 @@ CELERY_TASK_ROUTES = {
     "knowledge.*": {"queue": "ingest"},
     "training.train": {"queue": "gpu"},
     "training.predict": {"queue": "inference"},
+    "claims.*": {"queue": "inference"},
 }
 CELERY_TASK_DEFAULT_EXCHANGE = "default"
 CELERY_TASK_DEFAULT_ROUTING_KEY = "default"
@@ -160,6 +161,16 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "training.drift_audit",
         "schedule": 3600.0,
         "options": {"expires": 3000},
+    },
+    "integrations-deliveries-due": {
+        "task": "integrations.deliveries_due",
+        "schedule": 30.0,
+        "options": {"expires": 25},
+    },
+    "claims-requeue-stale": {
+        "task": "claims.requeue_stale",
+        "schedule": 60.0,
+        "options": {"expires": 50},
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
@@ -354,6 +365,36 @@ CHAT_CONTEXT_TURNS = env.integer(
     minimum=0,
 )
 
+# Integrations (API keys, webhooks) ------------------------------------------------------------
+_webhook_delays = env.csv(
+    "FINASSIST_WEBHOOK_RETRY_DELAYS",
+    "5,300,1800,7200,18000,36000",
+    "seconds between a failed webhook attempt and the next, one per retry",
+)
+WEBHOOK_RETRY_DELAYS = [int(value) for value in _webhook_delays if value.isdigit()]
+if len(WEBHOOK_RETRY_DELAYS) != len(_webhook_delays):
+    env.errors.append("FINASSIST_WEBHOOK_RETRY_DELAYS must be whole seconds separated by commas")
+WEBHOOK_TIMEOUT_S = env.number(
+    "FINASSIST_WEBHOOK_TIMEOUT", 10.0, "seconds a webhook receiver has to answer", minimum=0.1
+)
+
+# Claims --------------------------------------------------------------------------------------
+CLAIMS_BATCH_MAX = env.integer("FINASSIST_CLAIMS_BATCH_MAX", 100, "most claims in one batch call", minimum=1)
+CLAIMS_DESCRIPTION_MAX_CHARS = env.integer(
+    "FINASSIST_CLAIMS_DESCRIPTION_MAX_CHARS", 10_000, "longest claim description, in characters", minimum=1
+)
+CLAIMS_INVESTIGATION_THRESHOLD = env.number(
+    "FINASSIST_CLAIMS_INVESTIGATION_THRESHOLD",
+    0.5,
+    "fraud-risk score from which a claim goes to special investigation, whatever its route",
+)
+CLAIMS_REQUEUE_AFTER_S = env.integer(
+    "FINASSIST_CLAIMS_REQUEUE_AFTER",
+    120,
+    "seconds a claim may wait for triage before the periodic sweep sends it again",
+    minimum=1,
+)
+
 # Demo ----------------------------------------------------------------------------------------
 DEMO_PASSWORD = env.string(
     "FINASSIST_DEMO_PASSWORD",
@@ -380,6 +421,7 @@ INSTALLED_APPS = [
     "assistant.knowledge",
     "assistant.training",
     "assistant.chat",
+    "assistant.integrations",
     "advisory",
     "claims",
     "aml",
@@ -453,6 +495,12 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Integrating systems read the schema with their API key.
+    "SERVE_AUTHENTICATION": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+        "assistant.integrations.keys.ApiKeyAuthentication",
+    ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

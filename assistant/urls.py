@@ -24,6 +24,8 @@ urlpatterns = [
     path("chat/", include("assistant.chat.urls")),
     path("api/chat/", include("assistant.chat.api_urls")),
     path("api/knowledge/", include("assistant.knowledge.urls")),
+    path("claims/", include("claims.urls")),
+    path("api/claims/", include("claims.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

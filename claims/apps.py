@@ -7,6 +7,18 @@ class ClaimsConfig(AppConfig):
 
     def ready(self) -> None:
         from assistant.core import roles
+        from assistant.training.registry import task_register
         from claims import demo  # noqa: F401 - registers the demo data loader
+        from claims.learning import TASKS
 
-        roles.role_grant(roles.CLAIMS_INTEGRATION, "claims.view_policy")
+        for spec in TASKS:
+            task_register(spec)
+        roles.role_grant(
+            roles.CLAIMS_ADJUSTER,
+            "claims.view_policy",
+            "claims.view_claim",
+            "claims.view_triage",
+            "claims.add_decision",
+            "claims.change_decision",
+            "claims.view_decision",
+        )

@@ -1,8 +1,19 @@
+import dataclasses
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from assistant.core.demo import demo_loader
-from claims.models import LineOfBusiness, Policy
+from assistant.integrations.keys import api_key_issue, api_key_revoke
+from assistant.integrations.models import System
+from claims.generator import SyntheticClaim, SyntheticPolicy, generate
+from claims.models import Claim, LineOfBusiness, Policy
+from claims.services import claims_submit
+
+DEMO_SYSTEM = "demo-claims"
+DEMO_KEY_NAME = "demo"
+DEMO_CLAIMS = 12
+DEMO_SEED = 2026
 
 POLICIES = [
     {
@@ -41,8 +52,46 @@ POLICIES = [
 ]
 
 
+def synthetic_policies_store(policies: list[SyntheticPolicy]) -> None:
+    """Store generated policies (demo data, benchmarks and tests submit generated claims on them)."""
+    for policy in policies:
+        fields = dataclasses.asdict(policy)
+        fields.update(covered_perils=list(policy.covered_perils), exclusions=list(policy.exclusions))
+        Policy.objects.update_or_create(number=policy.number, defaults=fields)
+
+
+def synthetic_claim_fields(claim: SyntheticClaim, external_id: str | None = None) -> dict[str, Any]:
+    """A generated claim as `claims_submit` takes it: what the API's input serializer hands over."""
+    return {
+        "external_id": external_id or claim.external_id,
+        "policy_number": claim.policy_number,
+        "loss_date": claim.loss_date,
+        "reported_date": claim.reported_date,
+        "amount_claimed": claim.amount_claimed,
+        "currency": claim.currency,
+        "description": claim.description,
+        "attachments": [],
+    }
+
+
 @demo_loader("claims")
 def load() -> str:
+    """Demo policies, a demo integrating system with a fresh API key, and generated claims for triage."""
     for row in POLICIES:
         Policy.objects.update_or_create(number=row["number"], defaults=row)
-    return f"{len(POLICIES)} policies"
+    system, _ = System.objects.get_or_create(
+        name=DEMO_SYSTEM, defaults={"description": "the demo's claims system"}
+    )
+    for key in system.keys.filter(name=DEMO_KEY_NAME, revoked_at__isnull=True):
+        api_key_revoke(key)
+    _, key_text = api_key_issue(system=system, name=DEMO_KEY_NAME, scopes=["claims:read", "claims:write"])
+    policies, claims = generate(DEMO_CLAIMS, seed=DEMO_SEED)
+    synthetic_policies_store(policies)
+    known = set(Claim.objects.filter(system=system).values_list("external_id", flat=True))
+    items = [synthetic_claim_fields(claim) for claim in claims if claim.external_id not in known]
+    if items:
+        claims_submit(system=system, items=items, batch=True)
+    return (
+        f"{len(POLICIES) + len(policies)} policies, {len(items)} new generated claims; "
+        f"API key of system {DEMO_SYSTEM}: {key_text}"
+    )

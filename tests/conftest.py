@@ -1,4 +1,5 @@
 import shutil
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -34,13 +35,26 @@ def start_worker(
     base_env = project_env(DATABASE_URL=database_url(connection.settings_dict))
 
     def start(queue: str, **env: str) -> Worker:
-        worker = Worker(queue, tmp_path, {**base_env, **env})
+        worker = Worker(queue, tmp_path, {**base_env, "TEST_QUEUE": queue, **env})
         workers.append(worker)
         return worker
 
     yield start
     for worker in workers:
         worker.stop()
+
+
+@pytest.fixture
+def test_queue(broker: redis.Redis) -> Iterator[str]:
+    """Route the integration and claims tasks to a queue of this test's own (for its worker)."""
+    from tests.support.celery_app import app, routes_set, test_queue_routes
+
+    queue = f"test-{uuid.uuid4().hex[:12]}"
+    routes = app.conf.task_routes
+    routes_set(test_queue_routes(queue))
+    yield queue
+    routes_set(routes)
+    broker.delete(queue)  # what no worker took: tasks sent after the test's worker stopped
 
 
 @pytest.fixture

@@ -5,10 +5,12 @@ from typing import Any
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from assistant.core.errors import ApplicationError
+from assistant.core.errors import ApplicationError, FieldErrors
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, FieldErrors):
+        return Response(exc.errors, status=exc.status)
     if isinstance(exc, ApplicationError):
         field = getattr(exc, "field", None) or "non_field_errors"
         return Response({field: [exc.message]}, status=exc.status)

@@ -26,14 +26,15 @@ class Persona:
     last_name: str
     role: str | None
     superuser: bool = False
+    api_token: bool = False  # for trying the user-facing APIs from the command line
 
 
 PERSONAS = (
     Persona("admin", "Ada", "Admin", None, superuser=True),
-    Persona("alice", "Alice", "Advisor", roles.ADVISOR),
+    Persona("alice", "Alice", "Advisor", roles.ADVISOR, api_token=True),
     Persona("bob", "Bob", "Advisor", roles.ADVISOR),
     Persona("kim", "Kim", "Knowledge", roles.KNOWLEDGE_MANAGER),
-    Persona("claimsys", "Claims", "System", roles.CLAIMS_INTEGRATION),
+    Persona("cal", "Cal", "Adjuster", roles.CLAIMS_ADJUSTER),
     Persona("ana", "Ana", "Analyst", roles.AML_ANALYST),
     Persona("mel", "Mel", "Engineer", roles.ML_ENGINEER),
     Persona("sam", "Sam", "Support", roles.SUPPORT_AGENT),
@@ -54,7 +55,7 @@ def _refuse_in_production() -> None:
 
 @transaction.atomic
 def demo_users_create(*, password: str) -> list[DemoLogin]:
-    """Create (or reset) one user per persona; integration personas get an API token."""
+    """Create (or reset) one user per persona; those marked get an API token."""
     _refuse_in_production()
     logins = []
     for persona in PERSONAS:
@@ -74,9 +75,7 @@ def demo_users_create(*, password: str) -> list[DemoLogin]:
         user.save(update_fields=["password"])
         if persona.role is not None:
             user.groups.set([Group.objects.get(name=persona.role)])
-        token = None
-        if persona.role == roles.CLAIMS_INTEGRATION:
-            token = Token.objects.get_or_create(user=user)[0].key
+        token = Token.objects.get_or_create(user=user)[0].key if persona.api_token else None
         logins.append(DemoLogin(persona, user, token))
     return logins
 

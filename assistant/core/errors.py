@@ -12,6 +12,15 @@ class ApplicationError(Exception):
         self.field = field
 
 
+class FieldErrors(ApplicationError):
+    """Several refusals at once: `errors` maps each field (or item, for a batch) to its messages."""
+
+    def __init__(self, errors: dict[str, object], *, status: int = 400) -> None:
+        super().__init__("; ".join(f"{field}: {messages}" for field, messages in errors.items()))
+        self.errors = errors
+        self.status = status
+
+
 class NotFound(ApplicationError):
     """What the caller may not see is reported exactly like what does not exist."""
 

@@ -27,7 +27,7 @@ class Role:
 
 ADVISOR = "advisor"
 KNOWLEDGE_MANAGER = "knowledge_manager"
-CLAIMS_INTEGRATION = "claims_integration"
+CLAIMS_ADJUSTER = "claims_adjuster"
 AML_ANALYST = "aml_analyst"
 ML_ENGINEER = "ml_engineer"
 SUPPORT_AGENT = "support_agent"
@@ -37,7 +37,7 @@ ROLES = {
     for role in (
         Role(ADVISOR, staff=False),
         Role(KNOWLEDGE_MANAGER, staff=True),
-        Role(CLAIMS_INTEGRATION, staff=False),
+        Role(CLAIMS_ADJUSTER, staff=False),
         Role(AML_ANALYST, staff=False),
         Role(ML_ENGINEER, staff=True),
         Role(SUPPORT_AGENT, staff=True),

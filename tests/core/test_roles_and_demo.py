@@ -7,7 +7,9 @@ from rest_framework.authtoken.models import Token
 from advisory.models import Client
 from aml.models import Customer
 from assistant.core import roles
-from claims.models import Policy
+from claims.demo import DEMO_CLAIMS, DEMO_SEED, POLICIES
+from claims.generator import generate
+from claims.models import Claim, Policy
 
 
 def _permissions(group: Group) -> set[str]:
@@ -26,18 +28,17 @@ def test_every_role_is_a_group_with_exactly_its_granted_permissions():
 
 
 @pytest.mark.django_db
-def test_demo_users_get_their_role_and_the_integration_an_api_token(capsys):
+def test_demo_users_get_their_role_and_the_api_persona_a_token(capsys):
     call_command("create_demo_users")
 
     out = capsys.readouterr().out
     alice = User.objects.get(username="alice")
-    claimsys = User.objects.get(username="claimsys")
     assert alice.groups.get().name == roles.ADVISOR
     assert alice.check_password("finassist-demo")
     assert not alice.is_staff
     assert User.objects.get(username="kim").is_staff
     assert User.objects.get(username="admin").is_superuser
-    token = Token.objects.get(user=claimsys).key
+    token = Token.objects.get(user=alice).key
     assert f"Token {token}" in out
     assert "alice      finassist-demo   advisor" in out
 
@@ -50,7 +51,10 @@ def test_demo_data_loads_idempotently_for_the_demo_advisors():
 
     assert Client.objects.count() == 3
     assert set(Client.objects.values_list("advisor__username", flat=True)) == {"alice", "bob"}
-    assert Policy.objects.count() == 3
+    assert Policy.objects.count() == len(POLICIES) + len(
+        {c.policy_number for c in generate(DEMO_CLAIMS, seed=DEMO_SEED)[1]}
+    )
+    assert Claim.objects.count() == DEMO_CLAIMS  # submitted once, however often the demo loads
     assert Customer.objects.count() == 3
 
 

@@ -12,6 +12,24 @@ from tests.support import training  # noqa: F401 - registers the test classifica
 
 __all__ = ["app", "count_and_sleep", "database_backend_pid"]
 
+ROUTED_TO_TEST_QUEUE = ("integrations.*", "claims.*")
+
+
+def routes_set(routes: dict[str, dict[str, str]]) -> None:
+    """Replace the task routes; Celery prepares them once per process, so prepare them again."""
+    app.conf.task_routes = routes
+    app.amqp.flush_routes()
+    app.amqp.router = app.amqp.Router()
+
+
+def test_queue_routes(queue: str) -> dict[str, dict[str, str]]:
+    return {**app.conf.task_routes, **{pattern: {"queue": queue} for pattern in ROUTED_TO_TEST_QUEUE}}
+
+
+# A worker started for one test sends the tasks it makes (a webhook retry) to that test's queue.
+if queue := os.environ.get("TEST_QUEUE"):
+    routes_set(test_queue_routes(queue))
+
 
 @app.task(name="tests.count_and_sleep")
 def count_and_sleep(key: str, seconds: float) -> dict[str, int]:

@@ -1,0 +1,231 @@
+"""The claims REST API for integrating systems (API keys, scoped; a system sees only its claims)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from assistant.core.errors import NotFound
+from assistant.integrations.idempotency import HEADER, idempotency_key_checked, idempotent
+from assistant.integrations.keys import ApiKeyAuthentication, HasScope, system_of
+from claims.models import Claim, ClaimReport
+from claims.reports import report_pdf
+from claims.selectors import OUTCOMES, claim_of, claim_resource, claim_url, claims_of, related
+from claims.services import claims_submit
+
+MAX_AMOUNT = 10**12
+IDEMPOTENCY = OpenApiParameter(
+    HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="unique per request (e.g. a UUID); a retry with the same key and body gets the same response",
+)
+
+
+class AttachmentSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    content_type = serializers.CharField(max_length=100)
+    url = serializers.URLField(max_length=500, help_text="where the claims system keeps the file")
+
+
+class ClaimInputSerializer(serializers.Serializer):
+    external_id = serializers.CharField(max_length=100, help_text="the claim's id in the calling system")
+    policy_number = serializers.CharField(max_length=32)
+    loss_date = serializers.DateField()
+    reported_date = serializers.DateField(required=False, help_text="default: today")
+    amount_claimed = serializers.DecimalField(
+        max_digits=14, decimal_places=2, min_value=Decimal("0.01"), max_value=Decimal(MAX_AMOUNT - 1)
+    )
+    currency = serializers.RegexField(r"^[A-Z]{3}$", help_text="ISO 4217 code, e.g. USD")
+    description = serializers.CharField(max_length=settings.CLAIMS_DESCRIPTION_MAX_CHARS)
+    attachments = AttachmentSerializer(many=True, required=False, max_length=20)
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        today = timezone.localdate()
+        reported: date = data.setdefault("reported_date", today)
+        if data["loss_date"] > today:
+            raise serializers.ValidationError({"loss_date": "the loss date is in the future"})
+        if reported > today:
+            raise serializers.ValidationError({"reported_date": "the reported date is in the future"})
+        if reported < data["loss_date"]:
+            raise serializers.ValidationError(
+                {"reported_date": "the claim cannot be reported before the loss"}
+            )
+        data.setdefault("attachments", [])
+        return data
+
+
+class AcceptedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    external_id = serializers.CharField()
+    outcome = serializers.CharField(help_text="queued")
+    status_url = serializers.CharField()
+
+
+class ClaimApi(APIView):
+    authentication_classes = [ApiKeyAuthentication]
+    permission_classes = [HasScope]
+
+    def _response(self, status_code: int, body: dict[str, Any], replayed: bool) -> Response:
+        response = Response(body, status=status_code)
+        if replayed:
+            response["Idempotent-Replayed"] = "true"
+        return response
+
+
+class ClaimSubmitApi(ClaimApi):
+    """Submit one claim: 202 Accepted with the URL where its triage will appear."""
+
+    required_scopes = {"POST": ["claims:write"], "GET": ["claims:read"]}
+
+    @extend_schema(
+        operation_id="claims_submit",
+        parameters=[IDEMPOTENCY],
+        request=ClaimInputSerializer,
+        responses={202: AcceptedSerializer, 400: OpenApiResponse(description="a message per field"),
+                   409: OpenApiResponse(description="external id already submitted"),
+                   422: OpenApiResponse(description="Idempotency-Key reused with another body")},
+    )  # fmt: skip
+    def post(self, request: Request) -> Response:
+        key = idempotency_key_checked(request.headers.get(HEADER))
+        given = ClaimInputSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        system = system_of(request)
+
+        def handle() -> tuple[int, dict[str, Any]]:
+            claim = claims_submit(system=system, items=[given.validated_data], batch=False)[0]
+            return status.HTTP_202_ACCEPTED, _accepted(claim)
+
+        code, body, replayed = idempotent(
+            system=system, operation="claims.submit", key=key, data=request.data, handle=handle
+        )
+        response = self._response(code, body, replayed)
+        response["Location"] = body["status_url"]
+        return response
+
+    class FilterSerializer(serializers.Serializer):
+        external_id = serializers.CharField(max_length=100, required=False)
+
+    @extend_schema(
+        operation_id="claims_list",
+        parameters=[FilterSerializer],
+        responses=inline_serializer(
+            "ClaimList", {"results": serializers.ListField(child=serializers.DictField())}
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        """The system's latest claims (at most 100), or the one with an external id."""
+        given = self.FilterSerializer(data=request.query_params)
+        given.is_valid(raise_exception=True)
+        claims = claims_of(system_of(request)).order_by("-created_at")
+        if "external_id" in given.validated_data:
+            claims = claims.filter(external_id=given.validated_data["external_id"])
+        return Response({"results": [_summary(claim) for claim in claims[:100]]})
+
+
+class ClaimBatchApi(ClaimApi):
+    """Submit up to CLAIMS_BATCH_MAX claims at once: all are stored, or none (errors by index)."""
+
+    required_scopes = ["claims:write"]
+
+    class BatchInputSerializer(serializers.Serializer):
+        claims = ClaimInputSerializer(many=True, allow_empty=False, max_length=settings.CLAIMS_BATCH_MAX)
+
+    @extend_schema(
+        operation_id="claims_submit_batch",
+        parameters=[IDEMPOTENCY],
+        request=BatchInputSerializer,
+        responses={202: inline_serializer("BatchAccepted", {"claims": AcceptedSerializer(many=True)}),
+                   400: OpenApiResponse(description="messages per claim index and field"),
+                   409: OpenApiResponse(description="an external id already submitted"),
+                   422: OpenApiResponse(description="Idempotency-Key reused with another body")},
+    )  # fmt: skip
+    def post(self, request: Request) -> Response:
+        key = idempotency_key_checked(request.headers.get(HEADER))
+        given = self.BatchInputSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        system = system_of(request)
+
+        def handle() -> tuple[int, dict[str, Any]]:
+            claims = claims_submit(system=system, items=given.validated_data["claims"], batch=True)
+            return status.HTTP_202_ACCEPTED, {"claims": [_accepted(claim) for claim in claims]}
+
+        code, body, replayed = idempotent(
+            system=system, operation="claims.submit_batch", key=key, data=request.data, handle=handle
+        )
+        return self._response(code, body, replayed)
+
+
+class ClaimDetailApi(ClaimApi):
+    required_scopes = ["claims:read"]
+
+    @extend_schema(
+        operation_id="claims_retrieve",
+        responses={
+            200: OpenApiTypes.OBJECT,
+            404: OpenApiResponse(description="no such claim of this system"),
+        },
+    )
+    def get(self, request: Request, claim_id: int) -> Response:
+        """The claim's status as a ClaimResponse-like document: outcome, triage, fields, policy check."""
+        return Response(claim_resource(claim_of(system_of(request), claim_id)))
+
+
+class ClaimReportApi(ClaimApi):
+    required_scopes = ["claims:read"]
+
+    @extend_schema(operation_id="claims_report_html", responses={(200, "text/html"): OpenApiTypes.STR})
+    def get(self, request: Request, claim_id: int) -> HttpResponse:
+        return HttpResponse(_report(request, claim_id).html, content_type="text/html; charset=utf-8")
+
+
+class ClaimReportPdfApi(ClaimApi):
+    required_scopes = ["claims:read"]
+
+    @extend_schema(
+        operation_id="claims_report_pdf", responses={(200, "application/pdf"): OpenApiTypes.BINARY}
+    )
+    def get(self, request: Request, claim_id: int) -> HttpResponse:
+        claim = _report(request, claim_id).claim
+        response = HttpResponse(report_pdf(claim), content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="claim-{claim.pk}.pdf"'
+        return response
+
+
+def _report(request: Request, claim_id: int) -> ClaimReport:
+    claim = claim_of(system_of(request), claim_id)
+    report = related(claim, "report")
+    if report is None:
+        raise NotFound(f"claim {claim_id} has no report yet: it is {claim.status}", field="id")
+    return report
+
+
+def _accepted(claim: Claim) -> dict[str, Any]:
+    return {
+        "id": claim.pk,
+        "external_id": claim.external_id,
+        "outcome": "queued",
+        "status_url": claim_url(claim.pk),
+    }
+
+
+def _summary(claim: Claim) -> dict[str, Any]:
+    return {
+        "id": claim.pk,
+        "external_id": claim.external_id,
+        "outcome": OUTCOMES[claim.status],
+        "created": claim.created_at.isoformat(),
+        "status_url": claim_url(claim.pk),
+    }

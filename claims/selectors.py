@@ -1,0 +1,180 @@
+"""Reading claims: one system's own, the adjusters' queue, and the resource the API and webhooks send."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.urls import reverse
+
+from assistant.core.errors import NotFound
+from assistant.integrations.models import System
+from claims.models import Claim
+
+# The FHIR ClaimResponse outcome of each status: a claim being triaged is still queued.
+OUTCOMES = {
+    Claim.Status.QUEUED: "queued",
+    Claim.Status.PROCESSING: "queued",
+    Claim.Status.COMPLETE: "complete",
+    Claim.Status.PARTIAL: "partial",
+    Claim.Status.ERROR: "error",
+}
+DISPOSITIONS = {
+    "queued": "Waiting for triage.",
+    "complete": "Triaged.",
+    "partial": "Triaged in part: a step could not run (see steps).",
+    "error": "Triage failed.",
+}
+RELATED = ("policy", "system", "triage", "policy_check", "decision", "report")
+
+
+def claims_of(system: System) -> QuerySet[Claim]:
+    return Claim.objects.filter(system=system).select_related("policy")
+
+
+def claim_of(system: System, claim_id: int) -> Claim:
+    """One of the system's claims; another system's is reported as missing."""
+    claim = Claim.objects.filter(system=system, pk=claim_id).select_related(*RELATED).first()
+    if claim is None:
+        raise NotFound(f"no claim {claim_id}", field="id")
+    return claim
+
+
+def claim_get(claim_id: int) -> Claim:
+    claim = Claim.objects.filter(pk=claim_id).select_related(*RELATED).first()
+    if claim is None:
+        raise NotFound(f"no claim {claim_id}", field="id")
+    return claim
+
+
+def adjuster_queue() -> QuerySet[Claim]:
+    """Triaged claims waiting for a decision, special investigation and higher risk first."""
+    return (
+        Claim.objects.filter(status__in=[Claim.Status.COMPLETE, Claim.Status.PARTIAL], decision__isnull=True)
+        .select_related("policy", "triage", "system")
+        .order_by("-triage__fraud_score", "created_at")
+    )
+
+
+def related(claim: Claim, name: str) -> Any:
+    """A claim's one-to-one part (triage, policy check, decision, report), or None before it exists."""
+    return getattr(claim, name, None)
+
+
+def claim_url(claim_id: int) -> str:
+    return reverse("claims-api:detail", args=[claim_id])
+
+
+def claim_resource(claim: Claim) -> dict[str, Any]:
+    """The claim as a ClaimResponse-like document: what `GET /api/claims/{id}` and webhooks carry."""
+    outcome = OUTCOMES[claim.status]
+    triage = related(claim, "triage")
+    check = related(claim, "policy_check")
+    decision = related(claim, "decision")
+    has_report = related(claim, "report") is not None
+    return {
+        "resourceType": "ClaimResponse",
+        "id": claim.pk,
+        "identifier": {"system": claim.system.name, "value": claim.external_id},
+        "status_url": claim_url(claim.pk),
+        "outcome": outcome,
+        "disposition": DISPOSITIONS[outcome] + (f" {claim.error}" if claim.error else ""),
+        "created": claim.created_at.isoformat(),
+        "completed": claim.completed_at.isoformat() if claim.completed_at else None,
+        "claim": {
+            "external_id": claim.external_id,
+            "policy_number": claim.policy.number,
+            "loss_date": claim.loss_date.isoformat(),
+            "reported_date": claim.reported_date.isoformat(),
+            "amount_claimed": {"value": str(claim.amount_claimed), "currency": claim.currency},
+        },
+        "triage": _triage(triage) if triage else None,
+        "extracted_fields": [
+            {"kind": f.kind, "value": f.value, "text": f.text, "start": f.start, "end": f.end}
+            for f in claim.fields.all()
+        ]
+        if triage
+        else [],
+        "policy_check": {
+            "passed": check.passed,
+            "perils": check.perils,
+            "payable": {"value": str(check.payable), "currency": claim.policy.currency},
+            "findings": check.findings,
+        }
+        if check
+        else None,
+        "report": {
+            "html": reverse("claims-api:report", args=[claim.pk]),
+            "pdf": reverse("claims-api:report-pdf", args=[claim.pk]),
+        }
+        if has_report
+        else None,
+        "model_versions": triage.model_versions if triage else {},
+        "decision": {
+            "line_of_business": decision.line_of_business,
+            "route": decision.route,
+            "fraud_suspected": decision.fraud_suspected,
+            "overridden": decision.overridden,
+            "decided_at": decision.decided_at.isoformat(),
+        }
+        if decision
+        else None,
+    }
+
+
+def _triage(triage: Any) -> dict[str, Any]:
+    return {
+        "line_of_business": triage.line_of_business or None,
+        "line_of_business_confidence": triage.line_of_business_confidence,
+        "route": triage.route,
+        "model_route": triage.model_route or None,
+        "route_confidence": triage.route_confidence,
+        "route_reasons": triage.route_reasons,
+        "fraud_score": triage.fraud_score,
+        "fraud_reasons": triage.fraud_reasons,
+        "abstained": triage.abstained,
+        "steps": triage.steps,
+        "timings_ms": triage.timings_ms,
+    }
+
+
+def misclassification_report() -> list[dict[str, Any]]:
+    """Per model version: how often its answer matched the adjusters' decisions, and where it did not."""
+    from claims.learning import FRAUD, LINE_OF_BUSINESS, ROUTE
+    from claims.models import Decision
+
+    threshold = settings.CLAIMS_INVESTIGATION_THRESHOLD
+    readings = {
+        LINE_OF_BUSINESS: (lambda t: t.line_of_business, lambda d: d.line_of_business),
+        ROUTE: (lambda t: t.model_route, lambda d: d.route),
+        FRAUD: (
+            lambda t: (
+                None
+                if t.fraud_score is None
+                else ("suspicious" if t.fraud_score >= threshold else "ordinary")
+            ),
+            lambda d: "suspicious" if d.fraud_suspected else "ordinary",
+        ),
+    }
+    groups: dict[tuple[str, int], dict[str, Any]] = {}
+    decisions = Decision.objects.select_related("claim__triage", "claim__policy").order_by("-decided_at")
+    for decision in decisions:
+        triage = decision.claim.triage
+        for task, (predicted_of, decided_of) in readings.items():
+            version, predicted = triage.model_versions.get(task), predicted_of(triage)
+            if version is None or not predicted:
+                continue
+            group = groups.setdefault(
+                (task, version), {"task": task, "version": version, "decided": 0, "correct": 0, "wrong": []}
+            )
+            group["decided"] += 1
+            decided = decided_of(decision)
+            if predicted == decided:
+                group["correct"] += 1
+            else:
+                group["wrong"].append({"claim": decision.claim, "predicted": predicted, "decided": decided})
+    report = sorted(groups.values(), key=lambda g: (g["task"], -g["version"]))
+    for group in report:
+        group["accuracy"] = group["correct"] / group["decided"]
+    return report
