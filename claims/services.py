@@ -32,7 +32,7 @@ from claims.models import (
     Route,
     Triage,
 )
-from claims.policy import CheckResult, policy_check
+from claims.policy import COVERAGE, CheckResult, policy_check
 from claims.reports import report_html
 from claims.selectors import claim_resource
 
@@ -271,9 +271,9 @@ def route_decide(
         )
         return Route.SPECIAL_INVESTIGATION, reasons
     if chosen == Route.FAST_TRACK:
-        if not check.passed:
-            failed = ", ".join(f.name for f in check.findings if not f.passed)
-            reasons.append(f"the policy check failed ({failed}): not fast-tracked")
+        uncovered = [f.name for f in check.findings if not f.passed and f.name in COVERAGE]
+        if uncovered:
+            reasons.append(f"the policy check failed ({', '.join(uncovered)}): not fast-tracked")
         elif route is not None and route.abstained:
             reasons.append(f"the route model is unsure ({route.confidence:.2f}): not fast-tracked")
         elif (

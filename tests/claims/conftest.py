@@ -10,19 +10,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import Group
 from django.forms.models import model_to_dict
 from django.test import override_settings
 
+from assistant.core import roles
 from assistant.integrations.keys import api_key_issue
 from assistant.integrations.models import System
 from assistant.training import inference
 from assistant.training.inference import active_forget
 from assistant.training.models import ModelVersion
-from claims.demo import POLICIES
+from claims.demo import POLICIES, synthetic_claim_fields, synthetic_policies_store
 from claims.generator import generate
 from claims.learning import FRAUD, LINE_OF_BUSINESS, ROUTE, fraud_label
 from claims.models import FraudCalibration, Policy
-from claims.services import fraud_calibrate
+from claims.services import claim_triage, claims_submit, fraud_calibrate
 
 TRAINING_CLAIMS = 360
 TASKS = (LINE_OF_BUSINESS, ROUTE, FRAUD)
@@ -107,3 +109,19 @@ def system_with_key(name: str, scopes: list[str] | None = None) -> tuple[System,
 @pytest.fixture
 def claims_system(db) -> tuple[System, str]:
     return system_with_key("claims-core")
+
+
+@pytest.fixture
+def adjuster(django_user_model):
+    user = django_user_model.objects.create_user("cal", password="pw")
+    user.groups.add(Group.objects.get(name=roles.CLAIMS_ADJUSTER))
+    return user
+
+
+@pytest.fixture
+def triaged(claims_models, claims_system):
+    claims_models()
+    policies, generated = generate(3, seed=8)
+    synthetic_policies_store(policies)
+    items = [synthetic_claim_fields(c) for c in generated]
+    return [claim_triage(c.pk) for c in claims_submit(system=claims_system[0], items=items, batch=True)]

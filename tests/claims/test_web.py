@@ -3,31 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Group
 
-from assistant.core import roles
-from claims.demo import synthetic_claim_fields, synthetic_policies_store
-from claims.generator import generate
 from claims.models import Decision, Route
-from claims.services import claim_triage, claims_submit
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def adjuster(django_user_model):
-    user = django_user_model.objects.create_user("cal", password="pw")
-    user.groups.add(Group.objects.get(name=roles.CLAIMS_ADJUSTER))
-    return user
-
-
-@pytest.fixture
-def triaged(claims_models, claims_system):
-    claims_models()
-    policies, generated = generate(3, seed=8)
-    synthetic_policies_store(policies)
-    items = [synthetic_claim_fields(c) for c in generated]
-    return [claim_triage(c.pk) for c in claims_submit(system=claims_system[0], items=items, batch=True)]
 
 
 @pytest.mark.parametrize("path", ["/claims/", "/claims/models/", "/claims/1/", "/claims/1/report"])
