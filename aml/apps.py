@@ -9,4 +9,4 @@ class AmlConfig(AppConfig):
         from aml import demo  # noqa: F401 - registers the demo data loader
         from assistant.core import roles
 
-        roles.role_grant(roles.AML_ANALYST, "aml.view_customer")
+        roles.role_grant(roles.AML_ANALYST, "aml.view_customer", "aml.view_account", "aml.view_transaction")
