@@ -7,6 +7,10 @@ class AmlConfig(AppConfig):
 
     def ready(self) -> None:
         from aml import demo  # noqa: F401 - registers the demo data loader
+        from aml.typology import TYPOLOGY_TASK
         from assistant.core import roles
+        from assistant.training.registry import task_register
+
+        task_register(TYPOLOGY_TASK)
 
         roles.role_grant(roles.AML_ANALYST, "aml.view_customer", "aml.view_account", "aml.view_transaction")
