@@ -16,12 +16,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from assistant.core.errors import NotFound
 from assistant.integrations.idempotency import HEADER, idempotency_key_checked, idempotent
 from assistant.integrations.keys import ApiKeyAuthentication, HasScope, system_of
-from claims.models import Claim, ClaimReport
-from claims.reports import report_pdf
-from claims.selectors import OUTCOMES, claim_of, claim_resource, claim_url, claims_of, related
+from claims.models import Claim
+from claims.reports import report_pdf_response
+from claims.selectors import OUTCOMES, claim_of, claim_resource, claim_url, claims_of, report_of
 from claims.services import claims_submit
 
 MAX_AMOUNT = 10**12
@@ -188,7 +187,8 @@ class ClaimReportApi(ClaimApi):
 
     @extend_schema(operation_id="claims_report_html", responses={(200, "text/html"): OpenApiTypes.STR})
     def get(self, request: Request, claim_id: int) -> HttpResponse:
-        return HttpResponse(_report(request, claim_id).html, content_type="text/html; charset=utf-8")
+        report = report_of(claim_of(system_of(request), claim_id))
+        return HttpResponse(report.html, content_type="text/html; charset=utf-8")
 
 
 class ClaimReportPdfApi(ClaimApi):
@@ -198,18 +198,7 @@ class ClaimReportPdfApi(ClaimApi):
         operation_id="claims_report_pdf", responses={(200, "application/pdf"): OpenApiTypes.BINARY}
     )
     def get(self, request: Request, claim_id: int) -> HttpResponse:
-        claim = _report(request, claim_id).claim
-        response = HttpResponse(report_pdf(claim), content_type="application/pdf")
-        response["Content-Disposition"] = f'inline; filename="claim-{claim.pk}.pdf"'
-        return response
-
-
-def _report(request: Request, claim_id: int) -> ClaimReport:
-    claim = claim_of(system_of(request), claim_id)
-    report = related(claim, "report")
-    if report is None:
-        raise NotFound(f"claim {claim_id} has no report yet: it is {claim.status}", field="id")
-    return report
+        return report_pdf_response(report_of(claim_of(system_of(request), claim_id)).claim)
 
 
 def _accepted(claim: Claim) -> dict[str, Any]:

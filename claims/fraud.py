@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
+
+from claims.extraction import Span
 
 LATE_REPORTING_DAYS = 30
 NEW_POLICY_DAYS = 14
@@ -98,6 +100,11 @@ SIGNALS: tuple[Callable[[ClaimFacts], Signal], ...] = (
 )
 CODES = ("late_reporting", "new_policy", "near_limit", "repeated_claims", "inconsistent_dates")
 FEATURES = (*CODES, TEXT)
+
+
+def dates_stated(spans: Iterable[Span]) -> tuple[date, ...]:
+    """The dates extraction read in a description (ISO values), for the inconsistent-dates signal."""
+    return tuple(date.fromisoformat(span.value) for span in spans if span.kind == "date")
 
 
 def signals_of(facts: ClaimFacts) -> list[Signal]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import escape
@@ -135,6 +136,12 @@ def report_pdf(claim: Claim) -> bytes:
         for line in section.lines:
             pdf.multi_cell(0, 5, _latin(line), new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
+
+
+def report_pdf_response(claim: Claim) -> HttpResponse:
+    response = HttpResponse(report_pdf(claim), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="claim-{claim.pk}.pdf"'
+    return response
 
 
 def _latin(text: str) -> str:

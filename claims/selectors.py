@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from assistant.core.errors import NotFound
 from assistant.integrations.models import System
-from claims.models import Claim
+from claims.models import Claim, ClaimReport
 
 # The FHIR ClaimResponse outcome of each status: a claim being triaged is still queued.
 OUTCOMES = {
@@ -60,6 +60,14 @@ def adjuster_queue() -> QuerySet[Claim]:
 def related(claim: Claim, name: str) -> Any:
     """A claim's one-to-one part (triage, policy check, decision, report), or None before it exists."""
     return getattr(claim, name, None)
+
+
+def report_of(claim: Claim) -> ClaimReport:
+    """The claim's report; before triage wrote one, the claim has none to see."""
+    report = related(claim, "report")
+    if report is None:
+        raise NotFound(f"claim {claim.pk} has no report yet: it is {claim.status}", field="id")
+    return report
 
 
 def claim_url(claim_id: int) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from assistant.core.errors import ApplicationError, FieldErrors
 from assistant.core.timing import ms_since, with_total
+from assistant.db.constraints import violated_constraint
 from assistant.integrations.models import System
 from assistant.integrations.webhooks import event_emit
 from assistant.training.inference import NoActiveModel, Prediction, predict
@@ -34,7 +35,7 @@ from claims.models import (
 )
 from claims.policy import COVERAGE, CheckResult, policy_check
 from claims.reports import report_html
-from claims.selectors import claim_resource
+from claims.selectors import claim_resource, related
 
 logger = logging.getLogger("finassist.claims")
 
@@ -76,20 +77,16 @@ def claims_submit(*, system: System, items: list[dict[str, Any]], batch: bool) -
         status = 409 if conflict else 400
         raise FieldErrors({"claims": errors} if batch else errors["0"], status=status)
     try:
-        with transaction.atomic():
-            claims = [
-                Claim.objects.create(
-                    system=system,
-                    policy=policies[item["policy_number"]],
-                    **{k: v for k, v in item.items() if k != "policy_number"},
-                )
-                for item in items
-            ]
+        claims = Claim.objects.bulk_create(
+            Claim(
+                system=system,
+                policy=policies[item["policy_number"]],
+                **{k: v for k, v in item.items() if k != "policy_number"},
+            )
+            for item in items
+        )
     except IntegrityError as error:
-        if (
-            getattr(getattr(error.__cause__, "diag", None), "constraint_name", None)
-            != "claim_external_id_unique"
-        ):
+        if violated_constraint(error) != "claim_external_id_unique":
             raise
         raise ApplicationError(
             "a claim with one of these external ids was submitted at the same moment", field="external_id"
@@ -172,7 +169,7 @@ def _triaged(claim: Claim) -> Claim:
     suspicion = _predicted(FRAUD, claim.description, steps)
     timings["classify"] = ms_since(started)
     started = time.perf_counter()
-    score = _fraud_scored(claim, spans, suspicion, steps)
+    score = _fraud_scored(claim, spans, suspicion)
     final_route, route_reasons = route_decide(claim, route, score, check, line)
     timings["score_and_route"] = ms_since(started)
 
@@ -183,9 +180,6 @@ def _triaged(claim: Claim) -> Claim:
         claim = Claim.objects.select_for_update().select_related("policy", "system").get(pk=claim.pk)
         if claim.status in (Claim.Status.COMPLETE, Claim.Status.PARTIAL):
             return claim  # another worker finished it meanwhile
-        Triage.objects.filter(claim=claim).delete()
-        ExtractedField.objects.filter(claim=claim).delete()
-        PolicyCheck.objects.filter(claim=claim).delete()
         triage = Triage.objects.create(
             claim=claim,
             line_of_business=line.label if line else "",
@@ -231,9 +225,7 @@ def _probability(prediction: Prediction, label: str) -> float:
     return next((p for name, p in prediction.alternatives if name == label), 0.0)
 
 
-def _fraud_scored(
-    claim: Claim, spans: list[Span], suspicion: Prediction | None, steps: dict[str, str]
-) -> fraud.FraudScore | None:
+def _fraud_scored(claim: Claim, spans: list[Span], suspicion: Prediction | None) -> fraud.FraudScore | None:
     if suspicion is None:
         return None
     window_start = claim.loss_date - fraud.REPEATED_CLAIMS_WINDOW
@@ -246,7 +238,7 @@ def _fraud_scored(
         prior_claims=Claim.objects.filter(
             policy=claim.policy, loss_date__gte=window_start, loss_date__lt=claim.loss_date
         ).count(),
-        stated_dates=tuple(date.fromisoformat(s.value) for s in spans if s.kind == "date"),
+        stated_dates=fraud.dates_stated(spans),
     )
     weights = fraud_weights(suspicion.model_version)
     return fraud.fraud_score(weights, fraud.signals_of(facts), _probability(suspicion, SUSPICIOUS))
@@ -322,11 +314,7 @@ def fraud_calibrate(version: ModelVersion) -> FraudCalibration:
             policy_from=policy.effective_from,
             policy_limit=policy.limit,
             prior_claims=prior,
-            stated_dates=tuple(
-                date.fromisoformat(s.value)
-                for s in extract(claim.description, reference_date=claim.reported_date)
-                if s.kind == "date"
-            ),
+            stated_dates=fraud.dates_stated(extract(claim.description, reference_date=claim.reported_date)),
         )
         rows.append(fraud.features_of(fraud.signals_of(facts), float(probability)))
         labels.append(int(claim.suspicious))
@@ -350,7 +338,7 @@ def fraud_calibrate(version: ModelVersion) -> FraudCalibration:
 
 
 def fraud_suspected_by_triage(claim: Claim) -> bool:
-    triage = getattr(claim, "triage", None)
+    triage = related(claim, "triage")
     return bool(
         triage
         and triage.fraud_score is not None

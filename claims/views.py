@@ -7,11 +7,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from assistant.core.access import role_required
-from assistant.core.errors import ApplicationError, NotFound
+from assistant.core.errors import ApplicationError
 from assistant.core.roles import CLAIMS_ADJUSTER
 from claims.models import Claim, LineOfBusiness, Route
-from claims.reports import marked_description, report_pdf
-from claims.selectors import adjuster_queue, claim_get, misclassification_report, related
+from claims.reports import marked_description, report_pdf_response
+from claims.selectors import adjuster_queue, claim_get, misclassification_report, report_of
 from claims.services import decision_record, fraud_suspected_by_triage
 
 adjuster_required = role_required(
@@ -68,23 +68,14 @@ def claim(request: HttpRequest, claim_id: int) -> HttpResponse:
     )
 
 
-def _report_of(claim_id: int) -> Claim:
-    item = claim_get(claim_id)
-    if related(item, "report") is None:
-        raise NotFound(f"claim {claim_id} has no report yet", field="id")
-    return item
-
-
 @adjuster_required
 def report(request: HttpRequest, claim_id: int) -> HttpResponse:
-    return HttpResponse(_report_of(claim_id).report.html)
+    return HttpResponse(report_of(claim_get(claim_id)).html)
 
 
 @adjuster_required
 def report_as_pdf(request: HttpRequest, claim_id: int) -> HttpResponse:
-    response = HttpResponse(report_pdf(_report_of(claim_id)), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="claim-{claim_id}.pdf"'
-    return response
+    return report_pdf_response(report_of(claim_get(claim_id)).claim)
 
 
 @adjuster_required

@@ -14,6 +14,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from assistant.core.errors import ApplicationError
+from assistant.db.constraints import violated_constraint
 from assistant.integrations.models import IdempotentRequest, System
 
 HEADER = "Idempotency-Key"
@@ -69,7 +70,7 @@ def idempotent(
             record.save(update_fields=["response_status", "response_body"])
     except IntegrityError as error:
         # A concurrent request with the same key committed first: answer as it did.
-        if getattr(getattr(error.__cause__, "diag", None), "constraint_name", None) != CONSTRAINT:
+        if violated_constraint(error) != CONSTRAINT:
             raise
         return _replayed(IdempotentRequest.objects.get(system=system, operation=operation, key=key), digest)
     return status, body, False

@@ -26,6 +26,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from assistant.core.timing import ms_since
 from assistant.integrations.models import System, WebhookDelivery, WebhookEndpoint
 
 logger = logging.getLogger("finassist.integrations")
@@ -133,7 +134,7 @@ def _attempt(delivery: WebhookDelivery) -> None:
             "at": now.isoformat(),
             "status_code": code,
             "error": error,
-            "ms": round((time.perf_counter() - started) * 1000),
+            "ms": ms_since(started),
         },
     ]
     if not error:
