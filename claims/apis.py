@@ -10,27 +10,21 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from assistant.integrations.idempotency import HEADER, idempotency_key_checked, idempotent
+from assistant.integrations.idempotency import HEADER, idempotency_key_checked, idempotent_response
 from assistant.integrations.keys import ApiKeyAuthentication, HasScope, system_of
+from assistant.integrations.schema import IDEMPOTENCY
 from claims.models import Claim
 from claims.reports import report_pdf_response
 from claims.selectors import OUTCOMES, claim_of, claim_resource, claim_url, claims_of, report_of
 from claims.services import claims_submit
 
 MAX_AMOUNT = 10**12
-IDEMPOTENCY = OpenApiParameter(
-    HEADER,
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    required=True,
-    description="unique per request (e.g. a UUID); a retry with the same key and body gets the same response",
-)
 
 
 class AttachmentSerializer(serializers.Serializer):
@@ -77,12 +71,6 @@ class ClaimApi(APIView):
     authentication_classes = [ApiKeyAuthentication]
     permission_classes = [HasScope]
 
-    def _response(self, status_code: int, body: dict[str, Any], replayed: bool) -> Response:
-        response = Response(body, status=status_code)
-        if replayed:
-            response["Idempotent-Replayed"] = "true"
-        return response
-
 
 class ClaimSubmitApi(ClaimApi):
     """Submit one claim: 202 Accepted with the URL where its triage will appear."""
@@ -107,12 +95,14 @@ class ClaimSubmitApi(ClaimApi):
             claim = claims_submit(system=system, items=[given.validated_data], batch=False)[0]
             return status.HTTP_202_ACCEPTED, _accepted(claim)
 
-        code, body, replayed = idempotent(
-            system=system, operation="claims.submit", key=key, data=request.data, handle=handle
+        return idempotent_response(
+            system=system,
+            operation="claims.submit",
+            key=key,
+            data=request.data,
+            handle=handle,
+            location="status_url",
         )
-        response = self._response(code, body, replayed)
-        response["Location"] = body["status_url"]
-        return response
 
     class FilterSerializer(serializers.Serializer):
         external_id = serializers.CharField(max_length=100, required=False)
@@ -161,10 +151,9 @@ class ClaimBatchApi(ClaimApi):
             claims = claims_submit(system=system, items=given.validated_data["claims"], batch=True)
             return status.HTTP_202_ACCEPTED, {"claims": [_accepted(claim) for claim in claims]}
 
-        code, body, replayed = idempotent(
+        return idempotent_response(
             system=system, operation="claims.submit_batch", key=key, data=request.data, handle=handle
         )
-        return self._response(code, body, replayed)
 
 
 class ClaimDetailApi(ClaimApi):

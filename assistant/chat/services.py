@@ -32,6 +32,7 @@ from assistant.generation.base import (
     GenerationUnavailable,
     Generator,
     Prompt,
+    citations_of,
     feedback_checked,
     generator,
     grounding,
@@ -229,22 +230,7 @@ def turn_start(*, conversation: Conversation, text: Any, intent: str | None = No
         ).results
     timings["retrieve"] = ms_since(started)
     passages = passages_of(results)
-    reply.citations = [
-        {
-            "number": n,
-            "chunk_id": r.chunk_id,
-            "document_id": r.document_id,
-            "collection": r.collection,
-            "external_id": r.external_id,
-            "title": r.title,
-            "version": r.version,
-            "page": r.page,
-            "text": r.text,
-            "score": round(r.score, 6),
-            "similarity": r.parts.vector_similarity,
-        }
-        for n, r in enumerate(results, start=1)
-    ]
+    reply.citations = citations_of(results)
     backend = generator()
     return Replying(asked, _stored(reply, timings), Prompt(reply.query, passages), backend, timings)
 

@@ -50,19 +50,20 @@ class Fact:
     value: str
 
 
-@dataclass(frozen=True)
-class Prompt:
-    question: str
-    passages: Sequence[Passage]
-    facts: Sequence[Fact] = ()
-
-
 NO_ANSWER = "The knowledge base does not answer this question."
 INSTRUCTION = (
     "You assist investment advisors. Answer the question only from the numbered sources and "
     "the client fields below. Cite every statement with the number of its source in square "
     "brackets, like [1]. If the sources do not answer the question, say: " + NO_ANSWER
 )
+
+
+@dataclass(frozen=True)
+class Prompt:
+    question: str
+    passages: Sequence[Passage]
+    facts: Sequence[Fact] = ()
+    instruction: str = INSTRUCTION  # the system message: whom the model assists, and how to cite
 
 
 def prompt_text(prompt: Prompt) -> str:
@@ -107,6 +108,26 @@ def passages_of(results: Sequence[SearchResult], *, first: int = 1) -> list[Pass
     """Search results as passages numbered from `first`."""
     return [
         Passage(n, r.text, r.title, page=r.page, heading=r.heading, similarity=r.parts.vector_similarity)
+        for n, r in enumerate(results, start=first)
+    ]
+
+
+def citations_of(results: Sequence[SearchResult], *, first: int = 1) -> list[dict[str, object]]:
+    """Search results as the citations stored with an answer, numbered like `passages_of`."""
+    return [
+        {
+            "number": n,
+            "chunk_id": r.chunk_id,
+            "document_id": r.document_id,
+            "collection": r.collection,
+            "external_id": r.external_id,
+            "title": r.title,
+            "version": r.version,
+            "page": r.page,
+            "text": r.text,
+            "score": round(r.score, 6),
+            "similarity": r.parts.vector_similarity,
+        }
         for n, r in enumerate(results, start=first)
     ]
 

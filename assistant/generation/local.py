@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings
 
 from assistant.core.privacy import Masker
-from assistant.generation.base import INSTRUCTION, GenerationUnavailable, Prompt, prompt_text
+from assistant.generation.base import GenerationUnavailable, Prompt, prompt_text
 
 
 def adapter_path(reference: str) -> Path:
@@ -78,10 +78,13 @@ class LocalCausalModel:
     def _inputs(self, prompt: Prompt) -> Any:
         content = prompt_text(prompt)
         if getattr(self.tokenizer, "chat_template", None):
-            messages = [{"role": "system", "content": INSTRUCTION}, {"role": "user", "content": content}]
+            messages = [
+                {"role": "system", "content": prompt.instruction},
+                {"role": "user", "content": content},
+            ]
             text = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
         else:
-            text = f"{INSTRUCTION}\n\n{content}\n\nAnswer:"
+            text = f"{prompt.instruction}\n\n{content}\n\nAnswer:"
         return self.tokenizer(text, return_tensors="pt").to(self.device)
 
     def stream(self, prompt: Prompt, *, masker: Masker | None = None) -> Iterator[str]:

@@ -18,7 +18,7 @@ import httpx
 from django.conf import settings
 
 from assistant.core.privacy import Masker
-from assistant.generation.base import INSTRUCTION, GenerationUnavailable, Prompt, prompt_text
+from assistant.generation.base import GenerationUnavailable, Prompt, prompt_text
 
 logger = logging.getLogger("finassist.generation")
 
@@ -72,7 +72,7 @@ class OpenAICompatible:
             "max_tokens": self.max_tokens,
             "temperature": 0,
             "messages": [
-                {"role": "system", "content": INSTRUCTION},
+                {"role": "system", "content": prompt.instruction},
                 {"role": "user", "content": masker.mask(content) if masker else content},
             ],
         }

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from rest_framework.response import Response
 
 from assistant.core.errors import ApplicationError
 from assistant.db.constraints import violated_constraint
@@ -83,3 +84,23 @@ def _replayed(previous: IdempotentRequest, digest: str) -> tuple[int, dict[str, 
             field=HEADER,
         )
     return previous.response_status, previous.response_body, True
+
+
+def idempotent_response(
+    *,
+    system: System,
+    operation: str,
+    key: str,
+    data: Any,
+    handle: Callable[[], tuple[int, dict[str, Any]]],
+    location: str | None = None,
+) -> Response:
+    """`idempotent` as an API response: `Idempotent-Replayed: true` on a replay, and a `Location`
+    header from the body's field named `location`, when given."""
+    status, body, replayed = idempotent(system=system, operation=operation, key=key, data=data, handle=handle)
+    response = Response(body, status=status)
+    if location is not None:
+        response["Location"] = body[location]
+    if replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response

@@ -1,8 +1,20 @@
-"""How the OpenAPI schema describes API-key authentication."""
+"""How the OpenAPI schema describes API-key authentication and the Idempotency-Key header."""
 
 from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+
+from assistant.integrations.idempotency import HEADER
+
+IDEMPOTENCY = OpenApiParameter(
+    HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="unique per request (e.g. a UUID); a retry with the same key and body gets the same response",
+)
 
 
 class ApiKeyScheme(OpenApiAuthenticationExtension):

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
 
 from assistant.core.errors import ApplicationError
 from assistant.training.models import ModelVersion, PredictionRecord
@@ -70,7 +71,11 @@ def classifier_for(version: ModelVersion) -> Any:
         if version.pk in _cache:
             _cache.move_to_end(version.pk)
             return _cache[version.pk]
-        classifier = Classifier.load(Path(version.artefact_path), expected_checksum=version.artefact_checksum)
+        classifier = Classifier.load(
+            Path(version.artefact_path),
+            expected_checksum=version.artefact_checksum,
+            quantized=task_get(version.task).quantized,
+        )
         _cache[version.pk] = classifier
         while len(_cache) > CACHED_VERSIONS:
             _cache.popitem(last=False)
@@ -148,6 +153,10 @@ def _check(texts: Sequence[str]) -> None:
 
 
 _pending: list[PredictionRecord] = []
+RECORD_COPY = (
+    f"COPY {PredictionRecord._meta.db_table} "
+    "(model_version_id, label, confidence, abstained, projection, created_at) FROM STDIN"
+)
 _pending_since = 0.0
 _pending_lock = threading.Lock()
 
@@ -183,9 +192,15 @@ def records_flush() -> None:
     try:
         # Telemetry, not a transaction of record: not waiting for the disk costs at worst the
         # last records on a crash, and saves a flush per batch.
+        # COPY: an insert would quote every projection array on the client, row by row.
+        now = timezone.now()
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
-            PredictionRecord.objects.bulk_create(batch)
+            with cursor.cursor.copy(RECORD_COPY) as copy:
+                for r in batch:
+                    copy.write_row(
+                        (r.model_version_id, r.label, r.confidence, r.abstained, r.projection, now)
+                    )
     except DatabaseError:
         # A version deleted since, or no database at exit: the predictions were served; only
         # their drift records are lost.

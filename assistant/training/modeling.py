@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,6 +105,14 @@ def artefact_verify(folder: Path, *, expected_checksum: str) -> dict[str, Any]:
     return manifest
 
 
+def _int8(encoder: nn.Module) -> nn.Module:
+    with warnings.catch_warnings():
+        # torch points to torchao for new code; the eager API is what runs on this torch, unchanged.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.ao.quantization.quantize_dynamic(encoder, {nn.Linear}, dtype=torch.qint8)
+
+
 @dataclass
 class Scores:
     probabilities: np.ndarray  # (texts, labels)
@@ -128,12 +137,14 @@ class Classifier:
         self._drift_components = np.array(reference.get("components", []))
 
     @classmethod
-    def load(cls, folder: Path, *, expected_checksum: str) -> Classifier:
+    def load(cls, folder: Path, *, expected_checksum: str, quantized: bool = False) -> Classifier:
         """The artefact at `folder`, after checking that it is exactly the one registered."""
-        return cls.from_files(folder, artefact_verify(folder, expected_checksum=expected_checksum))
+        manifest = artefact_verify(folder, expected_checksum=expected_checksum)
+        return cls.from_files(folder, manifest, quantized=quantized)
 
     @classmethod
-    def from_files(cls, folder: Path, manifest: dict[str, Any]) -> Classifier:
+    def from_files(cls, folder: Path, manifest: dict[str, Any], *, quantized: bool = False) -> Classifier:
+        """`quantized`: int8 dynamic quantization of the encoder's linear layers, on a CPU only."""
         device = torch_device()
         dtype = compute_dtype(settings.TORCH_DTYPE, device)
         encoder = AutoModel.from_pretrained(folder / ENCODER, local_files_only=True, dtype=dtype)
@@ -142,7 +153,11 @@ class Classifier:
             encoder, len(manifest["labels"]), cls_pooling=bool(manifest["cls_pooling"])
         )
         model.head.weight.data = load_file(str(folder / HEAD))["weight"].to(dtype)
-        return cls(model.to(device).eval(), tokenizer, manifest, device=device, dtype=dtype)
+        model = model.to(device).eval()
+        if quantized and device == "cpu":
+            model.encoder = _int8(model.encoder.float())
+            dtype = torch.float32
+        return cls(model, tokenizer, manifest, device=device, dtype=dtype)
 
     def scores(self, texts: Sequence[str], *, batch_size: int = 64) -> Scores:
         probabilities = np.zeros((len(texts), len(self.labels)), dtype=np.float32)

@@ -33,6 +33,9 @@ class TaskSpec:
     label_column: str = "label"
     # Training options this task overrides (see training.config.TrainingConfig).
     defaults: dict[str, Any] = field(default_factory=dict)
+    # Serve with int8 weights in the encoder's linear layers when on a CPU (about 4x the float32
+    # throughput on short texts): for tasks scored in bulk, once its accuracy has been measured.
+    quantized: bool = False
 
     def __post_init__(self) -> None:
         if len(self.labels) < 2 or len(set(self.labels)) != len(self.labels):
