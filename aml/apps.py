@@ -7,7 +7,7 @@ class AmlConfig(AppConfig):
 
     def ready(self) -> None:
         from aml import demo  # noqa: F401 - registers the demo data loader
-        from aml.typology import TYPOLOGY_TASK
+        from aml.learning import TYPOLOGY_TASK
         from assistant.core import roles
         from assistant.training.registry import task_register
 

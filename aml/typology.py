@@ -26,10 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.conf import settings
-
-from assistant.core.errors import ApplicationError
-from assistant.training.registry import Example, TaskSpec
+from assistant.training.registry import Example
 
 # (label, description, subject keywords); order matters: the first match wins (FATF's lists
 # name "the financing of terrorism" in every subject, so the jurisdiction rule comes before it).
@@ -92,6 +89,12 @@ TAXONOMY: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("structuring", "structuring to evade reporting", ("structuring",)),
 )
 LABELS = tuple(label for label, _, _ in TAXONOMY)
+# Ordinary activity: no advisory describes it, the narrative generator writes it (aml.generator).
+NONE = "none"
+TYPOLOGY_LABELS = (*LABELS, NONE)
+DESCRIPTIONS = {label: description for label, description, _ in TAXONOMY} | {
+    NONE: "no typology: ordinary activity"
+}
 SUBJECT_CHARS = 700
 PASSAGE_CHARS = 500
 MIN_SENTENCE_CHARS = 40
@@ -210,20 +213,3 @@ def _runs(sentences: Sequence[str]) -> list[str]:
 
 def examples_of(passages: Iterable[Passage], split: str) -> list[Example]:
     return [Example(p.text, p.label) for p in passages if p.split == split]
-
-
-def typology_examples() -> list[Example]:
-    """The train split's passages (the test split's advisories are kept for evaluation)."""
-    path = settings.DATASETS_DIR / "fincen_advisories" / "pages.jsonl.gz"
-    if not path.is_file():
-        raise ApplicationError(f"no FinCEN advisories at {path}", field="data")
-    return examples_of(passages_derive(pages_read(path)), "train")
-
-
-TYPOLOGY_TASK = TaskSpec(
-    name="aml-typology",
-    labels=LABELS,
-    examples=typology_examples,
-    description="The money-laundering typology a text describes (labels derived from FinCEN advisories).",
-    defaults={"max_tokens": 128},
-)

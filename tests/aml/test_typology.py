@@ -5,7 +5,7 @@ from collections import Counter
 import pytest
 from django.conf import settings
 
-from aml.typology import LABELS, Page, documents_labelled, pages_read, passages_derive
+from aml.typology import LABELS, NONE, TYPOLOGY_LABELS, Page, documents_labelled, pages_read, passages_derive
 from assistant.training.registry import task_get
 
 BOILERPLATE = (
@@ -95,4 +95,4 @@ def test_the_fincen_advisories_give_passages_for_every_label_and_a_clean_documen
 def test_the_typology_task_is_registered_for_the_fine_tuning_platform():
     spec = task_get("aml-typology")
 
-    assert spec.labels == LABELS
+    assert spec.labels == TYPOLOGY_LABELS == (*LABELS, NONE)
