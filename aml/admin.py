@@ -4,7 +4,16 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
-from aml.models import Account, AuditEvent, Customer, Rule, Transaction
+from aml.models import (
+    Account,
+    AuditEvent,
+    Customer,
+    RiskCalibration,
+    Rule,
+    Screening,
+    ScreeningBatch,
+    Transaction,
+)
 from aml.rules import rule_parameters_errors
 from aml.services import rule_update
 
@@ -85,14 +94,8 @@ class RuleAdmin(admin.ModelAdmin):
         )
 
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    """Read-only: events are appended by the services, and the database refuses any change."""
-
-    list_display = ["sequence", "occurred_at", "actor", "action", "subject"]
-    list_filter = ["action"]
-    search_fields = ["actor", "action", "subject"]
-    date_hierarchy = "occurred_at"
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records the services write (screenings, calibrations, batches): inspected here, never edited."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -100,5 +103,35 @@ class AuditEventAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    """Events are appended by the services, and the database refuses any change."""
+
+    list_display = ["sequence", "occurred_at", "actor", "action", "subject"]
+    list_filter = ["action"]
+    search_fields = ["actor", "action", "subject"]
+    date_hierarchy = "occurred_at"
+
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+@admin.register(Screening)
+class ScreeningAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "subject_kind", "customer", "risk", "typology", "system", "created_at"]
+    list_filter = ["subject_kind", "typology"]
+    search_fields = ["customer__reference", "transaction__external_id", "document_name"]
+    list_select_related = ["customer", "system"]
+
+
+@admin.register(ScreeningBatch)
+class ScreeningBatchAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "system", "status", "total", "screened", "created_at", "finished_at"]
+    list_filter = ["status"]
+    exclude = ["transactions"]
+
+
+@admin.register(RiskCalibration)
+class RiskCalibrationAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "model_version", "rules_digest", "bias", "weights", "created_at"]

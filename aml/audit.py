@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
@@ -49,42 +50,69 @@ def audit_event_hash(event: AuditEvent) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class Entry:
+    actor: str
+    action: str
+    subject: str
+    payload: dict[str, Any]
+
+
 def audit_record(*, actor: str, action: str, subject: str, payload: dict[str, Any]) -> AuditEvent:
-    """Append one event to the trail.
+    """Append one event to the trail (see `audit_record_many`)."""
+    return audit_record_many([Entry(actor, action, subject, payload)])[0]
+
+
+def _checked(entry: Entry) -> None:
+    if not entry.actor.strip():
+        raise ApplicationError("an audit event needs an actor: a username or 'system'", field="actor")
+    if not re.fullmatch(AUDIT_ACTION, entry.action):
+        raise ApplicationError(
+            f"audit action {entry.action!r} is not a dotted slug like 'alert.taken'", field="action"
+        )
+    if not entry.subject.strip():
+        raise ApplicationError("an audit event needs a subject, e.g. 'alert:12'", field="subject")
+
+
+def audit_record_many(entries: Sequence[Entry]) -> list[AuditEvent]:
+    """Append events to the trail, in order, with one lock and one insert.
 
     The advisory lock makes appenders take turns until the caller's outermost transaction ends,
     so no two processes get the same sequence or chain onto the same predecessor; a transaction
     that records an event therefore holds up every other recorder until it ends: keep it short.
     """
-    if not actor.strip():
-        raise ApplicationError("an audit event needs an actor: a username or 'system'", field="actor")
-    if not re.fullmatch(AUDIT_ACTION, action):
-        raise ApplicationError(
-            f"audit action {action!r} is not a dotted slug like 'alert.taken'", field="action"
-        )
-    if not subject.strip():
-        raise ApplicationError("an audit event needs a subject, e.g. 'alert:12'", field="subject")
+    for entry in entries:
+        _checked(entry)
+    if not entries:
+        return []
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_LOCK])
-            # Hash the payload as jsonb gives it back (numbers normalised, e.g. 1e+20 as an integer),
-            # since verification hashes what it reads back.
-            cursor.execute("SELECT %s::jsonb::text", [json.dumps(payload, cls=DjangoJSONEncoder)])
-            stored_payload = json.loads(cursor.fetchone()[0])
+            # Hash the payloads as jsonb gives them back (numbers normalised, e.g. 1e+20 as an
+            # integer), since verification hashes what it reads back.
+            cursor.execute(
+                "SELECT p::text FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS u(p, n) ORDER BY n",
+                [json.dumps([entry.payload for entry in entries], cls=DjangoJSONEncoder)],
+            )
+            payloads = [json.loads(row[0]) for row in cursor.fetchall()]
         last = AuditEvent.objects.order_by("-sequence").values_list("sequence", "hash").first()
         sequence, previous_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
-        event = AuditEvent(
-            sequence=sequence,
-            occurred_at=timezone.now(),
-            actor=actor,
-            action=action,
-            subject=subject,
-            payload=stored_payload,
-            previous_hash=previous_hash,
-        )
-        event.hash = audit_event_hash(event)
-        event.save()
-    return event
+        now = timezone.now()
+        events = []
+        for offset, (entry, payload) in enumerate(zip(entries, payloads, strict=True)):
+            event = AuditEvent(
+                sequence=sequence + offset,
+                occurred_at=now,
+                actor=entry.actor,
+                action=entry.action,
+                subject=entry.subject,
+                payload=payload,
+                previous_hash=previous_hash,
+            )
+            event.hash = previous_hash = audit_event_hash(event)
+            events.append(event)
+        AuditEvent.objects.bulk_create(events)
+    return events
 
 
 def audit_verify(*, through: int | None = None) -> list[Problem]:

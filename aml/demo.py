@@ -1,5 +1,9 @@
+import logging
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
+
+from django.conf import settings
 
 from aml.models import (
     Account,
@@ -11,7 +15,17 @@ from aml.models import (
     RiskRating,
     Transaction,
 )
+from aml.screening import transactions_screen
+from assistant.core import roles
 from assistant.core.demo import demo_loader
+from assistant.core.errors import ApplicationError
+from assistant.knowledge.services import collection_get_or_create, documents_index, files_submit
+from assistant.training.inference import NoActiveModel
+
+logger = logging.getLogger("finassist.aml")
+
+GUIDANCE = Path(__file__).resolve().parent / "data" / "guidance"
+GUIDANCE_COLLECTION = "aml-guidance"
 
 CUSTOMERS = [
     {
@@ -118,4 +132,36 @@ def load() -> str:
                 },
             )
     count = sum(len(rows) for rows in TRANSACTIONS.values())
-    return f"{len(CUSTOMERS)} customers, {len(ACCOUNTS)} accounts, {count} transactions"
+    return (
+        f"{len(CUSTOMERS)} customers, {len(ACCOUNTS)} accounts, {count} transactions; "
+        f"{_guidance_load()}; {_screen_unscreened()}"
+    )
+
+
+def _guidance_load() -> str:
+    collection = collection_get_or_create(
+        name=GUIDANCE_COLLECTION,
+        description="AML red flags by typology, a demo summary (the FinCEN advisories load as 'fincen')",
+        reader_groups=(roles.AML_ANALYST,),
+    )
+    files = [(path.name, path.read_bytes()) for path in sorted(GUIDANCE.iterdir())]
+    report = files_submit(collection=collection, files=files, enqueue=False)
+    if report.rejected:
+        raise ApplicationError(f"AML guidance rejected: {'; '.join(map(str, report.rejected))}")
+    indexed = documents_index([s.document.pk for s in report.submitted if s.changed])
+    return f"{len(report.submitted)} guidance document(s) ({indexed.chunks} chunks newly indexed)"
+
+
+def _screen_unscreened() -> str:
+    waiting = list(
+        Transaction.objects.filter(account__number__in=TRANSACTIONS, screenings__isnull=True)
+        .select_related("account")
+        .order_by("booked_at", "pk")
+    )
+    try:
+        screenings = transactions_screen(waiting)
+    except NoActiveModel:
+        logger.warning("aml-typology has no active model: the demo transactions are not screened")
+        return "not screened (train aml-typology first)"
+    alerts = sum(1 for s in screenings if s.risk is not None and s.risk >= settings.AML_ALERT_THRESHOLD)
+    return f"{len(screenings)} transactions screened, {alerts} alert(s)"

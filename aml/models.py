@@ -131,6 +131,56 @@ class Rule(models.Model):
 RISK_RANGE = Q(risk__gte=0) & Q(risk__lte=1)
 
 
+class ScreeningBatch(models.Model):
+    """Transactions an integrating system sent at once, screened in the background."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        PROCESSING = "processing"
+        COMPLETE = "complete"
+        ERROR = "error"
+
+    system = models.ForeignKey("integrations.System", on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    transactions = models.ManyToManyField(Transaction, related_name="+")
+    total = models.PositiveIntegerField()
+    screened = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "screening batches"
+
+    def __str__(self) -> str:
+        return f"batch {self.pk} ({self.screened}/{self.total}, {self.status})"
+
+
+class RiskCalibration(models.Model):
+    """How the rules, as set now, and one typology model version combine into a risk: a logistic
+    regression fitted on generated scenarios the model never trained on (see `aml.risk`)."""
+
+    model_version = models.ForeignKey(
+        "training.ModelVersion", on_delete=models.CASCADE, related_name="aml_risk_calibrations"
+    )
+    rules_digest = models.CharField(
+        max_length=64, help_text="SHA-256 of the enabled rules' settings it was fitted with"
+    )
+    bias = models.FloatField()
+    weights = models.JSONField(help_text="feature -> coefficient")
+    metrics = models.JSONField(default=dict, help_text="measured on held-out scenarios")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["model_version", "rules_digest"], name="risk_calibration_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"risk calibration of model version {self.model_version_id}"
+
+
 class Screening(models.Model):
     """One screening of a transaction or of a customer's document: rule hits, model scores, risk."""
 
@@ -145,8 +195,22 @@ class Screening(models.Model):
     document_name = models.CharField(max_length=255, blank=True)
     document_text = models.TextField(blank=True)
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="screenings")
+    system = models.ForeignKey(
+        "integrations.System",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="the integrating system that asked for it; empty for screenings made here",
+    )
+    batch = models.ForeignKey(
+        ScreeningBatch, on_delete=models.CASCADE, null=True, blank=True, related_name="screenings"
+    )
+    typology = models.CharField(max_length=32, blank=True, help_text="the typology model's reading")
     rule_hits = models.JSONField(
-        default=list, blank=True, help_text="each hit: code, reason_code, detail, evidence (transaction ids)"
+        default=list,
+        blank=True,
+        help_text="each hit: code, reason_code, name, detail, evidence (transaction ids), weight",
     )
     model_scores = models.JSONField(default=dict, blank=True, help_text="typology -> probability")
     risk = models.FloatField(null=True, blank=True, help_text="0 to 1; empty until scored")
@@ -214,8 +278,15 @@ class Case(models.Model):
     notes = models.TextField(blank=True)
     decision = models.CharField(max_length=16, choices=Decision.choices, blank=True, default=Decision.NONE)
     decision_reason = models.TextField(blank=True)
+    typology = models.CharField(
+        max_length=32, blank=True, help_text="the analyst's typology; 'none' for ordinary activity"
+    )
     sar_draft = models.TextField(blank=True, help_text="suspicious activity report draft, when escalated")
-    attachments = models.JSONField(default=list, blank=True, help_text="name, content type and URL of each")
+    attachments = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="each: name, content type, size, SHA-256, storage path, who uploaded it and when",
+    )
     decided_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -231,6 +302,23 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return f"case {self.pk} ({self.status})"
+
+
+class CaseQuestion(models.Model):
+    """A question an analyst asked on a case, answered from the AML knowledge collections."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="questions")
+    asked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    question = models.TextField()
+    answer = models.TextField()
+    citations = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"question {self.pk} on case {self.case_id}"
 
 
 AUDIT_ACTION = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$"

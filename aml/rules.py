@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, NamedTuple, TypeGuard
+from typing import Any, NamedTuple, Protocol, TypeGuard
 
 from django.db.models import Subquery
 
@@ -36,12 +36,22 @@ class RuleHit:
     evidence: tuple[int, ...]  # the ids of the transactions that made the rule fire
 
 
+class Booked(Protocol):
+    """What the rules read of a customer's earlier transactions (a Transaction has all of it)."""
+
+    pk: int
+    booked_at: datetime
+    amount: Decimal
+    direction: str
+    channel: str
+
+
 class Finding(NamedTuple):
     detail: str
-    evidence: Sequence[Transaction]
+    evidence: Sequence[Booked]
 
 
-Check = Callable[[Transaction, Sequence[Transaction], Parameters], Finding | None]
+Check = Callable[[Transaction, Sequence[Booked], Parameters], Finding | None]
 Validator = Callable[[object], str | None]
 
 
@@ -129,7 +139,7 @@ def _money(amount: Decimal, currency: str) -> str:
     return f"{amount:,.2f} {currency}"
 
 
-def _within(history: Sequence[Transaction], transaction: Transaction, span: timedelta) -> list[Transaction]:
+def _within(history: Sequence[Booked], transaction: Transaction, span: timedelta) -> list[Booked]:
     """The other transactions booked in the `span` up to and including the transaction's time."""
     start = transaction.booked_at - span
     return [t for t in history if start <= t.booked_at <= transaction.booked_at and t.pk != transaction.pk]
@@ -140,11 +150,11 @@ def _within(history: Sequence[Transaction], transaction: Transaction, span: time
     parameters={"threshold": _positive, "margin": _fraction, "min_count": _count, "window_days": _positive},
     lookback=lambda p: timedelta(days=p["window_days"]),
 )
-def _structuring(transaction: Transaction, history: Sequence[Transaction], p: Parameters) -> Finding | None:
+def _structuring(transaction: Transaction, history: Sequence[Booked], p: Parameters) -> Finding | None:
     threshold = _decimal(p["threshold"])
     floor = threshold * (1 - _decimal(p["margin"]))
 
-    def just_under(t: Transaction) -> bool:
+    def just_under(t: Booked) -> bool:
         return t.channel == Channel.CASH and t.direction == Direction.IN and floor <= t.amount < threshold
 
     if not just_under(transaction):
@@ -170,9 +180,7 @@ def _structuring(transaction: Transaction, history: Sequence[Transaction], p: Pa
     parameters={"window_hours": _positive, "share": _fraction, "min_amount": _positive},
     lookback=lambda p: timedelta(hours=p["window_hours"]),
 )
-def _rapid_movement(
-    transaction: Transaction, history: Sequence[Transaction], p: Parameters
-) -> Finding | None:
+def _rapid_movement(transaction: Transaction, history: Sequence[Booked], p: Parameters) -> Finding | None:
     if transaction.direction != Direction.OUT:
         return None
     incoming = [
@@ -194,7 +202,7 @@ def _rapid_movement(
 
 @_rule("high_risk_jurisdiction", parameters={"countries": _countries})
 def _high_risk_jurisdiction(
-    transaction: Transaction, history: Sequence[Transaction], p: Parameters
+    transaction: Transaction, history: Sequence[Booked], p: Parameters
 ) -> Finding | None:
     country = transaction.counterparty_country
     if country not in p["countries"]:
@@ -207,7 +215,7 @@ def _high_risk_jurisdiction(
 
 
 @_rule("round_amount", parameters={"min_amount": _positive, "multiple": _positive})
-def _round_amount(transaction: Transaction, history: Sequence[Transaction], p: Parameters) -> Finding | None:
+def _round_amount(transaction: Transaction, history: Sequence[Booked], p: Parameters) -> Finding | None:
     multiple = _decimal(p["multiple"])
     if transaction.amount < _decimal(p["min_amount"]) or transaction.amount % multiple:
         return None
@@ -228,7 +236,7 @@ def _round_amount(transaction: Transaction, history: Sequence[Transaction], p: P
     },
     lookback=lambda p: timedelta(hours=p["window_hours"], days=p["baseline_days"]),
 )
-def _velocity(transaction: Transaction, history: Sequence[Transaction], p: Parameters) -> Finding | None:
+def _velocity(transaction: Transaction, history: Sequence[Booked], p: Parameters) -> Finding | None:
     """The usual count is the baseline's daily average scaled to the window's length; a customer
     without any baseline history has no usual to compare with, so the rule stays silent."""
     window = timedelta(hours=p["window_hours"])
@@ -279,10 +287,19 @@ def _runnable(rules: Sequence[Rule]) -> list[tuple[Rule, RuleSpec]]:
     return runnable
 
 
+def _lookback(runnable: Sequence[tuple[Rule, RuleSpec]]) -> timedelta:
+    return max((spec.lookback(rule.parameters) for rule, spec in runnable), default=timedelta(0))
+
+
+def rules_lookback(rules: Sequence[Rule]) -> timedelta:
+    """How far before a transaction the enabled rules read the customer's history."""
+    return _lookback(_runnable(rules))
+
+
 def rules_evaluate(
     transaction: Transaction,
     *,
-    history: Sequence[Transaction] | None = None,
+    history: Sequence[Booked] | None = None,
     rules: Sequence[Rule] | None = None,
 ) -> list[RuleHit]:
     """The enabled rules that fire on a stored transaction, with what made each fire.
@@ -294,8 +311,7 @@ def rules_evaluate(
         raise ApplicationError("only a stored transaction can be screened: rule evidence cites its id")
     runnable = _runnable(list(Rule.objects.filter(enabled=True)) if rules is None else rules)
     if history is None:
-        lookback = max((spec.lookback(rule.parameters) for rule, spec in runnable), default=timedelta(0))
-        history = _history(transaction, lookback)
+        history = _history(transaction, _lookback(runnable))
     hits = []
     for rule, spec in runnable:
         finding = spec.check(transaction, history, rule.parameters)

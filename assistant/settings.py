@@ -114,6 +114,7 @@ CELERY_TASK_ROUTES = {
     "training.train": {"queue": "gpu"},
     "training.predict": {"queue": "inference"},
     "claims.*": {"queue": "inference"},
+    "aml.*": {"queue": "inference"},
 }
 CELERY_TASK_DEFAULT_EXCHANGE = "default"
 CELERY_TASK_DEFAULT_ROUTING_KEY = "default"
@@ -393,6 +394,25 @@ CLAIMS_REQUEUE_AFTER_S = env.integer(
     120,
     "seconds a claim may wait for triage before the periodic sweep sends it again",
     minimum=1,
+)
+
+# AML -----------------------------------------------------------------------------------------
+AML_ALERT_THRESHOLD = env.number(
+    "FINASSIST_AML_ALERT_THRESHOLD", 0.5, "combined risk from which a screening raises an alert"
+)
+AML_BATCH_MAX = env.integer(
+    "FINASSIST_AML_BATCH_MAX", 1000, "most transactions in one batch screening call", minimum=1
+)
+AML_DOCUMENT_MAX_CHARS = env.integer(
+    "FINASSIST_AML_DOCUMENT_MAX_CHARS",
+    100_000,
+    "longest customer document screened, in characters",
+    minimum=1,
+)
+AML_COLLECTIONS = env.csv(
+    "FINASSIST_AML_COLLECTIONS",
+    "fincen,aml-guidance",
+    "collections analysts' questions and SAR drafts cite (those that exist are searched)",
 )
 
 # Demo ----------------------------------------------------------------------------------------

@@ -26,6 +26,8 @@ urlpatterns = [
     path("api/knowledge/", include("assistant.knowledge.urls")),
     path("claims/", include("claims.urls")),
     path("api/claims/", include("claims.api_urls")),
+    path("aml/", include("aml.urls")),
+    path("api/aml/", include("aml.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -36,6 +36,7 @@ PERSONAS = (
     Persona("kim", "Kim", "Knowledge", roles.KNOWLEDGE_MANAGER),
     Persona("cal", "Cal", "Adjuster", roles.CLAIMS_ADJUSTER),
     Persona("ana", "Ana", "Analyst", roles.AML_ANALYST),
+    Persona("ali", "Ali", "Analyst", roles.AML_ANALYST),
     Persona("mel", "Mel", "Engineer", roles.ML_ENGINEER),
     Persona("sam", "Sam", "Support", roles.SUPPORT_AGENT),
 )

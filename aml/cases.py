@@ -1,0 +1,246 @@
+"""Analysts' work on alerts: take the next one, investigate it as a case, decide, every step audited.
+
+"Take next" locks the riskiest open alert with `SELECT ... FOR UPDATE SKIP LOCKED`, so analysts
+asking at the same moment each get a different alert, and none waits for another's transaction.
+Only the case's assignee may note, attach, ask or decide on it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import get_valid_filename
+
+from aml.audit import audit_record
+from aml.models import Alert, Case, CaseQuestion
+from aml.typology import DESCRIPTIONS, NONE, TYPOLOGY_LABELS
+from assistant.core.errors import ApplicationError, text_checked
+from assistant.generation.base import NO_ANSWER, Prompt, citations_of, generator, passages_of
+from assistant.knowledge.models import Collection
+from assistant.knowledge.search import Reader, SearchResult, knowledge_search
+
+ANSWER_PASSAGES = 5
+RED_FLAG_PASSAGES = 3
+NOTE_MAX_CHARS = 10_000
+QUESTION_MAX_CHARS = 1_000
+REASON_MAX_CHARS = 4_000
+ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
+INSTRUCTION = (
+    "You assist anti-money-laundering analysts. Answer the question only from the numbered "
+    "sources, which are FinCEN advisories and alerts. Cite every statement with the number of its "
+    "source in square brackets, like [1]. If the sources do not answer the question, say: " + NO_ANSWER
+)
+
+
+class NotAssignee(ApplicationError):
+    status = 403
+
+
+def _actor(user: Any) -> str:
+    return user.get_username()
+
+
+@transaction.atomic
+def alert_take_next(*, analyst: Any) -> Alert | None:
+    """Assign the riskiest open alert to the analyst and open its case; None when the queue is empty."""
+    alert = (
+        Alert.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(status=Alert.Status.OPEN)
+        .order_by("-risk", "created_at", "pk")
+        .first()
+    )
+    if alert is None:
+        return None
+    alert.status, alert.assignee, alert.locked_at = Alert.Status.IN_PROGRESS, analyst, timezone.now()
+    alert.save(update_fields=["status", "assignee", "locked_at"])
+    Case.objects.create(alert=alert, assignee=analyst)
+    audit_record(
+        actor=_actor(analyst),
+        action="alert.taken",
+        subject=f"alert:{alert.pk}",
+        payload={"risk": alert.risk, "customer": alert.customer.reference},
+    )
+    return alert
+
+
+def _assigned(case: Case, analyst: Any) -> Case:
+    """The case, locked for this change, once it is the analyst's and still open."""
+    locked = Case.objects.select_for_update().get(pk=case.pk)
+    if locked.assignee_id != analyst.pk:
+        raise NotAssignee(f"case {case.pk} is assigned to another analyst", field="case")
+    if locked.status != Case.Status.OPEN:
+        raise ApplicationError(f"case {case.pk} is already {locked.status}", field="case")
+    return locked
+
+
+@transaction.atomic
+def case_note(*, case: Case, analyst: Any, text: object) -> Case:
+    """Add a dated note to the case (notes are kept, never replaced)."""
+    note = text_checked(text, field="note", noun="note", limit=NOTE_MAX_CHARS)
+    locked = _assigned(case, analyst)
+    stamp = timezone.now().strftime("%Y-%m-%d %H:%M UTC")
+    locked.notes = f"{locked.notes}\n\n[{stamp}, {_actor(analyst)}] {note}".strip()
+    locked.save(update_fields=["notes"])
+    audit_record(
+        actor=_actor(analyst), action="case.noted", subject=f"case:{case.pk}", payload={"note": note}
+    )
+    return locked
+
+
+@transaction.atomic
+def case_attach(*, case: Case, analyst: Any, upload: UploadedFile) -> Case:
+    """Store a file as evidence: its name, type, size and SHA-256 go in the case and the audit trail."""
+    if upload.size is None or upload.size == 0:
+        raise ApplicationError("the file is empty", field="attachment")
+    if upload.size > ATTACHMENT_MAX_BYTES:
+        raise ApplicationError(
+            f"the file is larger than {ATTACHMENT_MAX_BYTES // (1024 * 1024)} MiB", field="attachment"
+        )
+    locked = _assigned(case, analyst)
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    name = get_valid_filename(upload.name or "attachment")
+    path = default_storage.save(f"aml/cases/{case.pk}/{name}", upload)
+    entry = {
+        "name": name,
+        "content_type": upload.content_type or "application/octet-stream",
+        "size": upload.size,
+        "sha256": digest.hexdigest(),
+        "path": path,
+        "uploaded_by": _actor(analyst),
+        "uploaded_at": timezone.now().isoformat(),
+    }
+    locked.attachments = [*locked.attachments, entry]
+    locked.save(update_fields=["attachments"])
+    audit_record(actor=_actor(analyst), action="case.attached", subject=f"case:{case.pk}", payload=entry)
+    return locked
+
+
+def aml_collections() -> list[str]:
+    return list(Collection.objects.filter(name__in=settings.AML_COLLECTIONS).values_list("name", flat=True))
+
+
+def _search(query: str, k: int) -> list[SearchResult]:
+    collections = aml_collections()
+    if not collections:
+        return []
+    return knowledge_search(reader=Reader.system(), query=query, k=k, collections=collections).results
+
+
+def answer_of(question: str, results: Sequence[SearchResult]) -> str:
+    prompt = Prompt(question, passages_of(results), instruction=INSTRUCTION)
+    return "".join(generator().stream(prompt)).strip()
+
+
+def case_ask(*, case: Case, analyst: Any, question: object) -> CaseQuestion:
+    """Answer from the AML collections (FinCEN advisories) with citations; kept on the case."""
+    text = text_checked(question, field="question", noun="question", limit=QUESTION_MAX_CHARS)
+    if case.assignee_id != analyst.pk:
+        raise NotAssignee(f"case {case.pk} is assigned to another analyst", field="case")
+    results = _search(text, ANSWER_PASSAGES)
+    answer = answer_of(text, results)
+    with transaction.atomic():
+        asked = CaseQuestion.objects.create(
+            case=case, asked_by=analyst, question=text, answer=answer, citations=citations_of(results)
+        )
+        audit_record(
+            actor=_actor(analyst),
+            action="case.asked",
+            subject=f"case:{case.pk}",
+            payload={"question": text, "cited": [c["external_id"] for c in asked.citations]},
+        )
+    return asked
+
+
+@dataclass(frozen=True)
+class SarDraft:
+    text: str
+    red_flags: list[dict[str, Any]]  # the advisory passages the draft cites, numbered
+
+
+def sar_draft(case: Case, *, typology: str) -> SarDraft:
+    """A suspicious activity report narrative from the case's evidence: who, what, when, how, why,
+    citing the advisories' red flags its activity matched. An analyst reviews it before filing."""
+    screening = case.alert.screening
+    customer = screening.customer
+    hits = screening.rule_hits
+    query = " ".join(
+        [DESCRIPTIONS.get(typology, typology), "red flags", *(hit["detail"] for hit in hits[:3])]
+    )
+    results = _search(query, RED_FLAG_PASSAGES)
+    flags = citations_of(results)
+    subject = (
+        f"{customer.name} (customer {customer.reference}, {customer.get_kind_display()}, "
+        f"resident in {customer.country}, risk rating {customer.risk_rating})"
+    )
+    if screening.transaction_id is not None:
+        t = screening.transaction
+        activity = (
+            f"On {t.booked_at:%Y-%m-%d}, account {t.account.number} booked an {t.get_direction_display()} "
+            f"{t.get_channel_display()} transaction of {t.amount:,.2f} {t.currency} "
+            f"{'from' if t.direction == 'in' else 'to'} {t.counterparty_name}"
+            f"{f' ({t.counterparty_country})' if t.counterparty_country else ''}, "
+            f'reference "{t.narrative}".'
+        )
+    else:
+        activity = f'The customer\'s document "{screening.document_name}" was screened.'
+    lines = [
+        f"Subject: {subject}.",
+        activity,
+        f"The activity was screened on {screening.created_at:%Y-%m-%d} with a combined risk of "
+        f"{screening.risk:.2f}; the analyst assessed it as {DESCRIPTIONS.get(typology, typology)}.",
+    ]
+    if hits:
+        lines.append("Rules that fired:")
+        lines += [f"- {hit['reason_code']}: {hit['detail']}." for hit in hits]
+    phrases = screening.explanation.get("phrases", [])
+    if phrases:
+        quoted = ", ".join(f'"{p["text"]}"' for p in phrases)
+        lines.append(f"Wording that drove the typology reading: {quoted}.")
+    if flags:
+        lines.append("Matching red flags in FinCEN guidance:")
+        lines += [f'- [{f["number"]}] {f["title"]}: "{_excerpt(f["text"])}"' for f in flags]
+    lines.append(f"Analyst's reasons: {case.decision_reason}")
+    return SarDraft("\n".join(lines), flags)
+
+
+def _excerpt(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: text.rfind(" ", 0, limit)] + " …"
+
+
+@transaction.atomic
+def case_decide(*, case: Case, analyst: Any, decision: str, reason: object, typology: str) -> Case:
+    """Close the case or escalate it (with a SAR draft); the typology becomes a training label."""
+    if decision not in (Case.Decision.CLOSED, Case.Decision.ESCALATED):
+        raise ApplicationError("the decision must be 'closed' or 'escalated'", field="decision")
+    if typology not in TYPOLOGY_LABELS:
+        raise ApplicationError(f"unknown typology {typology[:40]!r}", field="typology")
+    if decision == Case.Decision.ESCALATED and typology == NONE:
+        raise ApplicationError("an escalated case needs the typology it is suspected of", field="typology")
+    why = text_checked(reason, field="reason", noun="reason", limit=REASON_MAX_CHARS)
+    locked = _assigned(case, analyst)
+    locked.decision, locked.decision_reason, locked.typology = decision, why, typology
+    locked.status = Case.Status.ESCALATED if decision == Case.Decision.ESCALATED else Case.Status.CLOSED
+    locked.decided_at = timezone.now()
+    payload: dict[str, Any] = {"decision": decision, "typology": typology, "reason": why}
+    if decision == Case.Decision.ESCALATED:
+        draft = sar_draft(locked, typology=typology)
+        locked.sar_draft = draft.text
+        payload["red_flags"] = [f["external_id"] for f in draft.red_flags]
+    locked.save(
+        update_fields=["decision", "decision_reason", "typology", "status", "decided_at", "sar_draft"]
+    )
+    Alert.objects.filter(pk=locked.alert_id).update(status=Alert.Status.CLOSED)
+    audit_record(actor=_actor(analyst), action=f"case.{decision}", subject=f"case:{case.pk}", payload=payload)
+    return locked

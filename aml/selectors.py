@@ -1,0 +1,104 @@
+"""Reading alerts and cases for the analysts' pages: the queue, one case with its evidence."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.db.models import QuerySet
+
+from aml.models import Alert, Case, Screening, Transaction
+from assistant.core.errors import NotFound
+
+ALERT_RELATED = ("customer", "screening__transaction__account")
+CASE_RELATED = (
+    "assignee",
+    "alert__customer",
+    "alert__screening__customer",
+    "alert__screening__transaction__account",
+)
+
+
+def alert_queue() -> QuerySet[Alert]:
+    """Open alerts in the order "take next" hands them out: riskiest first, then oldest."""
+    return (
+        Alert.objects.filter(status=Alert.Status.OPEN)
+        .select_related(*ALERT_RELATED)
+        .order_by("-risk", "created_at", "pk")
+    )
+
+
+def alert_counts() -> dict[str, int]:
+    """How many alerts wait to be taken and how many analysts are working on."""
+    return {
+        "open": Alert.objects.filter(status=Alert.Status.OPEN).count(),
+        "in_progress": Alert.objects.filter(status=Alert.Status.IN_PROGRESS).count(),
+    }
+
+
+def open_cases_of(analyst: Any) -> QuerySet[Case]:
+    return (
+        Case.objects.filter(assignee=analyst, status=Case.Status.OPEN)
+        .select_related(*CASE_RELATED)
+        .order_by("created_at", "pk")
+    )
+
+
+def decided_cases(limit: int) -> QuerySet[Case]:
+    return (
+        Case.objects.exclude(decision=Case.Decision.NONE)
+        .select_related(*CASE_RELATED)
+        .order_by("-decided_at")[:limit]
+    )
+
+
+def case_get(case_id: int) -> Case:
+    case = Case.objects.filter(pk=case_id).select_related(*CASE_RELATED).first()
+    if case is None:
+        raise NotFound(f"no case {case_id}", field="id")
+    return case
+
+
+def explanation_of(screening: Screening) -> dict[str, Any]:
+    """The screening's explanation; any part of it may be missing (older screenings, documents)."""
+    return screening.explanation if isinstance(screening.explanation, dict) else {}
+
+
+def _evidence_of(entries: object) -> set[int]:
+    if not isinstance(entries, list):
+        return set()
+    found: set[int] = set()
+    for entry in entries:
+        evidence = entry.get("evidence") if isinstance(entry, dict) else None
+        if isinstance(evidence, list):
+            found.update(e for e in evidence if isinstance(e, int) and not isinstance(e, bool))
+    return found
+
+
+def evidence_ids(screening: Screening) -> set[int]:
+    """The transactions the screening's rule hits cite."""
+    return _evidence_of(screening.rule_hits)
+
+
+def evidence_transactions(screening: Screening) -> dict[int, Transaction]:
+    """The cited transactions by id; only the screened customer's, whatever an explanation names."""
+    found = Transaction.objects.filter(
+        pk__in=evidence_ids(screening), account__customer=screening.customer_id
+    ).select_related("account")
+    return {t.pk: t for t in found}
+
+
+def related_transactions(screening: Screening, days: int = 30) -> QuerySet[Transaction]:
+    """The customer's transactions around the screened one (`days` either side), or, for a document,
+    in the `days` before the screening."""
+    window = timedelta(days=days)
+    if screening.transaction is not None:
+        booked = screening.transaction.booked_at
+        start, end = booked - window, booked + window
+    else:
+        start, end = screening.created_at - window, screening.created_at
+    return (
+        Transaction.objects.filter(account__customer=screening.customer_id, booked_at__range=(start, end))
+        .select_related("account")
+        .order_by("booked_at", "pk")
+    )

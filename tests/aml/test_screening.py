@@ -1,0 +1,150 @@
+"""Screening with rules and the typology model: calibrated risk, alerts, and the explanation."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from aml.models import Alert, AuditEvent, RiskCalibration, Rule, Screening
+from aml.screening import document_screen, passages_of_text, transactions_screen
+from aml.services import rule_update
+from aml.typology import TYPOLOGY_LABELS
+from assistant.training.inference import NoActiveModel
+
+pytestmark = pytest.mark.django_db
+
+ELDER = "URGENT wire to grandson held in jail abroad, caller said keep it secret from family"
+
+
+def structured(book, narrative: str = "cash deposit") -> list:
+    deposits = [book("9400.00", ago=timedelta(days=days), channel="cash", country="") for days in (5, 3, 1)]
+    last = book("9800.00", channel="cash", country="")
+    last.narrative = narrative
+    last.save(update_fields=["narrative"])
+    return [*deposits, last]
+
+
+def test_structured_cash_raises_an_alert_with_the_rule_its_evidence_and_the_risk_parts(book, typology_model):
+    typology_model()
+    transactions = structured(book)
+
+    screening = transactions_screen([transactions[-1]])[0]
+
+    assert screening.risk >= 0.5
+    assert Alert.objects.filter(screening=screening).exists()
+    (hit,) = [h for h in screening.rule_hits if h["reason_code"] == "R01"]
+    assert set(hit["evidence"]) == {t.pk for t in transactions}
+    features = {c["feature"] for c in screening.explanation["risk"]["contributions"]}
+    assert "rules" in features
+    assert screening.typology in TYPOLOGY_LABELS
+    event = AuditEvent.objects.get(action="alert.raised")
+    assert event.subject == f"alert:{screening.alert.pk}"
+    assert "R01" in event.payload["rules"]
+
+
+def test_an_ordinary_payment_scores_low_and_raises_nothing(book, typology_model):
+    typology_model()
+    payment = book("84.20", direction="out", channel="card")
+    payment.narrative = "grocery shopping card payment"
+    payment.save(update_fields=["narrative"])
+
+    screening = transactions_screen([payment])[0]
+
+    assert screening.risk < 0.5
+    assert not Alert.objects.exists()
+    assert screening.rule_hits == []
+
+
+def test_the_phrases_that_drove_the_reading_are_offsets_into_the_narrative(book, typology_model):
+    typology_model()
+    payment = book("3000.00", direction="out")
+    payment.narrative = ELDER
+    payment.save(update_fields=["narrative"])
+
+    screening = transactions_screen([payment], phrases="all")[0]
+
+    phrases = screening.explanation["phrases"]
+    assert phrases
+    for phrase in phrases:
+        assert ELDER[phrase["start"] : phrase["end"]] == phrase["text"]
+        assert phrase["weight"] > 0
+    assert screening.explanation["typology"]["alternatives"]
+
+
+def test_a_batch_sees_each_customers_history_including_earlier_transactions_of_the_batch(
+    book, typology_model
+):
+    typology_model()
+    transactions = structured(book)
+
+    screenings = transactions_screen(transactions)
+
+    reason_codes = [[h["reason_code"] for h in s.rule_hits] for s in screenings]
+    assert "R01" not in reason_codes[0]  # one deposit just under the threshold is not structuring
+    assert "R01" in reason_codes[2]  # the third within the week is
+    assert "R01" in reason_codes[3]
+    assert Screening.objects.count() == 4
+
+
+def test_a_document_is_read_passage_by_passage_and_its_most_suspicious_passage_explains_it(
+    account, typology_model
+):
+    typology_model()
+    text = (
+        "Account review for the annual file. The customer runs a bakery and banks its takings weekly.\n"
+        "Last month she asked us to wire her savings to a man she met online who needs money for "
+        "customs fees before he can visit; she was told to keep it secret from her family.\n"
+    )
+
+    screening = document_screen(customer=account.customer, name="review.txt", text=text)
+
+    passage = screening.explanation["passage"]
+    assert 0 <= passage["start"] < passage["end"] <= len(text)
+    for phrase in screening.explanation["phrases"]:
+        assert text[phrase["start"] : phrase["end"]] == phrase["text"]
+        assert passage["start"] <= phrase["start"] < phrase["end"] <= passage["end"]
+    assert screening.subject_kind == Screening.SubjectKind.DOCUMENT
+
+
+def test_passages_keep_whole_sentences_within_the_passage_length():
+    text = "First sentence here. " * 40
+
+    spans = passages_of_text(text)
+
+    assert spans[0][0] == 0
+    assert all(text[start:end].strip().endswith(".") for start, end in spans)
+    assert all(end - start <= 500 for start, end in spans)
+
+
+def test_changing_a_rule_in_the_admin_refits_the_combination_for_the_new_settings(
+    book, typology_model, rules
+):
+    version = typology_model()
+    payment = book("12000.00")
+    transactions_screen([payment])
+    assert RiskCalibration.objects.filter(model_version=version).count() == 1
+
+    rule_update(
+        rules["round_amount"],
+        actor="compliance",
+        enabled=True,
+        parameters=rules["round_amount"].parameters,
+        weight=2.0,
+    )
+    transactions_screen([book("13000.00", ago=timedelta(hours=1))])
+
+    calibrations = RiskCalibration.objects.filter(model_version=version)
+    assert calibrations.count() == 2
+    metrics = calibrations.order_by("-pk").first().metrics
+    assert metrics["roc_auc"] > 0.5
+    assert {"roc_auc_rules_only", "roc_auc_text_only", "brier", "ece"} <= set(metrics)
+
+
+def test_without_an_active_typology_model_screening_refuses_with_409(book, rules):
+    with pytest.raises(NoActiveModel) as refused:
+        transactions_screen([book("100.00")])
+
+    assert refused.value.status == 409
+    assert not Screening.objects.exists()
+    assert Rule.objects.exists()
