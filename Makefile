@@ -25,8 +25,10 @@ run: $(INSTALLED)
 	$(MANAGE) train claims-line-of-business --unless-active --activate always
 	$(MANAGE) train claims-route --unless-active --activate always
 	$(MANAGE) train claims-fraud --unless-active --activate always
+	$(MANAGE) train aml-typology --unless-active --activate always
 	$(MANAGE) load_demo
 	$(MANAGE) load_dataset ask_cfpb --if-present --reader-group advisor
+	$(MANAGE) load_dataset fincen_advisories --if-present --reader-group aml_analyst
 	$(MANAGE) train chat-intent --unless-active --activate always
 	$(MANAGE) serve
 
@@ -54,6 +56,7 @@ bench: $(INSTALLED)
 	$(PY) bench/chat.py
 	$(PY) bench/keywords.py
 	$(PY) bench/claims.py
+	$(PY) bench/aml.py
 
 # Re-pin the whole dependency tree after changing pyproject.toml (torch stays out: see above).
 lock: $(INSTALLED)
