@@ -19,7 +19,12 @@ from aml.screening import transactions_screen
 from assistant.core import roles
 from assistant.core.demo import demo_loader
 from assistant.core.errors import ApplicationError
-from assistant.knowledge.services import collection_get_or_create, documents_index, files_submit
+from assistant.knowledge.services import (
+    collection_get_or_create,
+    documents_index,
+    files_submit,
+    lexicon_refresh,
+)
 from assistant.training.inference import NoActiveModel
 
 logger = logging.getLogger("finassist.aml")
@@ -149,6 +154,7 @@ def _guidance_load() -> str:
     if report.rejected:
         raise ApplicationError(f"AML guidance rejected: {'; '.join(map(str, report.rejected))}")
     indexed = documents_index([s.document.pk for s in report.submitted if s.changed])
+    lexicon_refresh()
     return f"{len(report.submitted)} guidance document(s) ({indexed.chunks} chunks newly indexed)"
 
 

@@ -51,13 +51,13 @@ def occlusions(items: Sequence[tuple[str, str]]) -> list[list[dict[str, Any]]]:
     variants = [
         variant
         for (text, _), units in zip(items, cut, strict=True)
-        if len(units) > 1
+        if units
         for variant in (text, *(_without(text, u) for u in units))
     ]
     scored = iter(typology_scored(variants, record=False) if variants else [])
     found = []
     for (text, label), units in zip(items, cut, strict=True):
-        if len(units) < 2:
+        if not units:
             found.append([])
             continue
         probability = [dict(next(scored).alternatives).get(label, 0.0) for _ in range(len(units) + 1)]

@@ -43,7 +43,7 @@ from aml.risk import (
 )
 from aml.rules import RuleHit, rules_evaluate, rules_lookback
 from aml.typology import DESCRIPTIONS, NONE, PASSAGE_CHARS
-from assistant.core.errors import ApplicationError, FieldErrors
+from assistant.core.errors import ApplicationError, FieldErrors, NotFound
 from assistant.db.constraints import violated_constraint
 from assistant.integrations.models import System
 from assistant.integrations.webhooks import event_emit
@@ -412,7 +412,9 @@ def _screen_later(batch_id: int) -> None:
 
 def batch_screen(batch_id: int) -> ScreeningBatch:
     """Screen a batch's transactions not screened yet in it (safe to run again), in chunks."""
-    batch = ScreeningBatch.objects.select_related("system").get(pk=batch_id)
+    batch = ScreeningBatch.objects.select_related("system").filter(pk=batch_id).first()
+    if batch is None:
+        raise NotFound(f"no batch {batch_id} to screen: deleted since it was queued", field="id")
     if batch.status == ScreeningBatch.Status.COMPLETE:
         return batch
     ScreeningBatch.objects.filter(pk=batch_id).update(status=ScreeningBatch.Status.PROCESSING)

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from assistant.core.errors import ApplicationError, FieldErrors
+from assistant.core.errors import ApplicationError, FieldErrors, NotFound
 from assistant.core.timing import ms_since, with_total
 from assistant.db.constraints import violated_constraint
 from assistant.integrations.models import System
@@ -122,7 +122,11 @@ def claims_requeue_stale(*, older_than_s: float | None = None) -> int:
 def claim_triage(claim_id: int) -> Claim:
     """Triage one claim. Safe to run twice: a claim already triaged is left as it is."""
     with transaction.atomic():
-        claim = Claim.objects.select_for_update().select_related("policy", "system").get(pk=claim_id)
+        claim = (
+            Claim.objects.select_for_update().select_related("policy", "system").filter(pk=claim_id).first()
+        )
+        if claim is None:
+            raise NotFound(f"no claim {claim_id} to triage: deleted since it was queued", field="id")
         if claim.status in (Claim.Status.COMPLETE, Claim.Status.PARTIAL):
             return claim
         claim.status, claim.started_at = Claim.Status.PROCESSING, timezone.now()

@@ -98,8 +98,10 @@ FLAGS = [
 
 
 @pytest.fixture
-def site(transactional_db):
-    """A live server of this test's own, stopped when the test ends."""
+def site(transactional_db, test_queue):
+    """A live server of this test's own, stopped when the test ends. What it queues (claims
+    submitted through it are committed, so their triage is sent) goes to the test's own queue,
+    never to the queues of the application's workers."""
     from pytest_django.live_server_helper import LiveServer
 
     server = LiveServer("localhost")

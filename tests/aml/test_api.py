@@ -10,6 +10,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from aml.models import Alert, Screening, ScreeningBatch, Transaction
+from aml.tasks import screen_batch_task
 from assistant.integrations.keys import api_key_issue
 from assistant.integrations.models import System
 from tests.support.processes import wait_for
@@ -177,3 +178,7 @@ def test_a_batch_with_one_bad_transaction_stores_none_and_names_its_index(paymen
     assert list(response.json()["transactions"]) == ["1"]
     assert not Transaction.objects.exists()
     assert not ScreeningBatch.objects.exists()
+
+
+def test_a_batch_deleted_before_its_screening_is_reported_missing_not_failed():
+    assert screen_batch_task.run(987654) == "missing"

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from assistant.core.errors import NotFound
 from assistant.integrations.models import WebhookDelivery, WebhookEndpoint
 from assistant.integrations.webhooks import secret_new
 from assistant.training.inference import Prediction
@@ -19,6 +20,7 @@ from claims.models import Claim, Decision, FraudCalibration, Policy, Route
 from claims.policy import policy_check
 from claims.selectors import misclassification_report
 from claims.services import claim_triage, claims_submit, decision_record, route_decide
+from claims.tasks import triage_task
 
 FIRE, SCRATCH = "A fire scorched the hob.", "Someone scratched the car."
 HOME_POLICY = Policy(
@@ -245,3 +247,10 @@ def test_a_claim_still_in_triage_cannot_be_decided(policies, claims_system, djan
             route=Route.STANDARD, fraud_suspected=False,
         )  # fmt: skip
     assert not Decision.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_claim_deleted_before_its_triage_is_reported_missing_not_failed():
+    with pytest.raises(NotFound):
+        claim_triage(987654)
+    assert triage_task.run(987654) == "missing"
