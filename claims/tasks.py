@@ -1,21 +1,14 @@
-import logging
-
 from celery import shared_task
 
-from assistant.core.errors import NotFound
+from assistant.core.errors import missing_skipped
 from claims.services import claim_triage, claims_requeue_stale
-
-logger = logging.getLogger("finassist.claims")
 
 
 @shared_task(name="claims.triage", soft_time_limit=120, time_limit=150)
+@missing_skipped
 def triage_task(claim_id: int) -> str:
     """Triage one claim (queue `inference`); a re-delivered message finds it done and returns."""
-    try:
-        return claim_triage(claim_id).status
-    except NotFound as missing:
-        logger.warning("%s", missing.message)
-        return "missing"
+    return claim_triage(claim_id).status
 
 
 @shared_task(name="claims.requeue_stale", soft_time_limit=60, time_limit=90)

@@ -1,3 +1,11 @@
+import logging
+from collections.abc import Callable
+from functools import wraps
+from typing import ParamSpec
+
+P = ParamSpec("P")
+
+
 class ApplicationError(Exception):
     """A request the application refuses, with a message meant for the person who made it.
 
@@ -25,6 +33,21 @@ class NotFound(ApplicationError):
     """What the caller may not see is reported exactly like what does not exist."""
 
     status = 404
+
+
+def missing_skipped(task: Callable[P, str]) -> Callable[P, str]:
+    """For a task on one row: a row deleted since the task was queued (NotFound) is logged and the
+    task returns "missing"; nothing failed, so nothing is retried or reported as an error."""
+
+    @wraps(task)
+    def run(*args: P.args, **kwargs: P.kwargs) -> str:
+        try:
+            return task(*args, **kwargs)
+        except NotFound as missing:
+            logging.getLogger("finassist.tasks").warning("%s: %s", task.__name__, missing.message)
+            return "missing"
+
+    return run
 
 
 def text_checked(value: object, *, field: str, noun: str, limit: int) -> str:
