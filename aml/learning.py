@@ -16,7 +16,7 @@ import logging
 from django.conf import settings
 
 from aml.generator import narratives
-from aml.models import Case, Screening
+from aml.models import Case
 from aml.typology import TYPOLOGY_LABELS, examples_of, pages_read, passages_derive
 from assistant.core.errors import ApplicationError
 from assistant.training.registry import Example, TaskSpec
@@ -36,17 +36,10 @@ def advisory_passages(split: str) -> list[Example]:
     return examples_of(passages_derive(pages_read(path)), split)
 
 
-def screened_text(screening: Screening) -> str:
-    """What the typology model read: a transaction's narrative or a document's text."""
-    if screening.transaction_id is not None:
-        return screening.transaction.narrative
-    return screening.document_text
-
-
 def analyst_examples() -> list[Example]:
     decided = Case.objects.exclude(decision="").exclude(typology="")
     cases = decided.select_related("alert__screening__transaction")
-    examples = (Example(screened_text(case.alert.screening), case.typology) for case in cases)
+    examples = (Example(case.alert.screening.screened_text, case.typology) for case in cases)
     return [example for example in examples if example.text.strip()]
 
 

@@ -233,6 +233,11 @@ class Screening(models.Model):
         subject = f"transaction {self.transaction_id}" if self.transaction_id else self.document_name
         return f"screening {self.pk} of {subject}"
 
+    @property
+    def screened_text(self) -> str:
+        """What the typology model read: the transaction's narrative or the document's text."""
+        return self.transaction.narrative if self.transaction_id is not None else self.document_text
+
 
 class Alert(models.Model):
     class Status(models.TextChoices):

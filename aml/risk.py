@@ -34,7 +34,7 @@ from aml.rules import RuleHit, rules_evaluate
 from aml.typology import NONE, TYPOLOGY_LABELS
 from assistant.core.timing import ms_since
 from assistant.db.constraints import violated_constraint
-from assistant.training.evaluation import expected_calibration_error
+from assistant.training.evaluation import expected_calibration_error, log_odds
 from assistant.training.inference import MAX_BATCH, Prediction, predict
 from assistant.training.models import ModelVersion
 
@@ -69,16 +69,11 @@ def suspicion_of(prediction: Prediction) -> float:
     return 1.0 - dict(prediction.alternatives)[NONE]
 
 
-def _logit(p: float) -> float:
-    p = min(max(p, 1e-9), 1 - 1e-9)
-    return max(-LOGIT_CLIP, min(LOGIT_CLIP, math.log(p / (1 - p))))
-
-
 def features_of(hits: Sequence[RuleHit], weights: dict[str, float], suspicion: float | None) -> list[float]:
     rules = sum(weights.get(hit.code, 0.0) for hit in hits)
     if suspicion is None:
         return [rules, 0.0, 1.0]
-    return [rules, _logit(suspicion), 0.0]
+    return [rules, log_odds(suspicion, clip=LOGIT_CLIP), 0.0]
 
 
 def rule_weights(rules: Sequence[Rule]) -> dict[str, float]:

@@ -12,6 +12,12 @@ from aml.rules import rule_parameters_errors
 from assistant.core.errors import ApplicationError, FieldErrors
 
 
+def _calibrate_later() -> None:
+    from aml.tasks import calibrate_task
+
+    calibrate_task.delay()
+
+
 @transaction.atomic
 def rule_update(
     rule: Rule,
@@ -39,6 +45,7 @@ def rule_update(
     if new == old:
         return rule
     rule.save(update_fields=["enabled", "parameters", "weight", "updated_at"])
+    transaction.on_commit(_calibrate_later)
     audit_record(
         actor=actor,
         action="rule.changed",

@@ -81,12 +81,6 @@ def marked_text(text: str, phrases: object, start: int = 0, end: int | None = No
     return format_html_join("", "{}", ((piece,) for piece in pieces))
 
 
-def _screened_text(screening: Screening) -> str:
-    if screening.transaction is not None:
-        return screening.transaction.narrative
-    return screening.document_text
-
-
 def _passage(text: str, explanation: Mapping[str, Any]) -> SafeString | None:
     passage = explanation.get("passage")
     if not isinstance(passage, dict):
@@ -176,7 +170,7 @@ def _case_page(
 ) -> HttpResponse:
     screening = case.alert.screening
     explanation = explanation_of(screening)
-    text = _screened_text(screening)
+    text = screening.screened_text
     is_assignee = case.assignee_id == request.user.pk
     suggested = screening.typology if screening.typology in TYPOLOGY_LABELS else NONE
     return render(

@@ -22,6 +22,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from assistant.training.evaluation import log_odds
 from claims.extraction import Span
 
 LATE_REPORTING_DAYS = 30
@@ -111,13 +112,8 @@ def signals_of(facts: ClaimFacts) -> list[Signal]:
     return [signal(facts) for signal in SIGNALS]
 
 
-def text_logit(suspicious_probability: float) -> float:
-    p = min(max(suspicious_probability, 1e-9), 1 - 1e-9)
-    return max(-LOGIT_CLIP, min(LOGIT_CLIP, math.log(p / (1 - p))))
-
-
 def features_of(signals: Sequence[Signal], suspicious_probability: float) -> list[float]:
-    return [float(s.fired) for s in signals] + [text_logit(suspicious_probability)]
+    return [float(s.fired) for s in signals] + [log_odds(suspicious_probability, clip=LOGIT_CLIP)]
 
 
 @dataclass(frozen=True)

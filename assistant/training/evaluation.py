@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -44,6 +45,13 @@ def classification_metrics(
         },
         "confusion_matrix": confusion.tolist(),
     }
+
+
+def log_odds(probability: float, *, clip: float = 6.0) -> float:
+    """log(p / (1 - p)), within ±clip: a model probability as a feature for a linear combination,
+    without the infinities of a probability of exactly 0 or 1."""
+    p = min(max(probability, 1e-9), 1 - 1e-9)
+    return max(-clip, min(clip, math.log(p / (1 - p))))
 
 
 def expected_calibration_error(truth: np.ndarray, probabilities: np.ndarray, *, bins: int = 15) -> float:

@@ -9,6 +9,7 @@ import pytest
 from aml.models import Alert, AuditEvent, RiskCalibration, Rule, Screening
 from aml.screening import document_screen, passages_of_text, transactions_screen
 from aml.services import rule_update
+from aml.tasks import calibrate_task
 from aml.typology import TYPOLOGY_LABELS
 from assistant.training.inference import NoActiveModel
 
@@ -148,3 +149,22 @@ def test_without_an_active_typology_model_screening_refuses_with_409(book, rules
     assert refused.value.status == 409
     assert not Screening.objects.exists()
     assert Rule.objects.exists()
+
+
+def test_a_rule_edit_queues_the_refit_so_no_screening_request_waits_for_it(
+    typology_model, rules, django_capture_on_commit_callbacks, monkeypatch
+):
+    version = typology_model()
+    queued = []
+    monkeypatch.setattr(calibrate_task, "delay", lambda: queued.append(True))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        rule_update(
+            rules["velocity"], actor="compliance", enabled=False, parameters=rules["velocity"].parameters
+        )
+
+    assert queued == [True]
+    assert calibrate_task.run().startswith("calibration ")
+    assert (
+        RiskCalibration.objects.filter(model_version=version).count() == 2
+    )  # the shipped rules', then the new
