@@ -18,8 +18,9 @@ kept between runs and extended when a larger scale is asked for.
   about one graph walk per collection it spans.
 - Ingestion: a real corpus (FinCEN advisories from the datasets folder, else the demo
   knowledge) through parse-chunk-embed-store, in chunks/s and 256-token chunks/s.
-- Quality: nDCG@10 on the Ask CFPB test half, vector alone against hybrid, with a
-  bootstrap interval of the difference.
+- Quality: nDCG@10 on the Ask CFPB questions: the weight of full text (and RRF's k) chosen
+  on the validation half for each fusion, then vector alone against hybrid on the test
+  half, with a bootstrap interval of the difference.
 - Freshness: seconds from submitting a document to finding it by search, through the real
   path (commit, broker, an ingest worker, index), on a broker of its own.
 """
@@ -142,6 +143,8 @@ def grow(name: str, target: int, seed: int) -> dict[str, float]:
                 title=f"Synthetic document {number}",
                 checksum="synthetic",
                 status="ready",
+                chunks_total=CHUNKS_PER_DOCUMENT,
+                chunks_done=CHUNKS_PER_DOCUMENT,
                 metadata={"tier": number % 10},
             )
             for number in range(start // CHUNKS_PER_DOCUMENT, (start + count) // CHUNKS_PER_DOCUMENT)
@@ -340,24 +343,55 @@ def ingestion() -> dict[str, object]:
 
 
 def embedding_precision(count: int = 96) -> dict[str, object]:
-    """float32 against bfloat16 on full 256-token inputs: throughput and agreement."""
+    """Each precision the embedder could run in here: throughput on 256-token inputs and,
+    where the Ask CFPB questions are at hand, exact-search nDCG@10 with answers and questions
+    embedded in that precision, beside the cosine of its vectors to float32's. int8 is not
+    offered: it lost 0.03 of nDCG@10 (docs/retrieval.md)."""
+    from django.conf import settings
 
+    from assistant.core.hf import int8_linear, native_bfloat16
+    from assistant.knowledge.datasets import eval_split
     from assistant.knowledge.embedding import Embedder
+    from assistant.knowledge.evaluation import scores
 
     words = vocabulary()
     inputs = texts(count, words, zipf_weights(len(words)), SEED + 5, (400, 401))  # truncated to 256 tokens
+    # int8: dynamic quantization of the linear layers, measured here but not offered (below).
+    precisions = ["float32", "int8"] + (["bfloat16"] if native_bfloat16() else [])
+    have_questions = (settings.DATASETS_DIR / "ask_cfpb" / "kb_answers.jsonl").is_file()
+    if have_questions:
+        call_command("load_dataset", "ask_cfpb", verbosity=0)
+        chunks = list(
+            Chunk.objects.filter(collection__name="ask-cfpb").values_list("text", "document__external_id")
+        )
+        questions = eval_split("ask_cfpb")
     out: dict[str, object] = {"inputs": count, "tokens_per_input": 256}
-    vectors_by_dtype = {}
-    for dtype in ("float32", "bfloat16"):
-        with override_settings(TORCH_DTYPE=dtype):
+    reference = None
+    for precision in precisions:
+        with override_settings(TORCH_DTYPE="bfloat16" if precision == "bfloat16" else "float32"):
             model = Embedder(BUNDLED_MODEL)
+        if precision == "int8":
+            model._model = int8_linear(model._model)
         model.embed(inputs[:32])
         started = time.perf_counter()
-        vectors_by_dtype[dtype] = model.embed(inputs)
-        out[f"{dtype}_chunks_per_s"] = round(count / (time.perf_counter() - started), 1)
-    cosines = (vectors_by_dtype["float32"] * vectors_by_dtype["bfloat16"]).sum(axis=1)
-    out["cosine_bfloat16_to_float32_min"] = round(float(cosines.min()), 6)
-    out["cosine_bfloat16_to_float32_mean"] = round(float(cosines.mean()), 6)
+        model.embed(inputs)
+        result: dict[str, object] = {"chunks_per_s": round(count / (time.perf_counter() - started), 1)}
+        if have_questions:
+            passages = model.embed([text for text, _ in chunks])
+            asked = model.embed([row["query"] for row in questions])
+            ndcg = []
+            for row, vector in zip(questions, asked, strict=True):
+                ranked: dict[str, None] = {}
+                for index in np.argsort(-(passages @ vector))[:40]:
+                    ranked.setdefault(chunks[index][1], None)
+                ndcg.append(scores(list(ranked), frozenset(row["relevant"]), 10)["ndcg@10"])
+            result["ask_cfpb_exact_ndcg@10"] = round(float(np.mean(ndcg)), 4)
+            if reference is None:
+                reference = passages
+            cosines = (passages * reference).sum(axis=1)
+            result["cosine_to_float32_min"] = round(float(cosines.min()), 5)
+            result["cosine_to_float32_mean"] = round(float(cosines.mean()), 5)
+        out[precision] = result
     return out
 
 
@@ -373,6 +407,8 @@ def query_embedding(queries: int) -> dict[str, float]:
 
 
 def quality() -> dict[str, object]:
+    """nDCG@10 on Ask CFPB: each fusion's weight (and RRF's k) chosen on the validation half,
+    reported on the test half beside vector and full-text search alone."""
     from django.conf import settings
 
     from assistant.knowledge.datasets import eval_split
@@ -381,33 +417,64 @@ def quality() -> dict[str, object]:
     if not (settings.DATASETS_DIR / "ask_cfpb" / "kb_answers.jsonl").is_file():
         return {"skipped": f"no ask_cfpb under {settings.DATASETS_DIR}"}
     call_command("load_dataset", "ask_cfpb", verbosity=0)
-    out: dict[str, object] = {}
+    splits = {
+        split: [Query(row["query"], frozenset(row["relevant"])) for row in eval_split("ask_cfpb", split)]
+        for split in ("validation", "test")
+    }
+    model = embedder(BUNDLED_MODEL)
+    # As the search receives them: whitespace runs made single spaces.
+    texts_ = [" ".join(query.text.split()) for queries in splits.values() for query in queries]
+    vectors_by_text = dict(zip(texts_, model.embed(texts_), strict=True))
+
+    def ndcg(split: str, **options: object) -> list[float]:
+        out = []
+        for query in splits[split]:
+            results = knowledge_search(
+                reader=Reader.system(),
+                query=query.text,
+                k=40,  # chunks: enough for ten distinct answers
+                collections=["ask-cfpb"],
+                embed_query=lambda model, text: vectors_by_text[text],
+                **options,
+            ).results
+            out.append(scores(ranked_units(results, pages=False), query.relevant, 10)["ndcg@10"])
+        return out
+
+    grids: dict[str, list[dict[str, object]]] = {
+        "weighted": [{"lexical_weight": w} for w in (0.05, 0.1, 0.15, 0.2, 0.3)],
+        "rrf": [{"lexical_weight": w, "rrf_k": k} for w in (0.1, 0.2, 0.5, 1.0) for k in (2, 10, 30, 60)],
+    }
+    chosen: dict[str, dict[str, object]] = {}
+    for fusion, grid in grids.items():
+        tried = [(float(np.mean(ndcg("validation", mode="hybrid", fusion=fusion, **p))), p) for p in grid]
+        best, params = max(tried, key=lambda pair: pair[0])
+        chosen[fusion] = {**params, "validation_ndcg@10": round(best, 4)}
+        print(f"  {fusion}: chosen {chosen[fusion]}", flush=True)
+    out: dict[str, object] = {"chosen_on_validation": chosen}
     for split in ("validation", "test"):
-        queries = [Query(row["query"], frozenset(row["relevant"])) for row in eval_split("ask_cfpb", split)]
-        per_mode: dict[str, list[float]] = {}
-        for mode in ("vector", "lexical", "hybrid"):
-            per_mode[mode] = []
-            for query in queries:
-                results = knowledge_search(
-                    reader=Reader.system(), query=query.text, k=40, collections=["ask-cfpb"], mode=mode
-                ).results
-                per_mode[mode].append(
-                    scores(ranked_units(results, pages=False), query.relevant, 10)["ndcg@10"]
-                )
-        differences = [h - v for h, v in zip(per_mode["hybrid"], per_mode["vector"], strict=True)]
-        out[split] = {
-            "queries": len(queries),
-            **{f"ndcg@10_{mode}": round(float(np.mean(values)), 4) for mode, values in per_mode.items()},
-            "hybrid_minus_vector": round(float(np.mean(differences)), 4),
-            "hybrid_minus_vector_95ci": bootstrap_interval(differences),
-            "hybrid_better_on": sum(d > 0 for d in differences),
-            "hybrid_worse_on": sum(d < 0 for d in differences),
+        vector = ndcg(split, mode="vector")
+        row: dict[str, object] = {
+            "queries": len(vector),
+            "ndcg@10_vector": round(float(np.mean(vector)), 4),
+            "ndcg@10_lexical": round(float(np.mean(ndcg(split, mode="lexical"))), 4),
         }
-        print(f"  quality {split}: {out[split]}", flush=True)
-    out["fusion"] = {
+        for fusion, params in chosen.items():
+            options = {key: value for key, value in params.items() if key != "validation_ndcg@10"}
+            hybrid = ndcg(split, mode="hybrid", fusion=fusion, **options)
+            differences = [h - v for h, v in zip(hybrid, vector, strict=True)]
+            row[f"hybrid_{fusion}"] = {
+                "ndcg@10": round(float(np.mean(hybrid)), 4),
+                "minus_vector": round(float(np.mean(differences)), 4),
+                "minus_vector_95ci": bootstrap_interval(differences),
+                "better_on": sum(d > 0 for d in differences),
+                "worse_on": sum(d < 0 for d in differences),
+            }
+        out[split] = row
+        print(f"  quality {split}: {row}", flush=True)
+    out["defaults"] = {
+        "fusion": settings.SEARCH_FUSION,
         "lexical_weight": settings.SEARCH_LEXICAL_WEIGHT,
         "rrf_k": settings.SEARCH_RRF_K,
-        "chosen_on": "validation",
     }
     return out
 

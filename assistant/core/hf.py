@@ -68,6 +68,19 @@ def compute_dtype(wanted: str, device: str) -> torch.dtype:
     return torch.float32
 
 
+def int8_linear(module: torch.nn.Module) -> torch.nn.Module:
+    """`module` with its linear layers in int8, activations quantized per batch (CPU only)."""
+    import warnings
+
+    import torch
+
+    with warnings.catch_warnings():
+        # torch points to torchao for new code; the eager API is what runs on this torch, unchanged.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.ao.quantization.quantize_dynamic(module, {torch.nn.Linear}, dtype=torch.qint8)
+
+
 def pool(hidden: torch.Tensor, attention_mask: torch.Tensor, *, cls: bool = False) -> torch.Tensor:
     """One vector per sequence: the first token's, or the mean over real (unpadded) tokens."""
     if cls:

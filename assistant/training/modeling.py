@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +31,7 @@ from torch.nn import functional
 from transformers import AutoModel, AutoTokenizer
 
 from assistant.core.errors import ApplicationError
-from assistant.core.hf import compute_dtype, length_batches, pool, torch_device
+from assistant.core.hf import compute_dtype, int8_linear, length_batches, pool, torch_device
 
 FORMAT_VERSION = 1
 MANIFEST = "finassist-model.json"
@@ -105,14 +104,6 @@ def artefact_verify(folder: Path, *, expected_checksum: str) -> dict[str, Any]:
     return manifest
 
 
-def _int8(encoder: nn.Module) -> nn.Module:
-    with warnings.catch_warnings():
-        # torch points to torchao for new code; the eager API is what runs on this torch, unchanged.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        warnings.simplefilter("ignore", UserWarning)
-        return torch.ao.quantization.quantize_dynamic(encoder, {nn.Linear}, dtype=torch.qint8)
-
-
 @dataclass
 class Scores:
     probabilities: np.ndarray  # (texts, labels)
@@ -155,7 +146,7 @@ class Classifier:
         model.head.weight.data = load_file(str(folder / HEAD))["weight"].to(dtype)
         model = model.to(device).eval()
         if quantized and device == "cpu":
-            model.encoder = _int8(model.encoder.float())
+            model.encoder = int8_linear(model.encoder.float())
             dtype = torch.float32
         return cls(model, tokenizer, manifest, device=device, dtype=dtype)
 
