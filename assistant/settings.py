@@ -234,10 +234,17 @@ SEARCH_CANDIDATES = env.integer(
     minimum=1,
 )
 # Fusion defaults chosen on the validation half of the Ask CFPB questions (docs/retrieval.md).
+SEARCH_FUSION = env.choice(
+    "FINASSIST_SEARCH_FUSION",
+    "weighted",
+    "how vector and full-text candidates combine: weighted (similarity plus the weighted share of "
+    "the best BM25 score) or rrf (weighted reciprocal ranks)",
+    choices=("weighted", "rrf"),
+)
 SEARCH_LEXICAL_WEIGHT = env.number(
     "FINASSIST_SEARCH_LEXICAL_WEIGHT",
-    0.2,
-    "weight of full-text ranks against vector ranks (1.0) in the fusion; 0 turns full text off",
+    0.1,
+    "weight of full text against vectors (1.0) in the fusion; 0 turns full text off",
 )
 SEARCH_LEXICAL_BUDGET = env.integer(
     "FINASSIST_SEARCH_LEXICAL_BUDGET",
@@ -248,7 +255,7 @@ SEARCH_LEXICAL_BUDGET = env.integer(
 SEARCH_RRF_K = env.integer(
     "FINASSIST_SEARCH_RRF_K",
     2,
-    "reciprocal-rank fusion constant: larger flattens rank differences",
+    "reciprocal-rank fusion constant (FINASSIST_SEARCH_FUSION=rrf): larger flattens rank differences",
     minimum=1,
 )
 SEARCH_RERANKER = env.string(

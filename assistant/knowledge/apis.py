@@ -10,9 +10,12 @@ from assistant.knowledge.search import MAX_K, Reader, knowledge_search
 class ScorePartsSerializer(serializers.Serializer):
     vector_similarity = serializers.FloatField(allow_null=True, help_text="cosine similarity to the query")
     vector_rank = serializers.IntegerField(allow_null=True)
-    lexical_score = serializers.FloatField(allow_null=True, help_text="PostgreSQL full-text rank (ts_rank)")
+    lexical_score = serializers.FloatField(allow_null=True, help_text="BM25 score of the query words")
     lexical_rank = serializers.IntegerField(allow_null=True)
-    fused = serializers.FloatField(help_text="weighted reciprocal-rank fusion of the two ranks")
+    fused = serializers.FloatField(
+        help_text="similarity plus the weighted share of the best BM25 score (or, configured so, "
+        "weighted reciprocal ranks)"
+    )
 
 
 class SearchResultSerializer(serializers.Serializer):

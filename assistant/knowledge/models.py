@@ -159,10 +159,11 @@ class Lexeme(models.Model):
 
 
 class LexiconState(models.Model):
-    """When a collection's word counts were last rebuilt, and from which chunks."""
+    """When a collection's word counts were last rebuilt, from which chunks, of how many tokens."""
 
     collection = models.OneToOneField(Collection, on_delete=models.CASCADE, related_name="+")
     chunks = models.PositiveIntegerField(default=0)
+    tokens = models.BigIntegerField(default=0)
     last_chunk_id = models.BigIntegerField(default=0)
     refreshed_at = models.DateTimeField(null=True)
 

@@ -1,7 +1,8 @@
-"""Hybrid retrieval: pgvector HNSW and PostgreSQL full text, fused by reciprocal rank.
+"""Hybrid retrieval: pgvector HNSW and PostgreSQL full text (BM25), fused by their scores.
 
 One SQL statement finds the vector candidates (per embedding model in use) and the
-full-text candidates, each with its passage, and fuses them. The reader's access decides
+full-text candidates, each with its passage and both scores, and fuses them: similarity
+plus a weighted share of the best BM25 score, or, by choice, reciprocal ranks. The reader's access decides
 the collections, and so the partitions the statement reads; effective dates and metadata
 (resolved first to the matching documents) are conditions of the statement too, so a chunk
 a reader may not see is never selected. Every result carries its score parts.
@@ -145,32 +146,55 @@ def _filters(alias: str, *, documents: DocumentFilter) -> str:
     return " AND ".join(conditions)
 
 
-def _vector_cte(index: int, filters: str, *, exact: bool) -> str:
+# BM25 with its usual constants: term frequency saturates at k1, length normalisation b.
+BM25_K1 = 1.2
+BM25_B = 0.75
+
+
+def _bm25(alias: str) -> str:
+    """The chunk's BM25 score for the query words (NULL when it holds none of them).
+
+    Only the query's words are unnested: they are marked with weight B, which the stored
+    vectors never use (headings are A, text D), and the rest filtered out. Each word's idf
+    sits at its position in `words.idfs`.
+    """
+    return f"""(
+        SELECT sum(q.idfs[array_position(q.words, u.lexeme)] * u.tf * {BM25_K1 + 1}
+                   / (u.tf + {BM25_K1} * ({1 - BM25_B}
+                      + {BM25_B} * {alias}.token_count / coalesce(n.mean_tokens, {alias}.token_count))))
+        FROM (SELECT lexeme, coalesce(array_length(positions, 1), 1) AS tf
+              FROM unnest(ts_filter(setweight({alias}.search_vector, 'B', q.words), '{{b}}'))) u
+    )"""
+
+
+def _vector_cte(index: int, filters: str, *, exact: bool, lexical: bool) -> str:
     # relaxed_order iterative scans may return near-ties out of order: rank afterwards.
     # An exact search orders by an expression the HNSW index cannot serve.
     order = f"(c.embedding <=> %(vector{index})b) + 0" if exact else f"c.embedding <=> %(vector{index})b"
+    score = f"{_bm25('nearest')} AS lexical_score" if lexical else "NULL::float AS lexical_score"
     return f"""
     vec{index} AS MATERIALIZED (
-        SELECT {_PASSAGE}, row_number() OVER (ORDER BY distance, id) AS rank, 1 - distance AS similarity
+        SELECT {_PASSAGE}, row_number() OVER (ORDER BY distance, id) AS rank, 1 - distance AS similarity,
+               {score}
         FROM (
-            SELECT {_PASSAGE_OF_C}, c.embedding <=> %(vector{index})b AS distance
+            SELECT {_PASSAGE_OF_C}, c.search_vector, c.token_count,
+                   c.embedding <=> %(vector{index})b AS distance
             FROM knowledge_chunk c
             WHERE c.collection_id = ANY(%(collections{index})s) AND c.embedding_model = %(model{index})s
               AND {filters}
             ORDER BY {order}
             LIMIT %(candidates)s
-        ) nearest
+        ) nearest{", words q, corpus n" if lexical else ""}
     )"""
 
 
 def _lexical_ctes(filters: str) -> list[str]:
-    """Full text: the rarest query words decide which chunks match, every word ranks them.
+    """Full text: the rarest query words decide which chunks match, BM25 over every word ranks.
 
     Matching takes query words rarest first (counted in the searched collections) while the
-    chunks holding them stay within the budget, so no query ranks more than that many
-    chunks; a query of only common words leaves full text out. Ranking is one ts_rank over
-    all the query words, with headings and text weighed alike (boosting headings lowered
-    validation nDCG).
+    chunks holding them stay within the budget, so no query scores more than that many
+    chunks by full text alone; a query of only common words matches none. Every vector
+    candidate is scored too, whatever its words' frequency.
     """
     return [
         f"""
@@ -182,19 +206,28 @@ def _lexical_ctes(filters: str) -> list[str]:
         FROM unnest(tsvector_to_array(to_tsvector('{SEARCH_CONFIG}', %(text)s))) AS t(lexeme)
     )""",
         """
-    tsq AS MATERIALIZED (
-        SELECT (SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery FROM terms) AS ranking,
+    corpus AS MATERIALIZED (
+        SELECT sum(chunks) AS chunks, sum(tokens)::float / nullif(sum(chunks), 0) AS mean_tokens
+        FROM knowledge_lexiconstate WHERE collection_id = ANY(%(all_collections)s)
+    )""",
+        """
+    words AS MATERIALIZED (
+        SELECT idf.words, idf.idfs,
                (SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery
                 FROM (SELECT lexeme, sum(chunks) OVER (ORDER BY chunks, lexeme) AS chunks_so_far
                       FROM terms) rarest
                 WHERE chunks_so_far <= %(lexical_budget)s) AS matching
+        FROM (SELECT array_agg(t.lexeme ORDER BY t.lexeme) AS words,
+                     array_agg(ln(1 + (coalesce(n.chunks, 0) - t.chunks + 0.5) / (t.chunks + 0.5))::float
+                               ORDER BY t.lexeme) AS idfs
+              FROM terms t, corpus n) idf
     )""",
         f"""
     lex AS MATERIALIZED (
-        SELECT {_PASSAGE}, row_number() OVER (ORDER BY score DESC, id) AS rank, score
+        SELECT {_PASSAGE}, score
         FROM (
-            SELECT {_PASSAGE_OF_C}, ts_rank('{{1,1,1,1}}', c.search_vector, q.ranking, 1) AS score
-            FROM knowledge_chunk c, tsq q
+            SELECT {_PASSAGE_OF_C}, {_bm25("c")} AS score
+            FROM knowledge_chunk c, words q, corpus n
             WHERE c.search_vector @@ q.matching AND c.collection_id = ANY(%(all_collections)s)
               AND {filters}
             ORDER BY score DESC
@@ -204,34 +237,57 @@ def _lexical_ctes(filters: str) -> list[str]:
     ]
 
 
-def _statement(groups: int, *, lexical: bool, vector: bool, documents: DocumentFilter) -> str:
+Fusion = Literal["weighted", "rrf"]
+
+_FUSED = {
+    # Similarity plus the weighted BM25 score as a share of the best one; a chunk only full
+    # text found counts the lowest similarity among the vector candidates.
+    "weighted": "coalesce(similarity, min(similarity) OVER ()) "
+    "+ %(lexical_weight)s * coalesce(lexical_score / nullif(max(lexical_score) OVER (), 0), 0)",
+    "rrf": "coalesce(1.0 / (%(rrf_k)s + vector_rank), 0) "
+    "+ %(lexical_weight)s * coalesce(1.0 / (%(rrf_k)s + lexical_rank), 0)",
+}
+
+
+def _statement(groups: int, *, lexical: bool, vector: bool, documents: DocumentFilter, fusion: Fusion) -> str:
     """Candidates of each side carry their passage, so fusion needs no second chunk lookup."""
     filters = _filters("c", documents=documents)
     exact = documents == "exact"
-    ctes = [_vector_cte(index, filters, exact=exact) for index in range(groups)] if vector else []
-    scored = [
-        f"SELECT {_PASSAGE}, rank AS vector_rank, similarity, NULL::bigint AS lexical_rank, "
-        f"NULL::real AS lexical_score, %(vector_weight)s / (%(rrf_k)s + rank) AS part FROM vec{index}"
-        for index in range(len(ctes))
-    ]
+    ctes = _lexical_ctes(filters) if lexical else []
+    sides = []
+    if vector:
+        ctes += [_vector_cte(index, filters, exact=exact, lexical=lexical) for index in range(groups)]
+        sides += [
+            f"SELECT {_PASSAGE}, rank AS vector_rank, similarity, lexical_score FROM vec{index}"
+            for index in range(groups)
+        ]
     if lexical:
-        ctes.extend(_lexical_ctes(filters))
-        scored.append(
+        sides.append(
             f"SELECT {_PASSAGE}, NULL::bigint AS vector_rank, NULL::float AS similarity, "
-            "rank AS lexical_rank, score AS lexical_score, %(lexical_weight)s / (%(rrf_k)s + rank) AS part "
-            "FROM lex"
+            "score AS lexical_score FROM lex"
         )
-    ctes.append(
+    fused = _FUSED[fusion] if vector and lexical else "similarity" if vector else "lexical_score"
+    ctes += [
         f"""
-    fused AS (
+    candidates AS (
         SELECT id, min(collection_id) AS collection_id, min(document_id) AS document_id,
                min(heading) AS heading, min(page) AS page, min(text) AS text,
                max(similarity) AS similarity, min(vector_rank) AS vector_rank,
-               max(lexical_score) AS lexical_score, min(lexical_rank) AS lexical_rank, sum(part) AS fused
-        FROM ({" UNION ALL ".join(scored)}) scored
-        GROUP BY id ORDER BY fused DESC, id LIMIT %(k)s
-    )"""
-    )
+               max(lexical_score) AS lexical_score
+        FROM ({" UNION ALL ".join(sides)}) sides
+        GROUP BY id
+    )""",
+        """
+    ranked AS (
+        SELECT *, CASE WHEN lexical_score > 0
+                       THEN row_number() OVER (ORDER BY lexical_score DESC NULLS LAST, id) END AS lexical_rank
+        FROM candidates
+    )""",
+        f"""
+    fused AS (
+        SELECT *, {fused} AS fused FROM ranked ORDER BY fused DESC, id LIMIT %(k)s
+    )""",
+    ]
     return (
         "WITH "
         + ",".join(ctes)
@@ -255,6 +311,7 @@ def knowledge_search(
     as_of: date | None = None,
     mode: Mode = "hybrid",
     lexical_weight: float | None = None,
+    fusion: Fusion | None = None,
     rrf_k: int | None = None,
     embed_query: QueryEmbedder | None = None,
 ) -> SearchResponse:
@@ -312,7 +369,6 @@ def knowledge_search(
         "k": pool,
         "rrf_k": rrf_k or settings.SEARCH_RRF_K,
         "lexical_budget": settings.SEARCH_LEXICAL_BUDGET,
-        "vector_weight": 1.0,
         "lexical_weight": weight if mode == "hybrid" else 1.0,
     }
     if use_vector:
@@ -325,7 +381,13 @@ def knowledge_search(
                 f"model{index}": model,
             }
         timings["embed"] = ms_since(embed_started)
-    sql = _statement(len(ids_by_model), lexical=use_lexical, vector=use_vector, documents=documents)
+    sql = _statement(
+        len(ids_by_model),
+        lexical=use_lexical,
+        vector=use_vector,
+        documents=documents,
+        fusion=fusion or settings.SEARCH_FUSION,
+    )
     query_started = time.perf_counter()
     rows = _execute_prepared(sql, params)
     timings["query"] = ms_since(query_started)

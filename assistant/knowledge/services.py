@@ -448,10 +448,11 @@ def lexicon_refresh(*, force: bool = False) -> list[str]:
     for collection in Collection.objects.all():
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT count(*), coalesce(max(id), 0) FROM knowledge_chunk WHERE collection_id = %s",
+                "SELECT count(*), coalesce(max(id), 0), coalesce(sum(token_count), 0) FROM knowledge_chunk "
+                "WHERE collection_id = %s",
                 [collection.pk],
             )
-            total, last = cursor.fetchone()
+            total, last, tokens = cursor.fetchone()
         state, _ = LexiconState.objects.get_or_create(collection=collection)
         if not force and (state.chunks, state.last_chunk_id) == (total, last):
             continue
@@ -463,7 +464,7 @@ def lexicon_refresh(*, force: bool = False) -> list[str]:
                 "%s::bigint))",
                 [collection.pk, collection.pk],
             )
-            state.chunks, state.last_chunk_id = total, last
+            state.chunks, state.last_chunk_id, state.tokens = total, last, tokens
             state.refreshed_at = timezone.now()
             state.save()
         rebuilt.append(collection.name)

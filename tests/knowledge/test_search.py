@@ -1,7 +1,9 @@
+import math
 from datetime import date, timedelta
 
 import numpy as np
 import pytest
+from django.db import connection
 from pgvector import Vector
 from rest_framework.test import APIClient
 
@@ -243,15 +245,21 @@ def test_full_text_counts_words_only_in_the_collections_searched(personas, index
     assert [r.external_id for r in results] == ["a.md"]
 
 
-def test_a_query_whose_every_word_is_too_common_leaves_full_text_out(personas, index_files, settings):
+def test_a_query_whose_every_word_is_too_common_matches_nothing_by_full_text(personas, index_files, settings):
+    """Over budget, full text finds no chunk of its own; it still scores the vector candidates."""
     settings.SEARCH_LEXICAL_BUDGET = 5
+    settings.SEARCH_CANDIDATES = 3
     notes = collection_get_or_create(name="notes")
     index_files(notes, [(f"{n}.md", f"# Note {n}\n\nPremium note number {n}.".encode()) for n in range(8)])
 
-    hybrid = knowledge_search(reader=Reader.system(), query="premium", collections=["notes"]).results
+    hybrid = knowledge_search(reader=Reader.system(), query="premium", collections=["notes"], k=3).results
+    lexical = knowledge_search(
+        reader=Reader.system(), query="premium", collections=["notes"], mode="lexical"
+    ).results
 
-    assert hybrid
-    assert all(r.parts.lexical_rank is None for r in hybrid)
+    assert lexical == []
+    assert len(hybrid) == 3
+    assert all(r.parts.vector_rank and r.parts.lexical_score > 0 for r in hybrid)
 
 
 def test_a_metadata_filter_answers_alike_exactly_or_through_the_graph(personas, index_files, monkeypatch):
@@ -273,3 +281,72 @@ def test_a_metadata_filter_answers_alike_exactly_or_through_the_graph(personas, 
     graph = search_us()
 
     assert sorted(exact) == sorted(graph) == [f"US-{n}.md" for n in range(6)]
+
+
+def _bm25_by_hand(collection_name: str, query: str) -> dict[int, float]:
+    """BM25 (k1 1.2, b 0.75, idf ln(1 + (N - df + 0.5) / (df + 0.5))) from the stored words."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tsvector_to_array(to_tsvector('english', %s))", [query])
+        (words,) = cursor.fetchone()
+        cursor.execute(
+            "SELECT c.id, c.token_count, u.lexeme, array_length(u.positions, 1) FROM knowledge_chunk c "
+            "JOIN knowledge_collection k ON k.id = c.collection_id, unnest(c.search_vector) u "
+            "WHERE k.name = %s",
+            [collection_name],
+        )
+        rows = cursor.fetchall()
+    lengths = {chunk: tokens for chunk, tokens, _, _ in rows}
+    frequency = {(chunk, word): tf for chunk, _, word, tf in rows}
+    chunks, mean = len(lengths), sum(lengths.values()) / len(lengths)
+    scores: dict[int, float] = {}
+    for word in words:
+        holding = [chunk for chunk in lengths if (chunk, word) in frequency]
+        idf = math.log(1 + (chunks - len(holding) + 0.5) / (len(holding) + 0.5))
+        for chunk in holding:
+            tf = frequency[chunk, word]
+            norm = tf + 1.2 * (0.25 + 0.75 * lengths[chunk] / mean)
+            scores[chunk] = scores.get(chunk, 0.0) + idf * tf * 2.2 / norm
+    return scores
+
+
+def test_full_text_scores_are_bm25(personas, index_files):
+    notes = collection_get_or_create(name="notes")
+    index_files(
+        notes,
+        [
+            ("a.md", b"# Premium\n\nThe premium is due in March; a late premium costs a fee."),
+            ("b.md", b"# Fees\n\nA fee applies to every late payment of any kind, in any month of the year."),
+            ("c.md", b"# Cover\n\nYour cover starts in March."),
+        ],
+    )
+    query = "late premium fee in March"
+
+    results = knowledge_search(
+        reader=Reader.system(), query=query, collections=["notes"], mode="lexical"
+    ).results
+
+    expected = _bm25_by_hand("notes", query)
+    assert {r.chunk_id: r.parts.lexical_score for r in results} == pytest.approx(expected)
+    assert results[0].external_id == "a.md"
+    assert [r.parts.lexical_rank for r in results] == [1, 2, 3]
+
+
+@pytest.mark.parametrize("fusion", ["weighted", "rrf"])
+def test_hybrid_fuses_the_score_parts_as_configured(library, personas, settings, fusion):
+    settings.SEARCH_FUSION = fusion
+    results = search(personas["kim"], "bond fund charge", k=10).results
+
+    weight = settings.SEARCH_LEXICAL_WEIGHT
+    best = max(r.parts.lexical_score or 0 for r in results)
+    floor = min(r.parts.vector_similarity for r in results if r.parts.vector_similarity is not None)
+    for r in results:
+        if fusion == "weighted":
+            share = (r.parts.lexical_score or 0) / best
+            expected = (r.parts.vector_similarity or floor) + weight * share
+        else:
+            k = settings.SEARCH_RRF_K
+            expected = (1 / (k + r.parts.vector_rank) if r.parts.vector_rank else 0) + (
+                weight / (k + r.parts.lexical_rank) if r.parts.lexical_rank else 0
+            )
+        assert r.parts.fused == pytest.approx(expected)
+    assert [r.score for r in results] == sorted((r.score for r in results), reverse=True)
