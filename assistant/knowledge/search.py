@@ -2,10 +2,11 @@
 
 One SQL statement finds the vector candidates (per embedding model in use) and the
 full-text candidates, each with its passage and both scores, and fuses them: similarity
-plus a weighted share of the best BM25 score, or, by choice, reciprocal ranks. The reader's access decides
-the collections, and so the partitions the statement reads; effective dates and metadata
-(resolved first to the matching documents) are conditions of the statement too, so a chunk
-a reader may not see is never selected. Every result carries its score parts.
+plus a weighted share of the best BM25 score, or, by choice, reciprocal ranks. The
+reader's access decides the collections, and so the partitions the statement reads;
+effective dates and metadata (resolved in the statement to the matching documents) are
+conditions of the statement too, so a chunk a reader may not see is never selected.
+Every result carries its score parts.
 """
 
 from __future__ import annotations
@@ -25,11 +26,12 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from psycopg.types.json import Jsonb
 
 from assistant.core.errors import ApplicationError
 from assistant.core.timing import ms_since
 from assistant.knowledge.embedding import embedder
-from assistant.knowledge.models import SEARCH_CONFIG, Collection, Document
+from assistant.knowledge.models import SEARCH_CONFIG, Collection
 
 Mode = Literal["hybrid", "vector", "lexical"]
 QueryEmbedder = Callable[[str, str], Sequence[float]]
@@ -126,24 +128,33 @@ _PASSAGE_OF_C = "c.id, c.collection_id, c.document_id, c.heading, c.page, c.text
 
 # Below this many chunks, a metadata filter is answered exactly: the chunks of the matching
 # documents, through the document index, sorted by distance. Above it, the HNSW graph walks
-# with an iterative scan; the planner cannot tell which is cheaper from an array of ids.
+# with an iterative scan. The statement holds both paths; the matching documents' chunk
+# counts, summed when it runs, decide which one executes (a one-time filter).
 EXACT_BELOW = 2000
 
-DocumentFilter = Literal["exact", "graph"] | None
+Path = Literal["exact", "graph"]
 
 
-def _filters(alias: str, *, documents: DocumentFilter) -> str:
+def _filters(alias: str, *, metadata: bool, path: Path = "exact") -> str:
     conditions = [
         f"({alias}.effective_from IS NULL OR {alias}.effective_from <= %(as_of)s)",
         f"({alias}.effective_to IS NULL OR {alias}.effective_to >= %(as_of)s)",
     ]
-    if documents == "exact":
-        conditions.append(f"{alias}.document_id = ANY(%(documents)s)")
-    elif documents == "graph":
+    if metadata and path == "exact":
+        conditions.append(f"{alias}.document_id = ANY((SELECT ids FROM matching_documents)::bigint[])")
+    elif metadata:
         # "+ 0" keeps the planner off the document index: it would fetch every matching
         # chunk to sort them, where the graph finds the nearest in a few thousand steps.
-        conditions.append(f"({alias}.document_id + 0) = ANY(%(documents)s)")
+        conditions.append(f"({alias}.document_id + 0) = ANY((SELECT ids FROM matching_documents)::bigint[])")
     return " AND ".join(conditions)
+
+
+_MATCHING_DOCUMENTS = """
+    matching_documents AS MATERIALIZED (
+        SELECT coalesce(array_agg(id), '{}') AS ids, coalesce(sum(chunks_total), 0) < %(exact_below)s AS exact
+        FROM knowledge_document
+        WHERE collection_id = ANY(%(all_collections)s) AND metadata @> %(metadata)s
+    )"""
 
 
 # BM25 with its usual constants: term frequency saturates at k1, length normalisation b.
@@ -167,24 +178,37 @@ def _bm25(alias: str) -> str:
     )"""
 
 
-def _vector_cte(index: int, filters: str, *, exact: bool, lexical: bool) -> str:
-    # relaxed_order iterative scans may return near-ties out of order: rank afterwards.
+def _nearest(index: int, *, metadata: bool, path: Path) -> str:
     # An exact search orders by an expression the HNSW index cannot serve.
-    order = f"(c.embedding <=> %(vector{index})b) + 0" if exact else f"c.embedding <=> %(vector{index})b"
+    distance = f"c.embedding <=> %(vector{index})b"
+    order = f"({distance}) + 0" if metadata and path == "exact" else distance
+    gate = {
+        "exact": "AND (SELECT exact FROM matching_documents)",
+        "graph": "AND NOT (SELECT exact FROM matching_documents)",
+    }
+    return f"""(
+            SELECT {_PASSAGE_OF_C}, c.search_vector, c.token_count, {distance} AS distance
+            FROM knowledge_chunk c
+            WHERE c.collection_id = ANY(%(collections{index})s) AND c.embedding_model = %(model{index})s
+              AND {_filters("c", metadata=metadata, path=path)} {gate[path] if metadata else ""}
+            ORDER BY {order}
+            LIMIT %(candidates)s
+        )"""
+
+
+def _vector_cte(index: int, *, metadata: bool, lexical: bool) -> str:
+    # relaxed_order iterative scans may return near-ties out of order: rank afterwards.
     score = f"{_bm25('nearest')} AS lexical_score" if lexical else "NULL::float AS lexical_score"
+    paths = (
+        [_nearest(index, metadata=True, path=path) for path in ("exact", "graph")]
+        if metadata
+        else [_nearest(index, metadata=False, path="graph")]
+    )
     return f"""
     vec{index} AS MATERIALIZED (
         SELECT {_PASSAGE}, row_number() OVER (ORDER BY distance, id) AS rank, 1 - distance AS similarity,
                {score}
-        FROM (
-            SELECT {_PASSAGE_OF_C}, c.search_vector, c.token_count,
-                   c.embedding <=> %(vector{index})b AS distance
-            FROM knowledge_chunk c
-            WHERE c.collection_id = ANY(%(collections{index})s) AND c.embedding_model = %(model{index})s
-              AND {filters}
-            ORDER BY {order}
-            LIMIT %(candidates)s
-        ) nearest{", words q, corpus n" if lexical else ""}
+        FROM ({" UNION ALL ".join(paths)}) nearest{", words q, corpus n" if lexical else ""}
     )"""
 
 
@@ -249,14 +273,14 @@ _FUSED = {
 }
 
 
-def _statement(groups: int, *, lexical: bool, vector: bool, documents: DocumentFilter, fusion: Fusion) -> str:
+def _statement(groups: int, *, lexical: bool, vector: bool, metadata: bool, fusion: Fusion) -> str:
     """Candidates of each side carry their passage, so fusion needs no second chunk lookup."""
-    filters = _filters("c", documents=documents)
-    exact = documents == "exact"
-    ctes = _lexical_ctes(filters) if lexical else []
+    ctes = [_MATCHING_DOCUMENTS] if metadata else []
+    if lexical:
+        ctes += _lexical_ctes(_filters("c", metadata=metadata))
     sides = []
     if vector:
-        ctes += [_vector_cte(index, filters, exact=exact, lexical=lexical) for index in range(groups)]
+        ctes += [_vector_cte(index, metadata=metadata, lexical=lexical) for index in range(groups)]
         sides += [
             f"SELECT {_PASSAGE}, rank AS vector_rank, similarity, lexical_score FROM vec{index}"
             for index in range(groups)
@@ -344,18 +368,6 @@ def knowledge_search(
     if not found:
         return SearchResponse([], [], {"total": ms_since(started)})
 
-    documents: DocumentFilter = None
-    document_ids: list[int] = []
-    if metadata:
-        matching = Document.objects.filter(
-            collection_id__in=[pk for pks in ids_by_model.values() for pk in pks]
-        )
-        matching = matching.filter(metadata__contains=metadata).values_list("pk", "chunks_total")
-        document_ids = [pk for pk, _ in matching]
-        if not document_ids:
-            return SearchResponse([], sorted(found), {"total": ms_since(started)})
-        documents = "exact" if sum(chunks for _, chunks in matching) < EXACT_BELOW else "graph"
-
     weight = settings.SEARCH_LEXICAL_WEIGHT if lexical_weight is None else lexical_weight
     use_vector = mode != "lexical"
     use_lexical = mode == "lexical" or (mode == "hybrid" and weight > 0)
@@ -364,7 +376,8 @@ def knowledge_search(
         "text": query,
         "all_collections": [pk for pks in ids_by_model.values() for pk in pks],
         "as_of": as_of or timezone.localdate(),
-        "documents": document_ids,
+        "metadata": Jsonb(metadata or {}),
+        "exact_below": EXACT_BELOW,
         "candidates": max(settings.SEARCH_CANDIDATES, pool),
         "k": pool,
         "rrf_k": rrf_k or settings.SEARCH_RRF_K,
@@ -385,7 +398,7 @@ def knowledge_search(
         len(ids_by_model),
         lexical=use_lexical,
         vector=use_vector,
-        documents=documents,
+        metadata=bool(metadata),
         fusion=fusion or settings.SEARCH_FUSION,
     )
     query_started = time.perf_counter()
