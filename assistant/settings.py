@@ -243,12 +243,12 @@ SEARCH_FUSION = env.choice(
 )
 SEARCH_LEXICAL_WEIGHT = env.number(
     "FINASSIST_SEARCH_LEXICAL_WEIGHT",
-    0.1,
+    0.15,
     "weight of full text against vectors (1.0) in the fusion; 0 turns full text off",
 )
 SEARCH_LEXICAL_BUDGET = env.integer(
     "FINASSIST_SEARCH_LEXICAL_BUDGET",
-    250,
+    100,
     "chunks full-text search may rank per query: it matches on the rarest query words within this",
     minimum=1,
 )

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from assistant.core.errors import ApplicationError
 from assistant.knowledge.evaluation import Query, evaluate
-from assistant.knowledge.search import Reader, SearchResult, knowledge_search
+from assistant.knowledge.search import Fusion, Reader, SearchResult, knowledge_search
 
 # Chunks fetched per query: several chunks of one document count once.
 CHUNKS_PER_UNIT = 4
@@ -41,6 +41,7 @@ class Command(BaseCommand):
         parser.add_argument("--k", type=int, default=10)
         parser.add_argument("--mode", choices=("hybrid", "vector", "lexical"), default="hybrid")
         parser.add_argument("--lexical-weight", type=float, help="override FINASSIST_SEARCH_LEXICAL_WEIGHT")
+        parser.add_argument("--fusion", choices=("weighted", "rrf"), help="override FINASSIST_SEARCH_FUSION")
         parser.add_argument("--rrf-k", type=int, help="override FINASSIST_SEARCH_RRF_K")
         parser.add_argument("--json", dest="json_out", type=Path, help="also write the metrics to this file")
 
@@ -52,6 +53,7 @@ class Command(BaseCommand):
         k: int,
         mode: str,
         lexical_weight: float | None,
+        fusion: Fusion | None,
         rrf_k: int | None,
         json_out: Path | None,
         **options: Any,
@@ -68,6 +70,7 @@ class Command(BaseCommand):
                 collections=[collection],
                 mode=mode,
                 lexical_weight=lexical_weight,
+                fusion=fusion,
                 rrf_k=rrf_k,
             ).results
 
