@@ -132,17 +132,18 @@ _PASSAGE_OF_C = "c.id, c.collection_id, c.document_id, c.heading, c.page, c.text
 # counts, summed when it runs, decide which one executes (a one-time filter).
 EXACT_BELOW = 2000
 
-Path = Literal["exact", "graph"]
+FilterPath = Literal["exact", "graph"]
+"""How the matching documents' chunks are reached; None where no metadata filter applies."""
 
 
-def _filters(alias: str, *, metadata: bool, path: Path = "exact") -> str:
+def _filters(alias: str, *, path: FilterPath | None) -> str:
     conditions = [
         f"({alias}.effective_from IS NULL OR {alias}.effective_from <= %(as_of)s)",
         f"({alias}.effective_to IS NULL OR {alias}.effective_to >= %(as_of)s)",
     ]
-    if metadata and path == "exact":
+    if path == "exact":
         conditions.append(f"{alias}.document_id = ANY((SELECT ids FROM matching_documents)::bigint[])")
-    elif metadata:
+    elif path == "graph":
         # "+ 0" keeps the planner off the document index: it would fetch every matching
         # chunk to sort them, where the graph finds the nearest in a few thousand steps.
         conditions.append(f"({alias}.document_id + 0) = ANY((SELECT ids FROM matching_documents)::bigint[])")
@@ -178,19 +179,20 @@ def _bm25(alias: str) -> str:
     )"""
 
 
-def _nearest(index: int, *, metadata: bool, path: Path) -> str:
+def _nearest(index: int, *, path: FilterPath | None) -> str:
     # An exact search orders by an expression the HNSW index cannot serve.
     distance = f"c.embedding <=> %(vector{index})b"
-    order = f"({distance}) + 0" if metadata and path == "exact" else distance
+    order = f"({distance}) + 0" if path == "exact" else distance
     gate = {
         "exact": "AND (SELECT exact FROM matching_documents)",
         "graph": "AND NOT (SELECT exact FROM matching_documents)",
+        None: "",
     }
     return f"""(
             SELECT {_PASSAGE_OF_C}, c.search_vector, c.token_count, {distance} AS distance
             FROM knowledge_chunk c
             WHERE c.collection_id = ANY(%(collections{index})s) AND c.embedding_model = %(model{index})s
-              AND {_filters("c", metadata=metadata, path=path)} {gate[path] if metadata else ""}
+              AND {_filters("c", path=path)} {gate[path]}
             ORDER BY {order}
             LIMIT %(candidates)s
         )"""
@@ -199,16 +201,13 @@ def _nearest(index: int, *, metadata: bool, path: Path) -> str:
 def _vector_cte(index: int, *, metadata: bool, lexical: bool) -> str:
     # relaxed_order iterative scans may return near-ties out of order: rank afterwards.
     score = f"{_bm25('nearest')} AS lexical_score" if lexical else "NULL::float AS lexical_score"
-    paths = (
-        [_nearest(index, metadata=True, path=path) for path in ("exact", "graph")]
-        if metadata
-        else [_nearest(index, metadata=False, path="graph")]
-    )
+    paths: tuple[FilterPath | None, ...] = ("exact", "graph") if metadata else (None,)
+    nearest = " UNION ALL ".join(_nearest(index, path=path) for path in paths)
     return f"""
     vec{index} AS MATERIALIZED (
         SELECT {_PASSAGE}, row_number() OVER (ORDER BY distance, id) AS rank, 1 - distance AS similarity,
                {score}
-        FROM ({" UNION ALL ".join(paths)}) nearest{", words q, corpus n" if lexical else ""}
+        FROM ({nearest}) nearest{", words q, corpus n" if lexical else ""}
     )"""
 
 
@@ -277,7 +276,7 @@ def _statement(groups: int, *, lexical: bool, vector: bool, metadata: bool, fusi
     """Candidates of each side carry their passage, so fusion needs no second chunk lookup."""
     ctes = [_MATCHING_DOCUMENTS] if metadata else []
     if lexical:
-        ctes += _lexical_ctes(_filters("c", metadata=metadata))
+        ctes += _lexical_ctes(_filters("c", path="exact" if metadata else None))
     sides = []
     if vector:
         ctes += [_vector_cte(index, metadata=metadata, lexical=lexical) for index in range(groups)]
@@ -382,7 +381,7 @@ def knowledge_search(
         "k": pool,
         "rrf_k": rrf_k or settings.SEARCH_RRF_K,
         "lexical_budget": settings.SEARCH_LEXICAL_BUDGET,
-        "lexical_weight": weight if mode == "hybrid" else 1.0,
+        "lexical_weight": weight,
     }
     if use_vector:
         embed_started = time.perf_counter()
