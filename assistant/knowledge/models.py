@@ -145,7 +145,10 @@ class Lexeme(models.Model):
     collections it searches. Rebuilt by `lexicon_refresh`; a word not counted yet is rare.
     """
 
-    collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: the unique (collection, lexeme) index serves both the deletes by
+    # collection and the search's lookups by word. Beside it, a planner without statistics
+    # took the collection index and filtered every word of the collection.
+    collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="+", db_index=False)
     lexeme = models.TextField()
     chunks = models.PositiveIntegerField()
 

@@ -19,6 +19,7 @@ from functools import cache
 from typing import Any, Literal, Protocol
 
 import numpy as np
+import psycopg
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
@@ -179,7 +180,18 @@ def _bm25(alias: str) -> str:
     )"""
 
 
-def _nearest(index: int, *, path: FilterPath | None) -> str:
+def _partitions(sizes: Sequence[int], group: int | None = None) -> str:
+    """The collection ids of one group of the search (or all of them) as a list of parameters.
+
+    The chunk table is partitioned by collection, and the statement is planned once: the
+    executor prunes partitions by a list of parameters when it starts, but not by one bound
+    array, with which every partition's graph would be walked.
+    """
+    groups = range(len(sizes)) if group is None else (group,)
+    return "ARRAY[" + ", ".join(f"%(collection{g}_{n})s" for g in groups for n in range(sizes[g])) + "]"
+
+
+def _nearest(index: int, sizes: Sequence[int], *, path: FilterPath | None) -> str:
     # An exact search orders by an expression the HNSW index cannot serve.
     distance = f"c.embedding <=> %(vector{index})b"
     order = f"({distance}) + 0" if path == "exact" else distance
@@ -191,18 +203,18 @@ def _nearest(index: int, *, path: FilterPath | None) -> str:
     return f"""(
             SELECT {_PASSAGE_OF_C}, c.search_vector, c.token_count, {distance} AS distance
             FROM knowledge_chunk c
-            WHERE c.collection_id = ANY(%(collections{index})s) AND c.embedding_model = %(model{index})s
+            WHERE c.collection_id = ANY({_partitions(sizes, index)}) AND c.embedding_model = %(model{index})s
               AND {_filters("c", path=path)} {gate[path]}
             ORDER BY {order}
             LIMIT %(candidates)s
         )"""
 
 
-def _vector_cte(index: int, *, metadata: bool, lexical: bool) -> str:
+def _vector_cte(index: int, sizes: Sequence[int], *, metadata: bool, lexical: bool) -> str:
     # relaxed_order iterative scans may return near-ties out of order: rank afterwards.
     score = f"{_bm25('nearest')} AS lexical_score" if lexical else "NULL::float AS lexical_score"
     paths: tuple[FilterPath | None, ...] = ("exact", "graph") if metadata else (None,)
-    nearest = " UNION ALL ".join(_nearest(index, path=path) for path in paths)
+    nearest = " UNION ALL ".join(_nearest(index, sizes, path=path) for path in paths)
     return f"""
     vec{index} AS MATERIALIZED (
         SELECT {_PASSAGE}, row_number() OVER (ORDER BY distance, id) AS rank, 1 - distance AS similarity,
@@ -211,7 +223,7 @@ def _vector_cte(index: int, *, metadata: bool, lexical: bool) -> str:
     )"""
 
 
-def _lexical_ctes(filters: str) -> list[str]:
+def _lexical_ctes(sizes: Sequence[int], filters: str) -> list[str]:
     """Full text: the rarest query words decide which chunks match, BM25 over every word ranks.
 
     Matching takes query words rarest first (counted in the searched collections) while the
@@ -251,7 +263,7 @@ def _lexical_ctes(filters: str) -> list[str]:
         FROM (
             SELECT {_PASSAGE_OF_C}, {_bm25("c")} AS score
             FROM knowledge_chunk c, words q, corpus n
-            WHERE c.search_vector @@ q.matching AND c.collection_id = ANY(%(all_collections)s)
+            WHERE c.search_vector @@ q.matching AND c.collection_id = ANY({_partitions(sizes)})
               AND {filters}
             ORDER BY score DESC
             LIMIT %(candidates)s
@@ -272,17 +284,20 @@ _FUSED = {
 }
 
 
-def _statement(groups: int, *, lexical: bool, vector: bool, metadata: bool, fusion: Fusion) -> str:
-    """Candidates of each side carry their passage, so fusion needs no second chunk lookup."""
+def _statement(sizes: tuple[int, ...], *, lexical: bool, vector: bool, metadata: bool, fusion: Fusion) -> str:
+    """The statement for collections in groups of these sizes, one group per embedding model.
+
+    Candidates of each side carry their passage, so fusion needs no second chunk lookup.
+    """
     ctes = [_MATCHING_DOCUMENTS] if metadata else []
     if lexical:
-        ctes += _lexical_ctes(_filters("c", path="exact" if metadata else None))
+        ctes += _lexical_ctes(sizes, _filters("c", path="exact" if metadata else None))
     sides = []
     if vector:
-        ctes += [_vector_cte(index, metadata=metadata, lexical=lexical) for index in range(groups)]
+        ctes += [_vector_cte(index, sizes, metadata=metadata, lexical=lexical) for index in range(len(sizes))]
         sides += [
             f"SELECT {_PASSAGE}, rank AS vector_rank, similarity, lexical_score FROM vec{index}"
-            for index in range(groups)
+            for index in range(len(sizes))
         ]
     if lexical:
         sides.append(
@@ -371,9 +386,10 @@ def knowledge_search(
     use_vector = mode != "lexical"
     use_lexical = mode == "lexical" or (mode == "hybrid" and weight > 0)
     pool = reranker().pool(k)
+    groups = sorted(ids_by_model.items())
     params: dict[str, Any] = {
         "text": query,
-        "all_collections": [pk for pks in ids_by_model.values() for pk in pks],
+        "all_collections": [pk for _, pks in groups for pk in pks],
         "as_of": as_of or timezone.localdate(),
         "metadata": Jsonb(metadata or {}),
         "exact_below": EXACT_BELOW,
@@ -383,18 +399,16 @@ def knowledge_search(
         "lexical_budget": settings.SEARCH_LEXICAL_BUDGET,
         "lexical_weight": weight,
     }
+    for index, (_, pks) in enumerate(groups):
+        params |= {f"collection{index}_{n}": pk for n, pk in enumerate(pks)}
     if use_vector:
         embed_started = time.perf_counter()
-        for index, (model, pks) in enumerate(sorted(ids_by_model.items())):
+        for index, (model, _) in enumerate(groups):
             vector = (embed_query or _embed_query)(model, query)
-            params |= {
-                f"vector{index}": np.asarray(vector, dtype=np.float32),
-                f"collections{index}": pks,
-                f"model{index}": model,
-            }
+            params |= {f"vector{index}": np.asarray(vector, dtype=np.float32), f"model{index}": model}
         timings["embed"] = ms_since(embed_started)
     sql = _statement(
-        len(ids_by_model),
+        tuple(len(pks) for _, pks in groups),
         lexical=use_lexical,
         vector=use_vector,
         metadata=bool(metadata),
@@ -435,8 +449,9 @@ def knowledge_search(
 def _execute_prepared(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
     """Run the search statement bound and prepared on the server.
 
-    Django binds parameters on the client, so every query would be planned afresh and its
-    vector parsed from a 4 KB literal; prepared, planning is done once per connection.
+    Django's cursors bind parameters on the client, so every query would be planned afresh
+    and its vector written and parsed as a 7 KB literal; bound on the server, the vector
+    goes in binary and planning is done once per connection.
     """
     from pgvector.psycopg import register_vector
 
@@ -445,9 +460,14 @@ def _execute_prepared(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]
     if not getattr(raw, "finassist_vector_registered", False):
         register_vector(raw)
         raw.finassist_vector_registered = True
-    with raw.cursor() as cursor:
-        cursor.execute(sql, params, prepare=True)
-        return cursor.fetchall()
+    # Django turns psycopg's statement preparing off for its own queries; on for this one.
+    threshold, raw.prepare_threshold = raw.prepare_threshold, 0
+    try:
+        with psycopg.Cursor(raw) as cursor:
+            cursor.execute(sql, params, prepare=True)
+            return cursor.fetchall()
+    finally:
+        raw.prepare_threshold = threshold
 
 
 def _embed_query(model: str, text: str) -> Sequence[float]:

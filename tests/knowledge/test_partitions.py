@@ -3,6 +3,7 @@ from django.db import connection
 
 from assistant.knowledge.models import Chunk, Collection, Document
 from assistant.knowledge.partitions import partition_name
+from assistant.knowledge.search import Reader, knowledge_search
 from assistant.knowledge.services import collection_get_or_create
 
 pytestmark = pytest.mark.django_db
@@ -55,6 +56,30 @@ def test_a_search_in_one_collection_reads_only_its_partition(index_files):
     assert partition_name(kept.pk) in plan
     assert partition_name(other.pk) not in plan
     assert "knowledge_chunk_default" not in plan
+
+
+def test_the_prepared_search_statement_walks_only_the_partitions_of_the_collections_searched(index_files):
+    kept, other = collection_get_or_create(name="kept"), collection_get_or_create(name="other")
+    for collection in (kept, other):
+        index_files(collection, [("a.md", b"# A\n\nAlpha text about transfer limits.")])
+    connection.ensure_connection()
+    plans: list[str] = []
+    connection.connection.add_notice_handler(lambda notice: plans.append(notice.message_primary))
+    with connection.cursor() as cursor:
+        cursor.execute("LOAD 'auto_explain'")
+        cursor.execute("SET auto_explain.log_min_duration = 0")
+        cursor.execute("SET auto_explain.log_level = notice")
+
+    for _ in range(3):  # the plan is made once, for any collection
+        for name in ("other", "kept"):
+            knowledge_search(reader=Reader.system(), query="transfer limits", collections=[name])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")  # a statement's plan arrives once its portal is closed: here
+
+    plan = [text for text in plans if "knowledge_chunk" in text][-1]
+    assert partition_name(kept.pk) in plan
+    assert partition_name(other.pk) not in plan
+    assert "Subplans Removed" in plan
 
 
 def test_a_collection_made_without_the_orm_signal_still_stores_chunks_in_the_default_partition():

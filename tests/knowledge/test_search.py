@@ -350,3 +350,27 @@ def test_hybrid_fuses_the_score_parts_as_configured(library, personas, settings,
             )
         assert r.parts.fused == pytest.approx(expected)
     assert [r.score for r in results] == sorted((r.score for r in results), reverse=True)
+
+
+def test_the_search_statement_is_bound_and_prepared_on_the_server(library, personas):
+    for query in ("bond fund charge", "equity risk"):
+        search(personas["alice"], query)
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement FROM pg_prepared_statements WHERE statement LIKE '%%knowledge_chunk%%'"
+        )
+        statements = [row[0] for row in cursor.fetchall()]
+    (statement,) = statements
+    assert "$1" in statement
+    assert "bond fund" not in statement
+
+
+def test_word_counts_are_looked_up_by_word():
+    """Every index of the word counts that holds the collection holds the word too: beside a
+    collection-only index, a plan made without statistics filtered every word of a collection."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = 'knowledge_lexeme'")
+        definitions = [row[0] for row in cursor.fetchall()]
+    assert definitions
+    assert all("lexeme" in d.split("(", 1)[1] for d in definitions if "collection_id" in d)
