@@ -374,3 +374,12 @@ def test_word_counts_are_looked_up_by_word():
         definitions = [row[0] for row in cursor.fetchall()]
     assert definitions
     assert all("lexeme" in d.split("(", 1)[1] for d in definitions if "collection_id" in d)
+
+
+def test_connections_plan_the_search_once_without_parallel_workers(settings):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_setting('plan_cache_mode'), current_setting('max_parallel_workers_per_gather'), "
+            "current_setting('hnsw.ef_search')"
+        )
+        assert cursor.fetchone() == ("force_generic_plan", "0", str(settings.SEARCH_EF))
