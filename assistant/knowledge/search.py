@@ -151,11 +151,25 @@ def _filters(alias: str, *, path: FilterPath | None) -> str:
     return " AND ".join(conditions)
 
 
-_MATCHING_DOCUMENTS = """
+def _collection_ids(sizes: Sequence[int], group: int | None = None) -> str:
+    """The collection ids of one group of the search (or all of them) as a list of parameters.
+
+    The chunk table is partitioned by collection, and the statement is planned once: the
+    executor prunes partitions by a list of parameters when it starts, but not by one bound
+    array, with which every partition's graph would be walked. The other tables take the
+    same list, so a collection is bound once.
+    """
+    groups = range(len(sizes)) if group is None else (group,)
+    return "ARRAY[" + ", ".join(f"%(collection{g}_{n})s" for g in groups for n in range(sizes[g])) + "]"
+
+
+def _matching_documents(sizes: Sequence[int]) -> str:
+    return f"""
     matching_documents AS MATERIALIZED (
-        SELECT coalesce(array_agg(id), '{}') AS ids, coalesce(sum(chunks_total), 0) < %(exact_below)s AS exact
+        SELECT coalesce(array_agg(id), '{{}}') AS ids,
+               coalesce(sum(chunks_total), 0) < %(exact_below)s AS exact
         FROM knowledge_document
-        WHERE collection_id = ANY(%(all_collections)s) AND metadata @> %(metadata)s
+        WHERE collection_id = ANY({_collection_ids(sizes)}) AND metadata @> %(metadata)s
     )"""
 
 
@@ -180,17 +194,6 @@ def _bm25(alias: str) -> str:
     )"""
 
 
-def _partitions(sizes: Sequence[int], group: int | None = None) -> str:
-    """The collection ids of one group of the search (or all of them) as a list of parameters.
-
-    The chunk table is partitioned by collection, and the statement is planned once: the
-    executor prunes partitions by a list of parameters when it starts, but not by one bound
-    array, with which every partition's graph would be walked.
-    """
-    groups = range(len(sizes)) if group is None else (group,)
-    return "ARRAY[" + ", ".join(f"%(collection{g}_{n})s" for g in groups for n in range(sizes[g])) + "]"
-
-
 def _nearest(index: int, sizes: Sequence[int], *, path: FilterPath | None) -> str:
     # An exact search orders by an expression the HNSW index cannot serve.
     distance = f"c.embedding <=> %(vector{index})b"
@@ -203,7 +206,8 @@ def _nearest(index: int, sizes: Sequence[int], *, path: FilterPath | None) -> st
     return f"""(
             SELECT {_PASSAGE_OF_C}, c.search_vector, c.token_count, {distance} AS distance
             FROM knowledge_chunk c
-            WHERE c.collection_id = ANY({_partitions(sizes, index)}) AND c.embedding_model = %(model{index})s
+            WHERE c.collection_id = ANY({_collection_ids(sizes, index)})
+              AND c.embedding_model = %(model{index})s
               AND {_filters("c", path=path)} {gate[path]}
             ORDER BY {order}
             LIMIT %(candidates)s
@@ -236,14 +240,14 @@ def _lexical_ctes(sizes: Sequence[int], filters: str) -> list[str]:
     terms AS MATERIALIZED (
         SELECT t.lexeme,
                coalesce((SELECT sum(s.chunks) FROM knowledge_lexeme s
-                         WHERE s.lexeme = t.lexeme AND s.collection_id = ANY(%(all_collections)s)), 0)
+                         WHERE s.lexeme = t.lexeme AND s.collection_id = ANY({_collection_ids(sizes)})), 0)
                  AS chunks
         FROM unnest(tsvector_to_array(to_tsvector('{SEARCH_CONFIG}', %(text)s))) AS t(lexeme)
     )""",
-        """
+        f"""
     corpus AS MATERIALIZED (
         SELECT sum(chunks) AS chunks, sum(tokens)::float / nullif(sum(chunks), 0) AS mean_tokens
-        FROM knowledge_lexiconstate WHERE collection_id = ANY(%(all_collections)s)
+        FROM knowledge_lexiconstate WHERE collection_id = ANY({_collection_ids(sizes)})
     )""",
         """
     words AS MATERIALIZED (
@@ -263,7 +267,7 @@ def _lexical_ctes(sizes: Sequence[int], filters: str) -> list[str]:
         FROM (
             SELECT {_PASSAGE_OF_C}, {_bm25("c")} AS score
             FROM knowledge_chunk c, words q, corpus n
-            WHERE c.search_vector @@ q.matching AND c.collection_id = ANY({_partitions(sizes)})
+            WHERE c.search_vector @@ q.matching AND c.collection_id = ANY({_collection_ids(sizes)})
               AND {filters}
             ORDER BY score DESC
             LIMIT %(candidates)s
@@ -284,12 +288,13 @@ _FUSED = {
 }
 
 
+@cache
 def _statement(sizes: tuple[int, ...], *, lexical: bool, vector: bool, metadata: bool, fusion: Fusion) -> str:
     """The statement for collections in groups of these sizes, one group per embedding model.
 
     Candidates of each side carry their passage, so fusion needs no second chunk lookup.
     """
-    ctes = [_MATCHING_DOCUMENTS] if metadata else []
+    ctes = [_matching_documents(sizes)] if metadata else []
     if lexical:
         ctes += _lexical_ctes(sizes, _filters("c", path="exact" if metadata else None))
     sides = []
@@ -389,7 +394,6 @@ def knowledge_search(
     groups = sorted(ids_by_model.items())
     params: dict[str, Any] = {
         "text": query,
-        "all_collections": [pk for _, pks in groups for pk in pks],
         "as_of": as_of or timezone.localdate(),
         "metadata": Jsonb(metadata or {}),
         "exact_below": EXACT_BELOW,
