@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +49,21 @@ def native_bfloat16() -> bool:
     return " avx512_bf16" in flags or " amx_bf16" in flags
 
 
+def cpu_threads() -> int:
+    """Threads computing on the CPU per process: FINASSIST_TORCH_THREADS, else one a core."""
+    import os
+
+    return settings.TORCH_THREADS or len(os.sched_getaffinity(0))
+
+
+def one_torch_thread() -> None:
+    """For a thread that computes beside others of its kind: torch's thread count is the
+    calling thread's own, so each such thread keeps to one core."""
+    import torch
+
+    torch.set_num_threads(1)
+
+
 def torch_device() -> str:
     """CUDA when a GPU is present, else the CPU with FINASSIST_TORCH_THREADS threads."""
     import torch
@@ -56,7 +72,32 @@ def torch_device() -> str:
         return "cuda"
     if settings.TORCH_THREADS:
         torch.set_num_threads(settings.TORCH_THREADS)
+    _keep_freed_memory()
     return "cpu"
+
+
+# glibc's mallopt parameters, and the largest mmap threshold it accepts on 64-bit systems.
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+_MMAP_THRESHOLD_MAX = 32 * 1024 * 1024
+
+
+@cache
+def _keep_freed_memory() -> None:
+    """Let freed tensors' memory be reused instead of handed back to the system.
+
+    glibc maps a block of more than 128 KB (adjusting up to 32 MB) on its own and unmaps it
+    when freed, and returns the top of the heap once 128 KB of it is free: every forward
+    pass then faults its activations (megabytes a layer) into memory page by page again.
+    """
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc: its allocator has its own policy
+        return
+    libc.mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD_MAX)
+    libc.mallopt(_M_TRIM_THRESHOLD, 4 * _MMAP_THRESHOLD_MAX)
 
 
 def compute_dtype(wanted: str, device: str) -> torch.dtype:
@@ -114,19 +155,42 @@ def _read_json(path: Path) -> Any:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
+# Batches are padded to a multiple of this many tokens: fewer distinct shapes for the math
+# library's kernels to be prepared for (5-10% faster embedding on a long corpus here).
+PAD_MULTIPLE = 16
+
+
 def length_batches(
     tokenizer: Any, texts: Sequence[str], *, batch_size: int, max_tokens: int, device: str
-) -> Iterator[tuple[list[int], Any]]:
-    """(indices, tokenized batch) over `texts`, longest first, so each batch pads to lengths
-    close to its own (and a batch too large for memory fails at once, not at the end)."""
-    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+) -> Iterator[tuple[list[int], dict[str, torch.Tensor]]]:
+    """(indices, tokenized batch) over `texts`, most tokens first, so each batch pads to
+    lengths close to its own (and a batch too large for memory fails at once, not at the end).
+
+    The texts are tokenized once, together; sorting by characters instead of tokens left a
+    fifth of every batch padding on a real corpus.
+    """
+    import numpy as np
+    import torch
+
+    if not texts:
+        return
+    encoded = tokenizer(list(texts), truncation=True, max_length=max_tokens)
+    lengths = [len(ids) for ids in encoded["input_ids"]]
+    padding = {
+        "input_ids": tokenizer.pad_token_id,
+        "token_type_ids": tokenizer.pad_token_type_id,
+        "attention_mask": 0,
+    }
+    order = sorted(range(len(texts)), key=lambda i: -lengths[i])
     for start in range(0, len(order), batch_size):
         indices = order[start : start + batch_size]
-        batch = tokenizer(
-            [texts[i] for i in indices],
-            padding=True,
-            truncation=True,
-            max_length=max_tokens,
-            return_tensors="pt",
-        )
-        yield indices, batch.to(device)
+        width = min(-(-lengths[indices[0]] // PAD_MULTIPLE) * PAD_MULTIPLE, max_tokens)
+        batch = {}
+        for key, pad in padding.items():
+            if key not in encoded:
+                continue
+            rows = np.full((len(indices), width), pad, dtype=np.int64)
+            for row, index in enumerate(indices):
+                rows[row, : lengths[index]] = encoded[key][index]  # encoders pad on the right
+            batch[key] = torch.from_numpy(rows).to(device)
+        yield indices, batch

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -95,20 +95,33 @@ class Embedder:
     def embed(self, texts: Sequence[str], *, batch_size: int | None = None) -> np.ndarray:
         """Unit-length float32 vectors, one row per text, in the order given."""
         import numpy as np
+
+        vectors = np.zeros((len(texts), self.dimensions), dtype=np.float32)
+        for indices, batch_vectors in self.embed_batches(texts, batch_size=batch_size):
+            vectors[indices] = batch_vectors
+        return vectors
+
+    def embed_batches(
+        self, texts: Sequence[str], *, batch_size: int | None = None
+    ) -> Iterator[tuple[list[int], np.ndarray]]:
+        """(indices into `texts`, their vectors) a forward pass at a time, longest texts first."""
         import torch
 
-        batch_size = batch_size or settings.EMBEDDING_BATCH_SIZE
-        vectors = np.zeros((len(texts), self.dimensions), dtype=np.float32)
-        with torch.inference_mode():
-            for indices, batch in length_batches(
-                self._tokenizer, texts, batch_size=batch_size, max_tokens=self.max_tokens, device=self.device
-            ):
+        for indices, batch in length_batches(
+            self._tokenizer,
+            texts,
+            batch_size=batch_size or settings.EMBEDDING_BATCH_SIZE,
+            max_tokens=self.max_tokens,
+            device=self.device,
+        ):
+            # Not held across the yield: the caller's code would run in inference mode.
+            with torch.inference_mode():
                 hidden = self._model(**batch).last_hidden_state
                 pooled = pool(hidden, batch["attention_mask"], cls=self.sentence.cls_pooling).float()
                 if self.sentence.normalize:
                     pooled = torch.nn.functional.normalize(pooled, dim=-1)
-                vectors[indices] = pooled.cpu().numpy()
-        return vectors
+                vectors = pooled.cpu().numpy()
+            yield indices, vectors
 
 
 _lock = threading.Lock()
