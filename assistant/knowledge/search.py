@@ -23,7 +23,6 @@ import psycopg
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
-from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -31,6 +30,7 @@ from psycopg.types.json import Jsonb
 
 from assistant.core.errors import ApplicationError
 from assistant.core.timing import ms_since
+from assistant.db.vectors import vector_connection
 from assistant.knowledge.embedding import embedder
 from assistant.knowledge.models import SEARCH_CONFIG, Collection
 
@@ -457,13 +457,7 @@ def _execute_prepared(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]
     and its vector written and parsed as a 7 KB literal; bound on the server, the vector
     goes in binary and planning is done once per connection.
     """
-    from pgvector.psycopg import register_vector
-
-    connection.ensure_connection()
-    raw = connection.connection
-    if not getattr(raw, "finassist_vector_registered", False):
-        register_vector(raw)
-        raw.finassist_vector_registered = True
+    raw = vector_connection()
     # Django turns psycopg's statement preparing off for its own queries; on for this one.
     threshold, raw.prepare_threshold = raw.prepare_threshold, 0
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import groupby
@@ -18,7 +18,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 from pgvector import Vector
 
+from assistant.core.background import threaded
 from assistant.core.errors import ApplicationError
+from assistant.core.hf import cpu_threads, one_torch_thread
+from assistant.db.vectors import vector_connection
 from assistant.knowledge.chunking import ChunkSpec, chunk_blocks
 from assistant.knowledge.embedding import Embedder, embedder
 from assistant.knowledge.models import Chunk, Collection, Document, DocumentStatus, LexiconState
@@ -26,8 +29,10 @@ from assistant.knowledge.parsers import Block, ParsedDocument, RejectedFile, par
 
 logger = logging.getLogger("finassist.knowledge")
 
-# Chunks embedded together: small documents share batches; progress is saved after each.
+# Chunks embedded together, at most: small documents share batches.
 INDEX_WINDOW = 256
+# Chunks embedded between two saves of the documents' progress.
+PROGRESS_EVERY = 64
 
 
 def collection_get_or_create(
@@ -177,11 +182,20 @@ class IndexReport:
     failed: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(eq=False)
 class _Plan:
+    """A document's chunks, and their vectors as the embedding threads hand them over."""
+
     document: Document
     model: str
     specs: list[ChunkSpec]
+    vectors: list[Any] = field(init=False)
+    waiting: int = field(init=False)
+    failed: bool = False
+
+    def __post_init__(self) -> None:
+        self.vectors = [None] * len(self.specs)
+        self.waiting = len(self.specs)
 
 
 def _chunk(document: Document, model: Embedder) -> list[ChunkSpec]:
@@ -209,7 +223,52 @@ class _ModelChanged(Exception):
     """The collection moved to another embedding model while its chunks were embedded."""
 
 
-def _write(plan: _Plan, vectors: Sequence[Any]) -> bool:
+# The columns of a chunk that indexing writes, with their types for binary COPY.
+_CHUNK_COLUMNS = {
+    "document_id": "int8",
+    "collection_id": "int8",
+    "position": "int4",
+    "heading": "varchar",
+    "page": "int4",
+    "text": "text",
+    "token_count": "int4",
+    "embedding": "vector",
+    "embedding_model": "varchar",
+    "effective_from": "date",
+    "effective_to": "date",
+}
+
+
+def _copy_chunks(document: Document, plan: _Plan) -> None:
+    """Insert the chunks by binary COPY: a third less time than INSERT statements, whose
+    vectors Python writes out as text and the server parses back (measured here)."""
+    raw = vector_connection()
+    with (
+        raw.cursor() as cursor,
+        cursor.copy(
+            f"COPY {Chunk._meta.db_table} ({', '.join(_CHUNK_COLUMNS)}) FROM STDIN WITH (FORMAT BINARY)"
+        ) as copy,
+    ):
+        copy.set_types(list(_CHUNK_COLUMNS.values()))
+        for spec, vector in zip(plan.specs, plan.vectors, strict=True):
+            copy.write_row(
+                (
+                    document.pk,
+                    document.collection_id,
+                    spec.position,
+                    spec.heading,
+                    spec.page,
+                    spec.text,
+                    spec.token_count,
+                    vector,
+                    plan.model,
+                    document.effective_from,
+                    document.effective_to,
+                )
+            )
+
+
+def _write(plan: _Plan) -> bool:
     """Replace a document's chunks in one transaction; False when a newer version came in."""
     document = plan.document
     with transaction.atomic():
@@ -226,25 +285,7 @@ def _write(plan: _Plan, vectors: Sequence[Any]) -> bool:
         if current.version != document.version:
             return False
         Chunk.objects.filter(document=current).delete()
-        Chunk.objects.bulk_create(
-            [
-                Chunk(
-                    document=current,
-                    collection_id=current.collection_id,
-                    position=spec.position,
-                    heading=spec.heading,
-                    page=spec.page,
-                    text=spec.text,
-                    token_count=spec.token_count,
-                    embedding=vector,
-                    embedding_model=plan.model,
-                    effective_from=current.effective_from,
-                    effective_to=current.effective_to,
-                )
-                for spec, vector in zip(plan.specs, vectors, strict=True)
-            ],
-            batch_size=500,
-        )
+        _copy_chunks(current, plan)
         Document.objects.filter(pk=current.pk).update(
             status=DocumentStatus.READY,
             chunks_total=len(plan.specs),
@@ -255,26 +296,42 @@ def _write(plan: _Plan, vectors: Sequence[Any]) -> bool:
     return True
 
 
-def _embed_window(plans: list[_Plan], on_progress: Callable[[int], None]) -> list[list[Any]]:
-    """Embed the chunks of several documents together, saving progress slice by slice."""
-    model = embedder(plans[0].model)
-    owners = [index for index, plan in enumerate(plans) for _ in plan.specs]
-    texts = [spec.embedding_input for plan in plans for spec in plan.specs]
-    vectors: list[Any] = []
-    done = [0] * len(plans)
-    step = settings.EMBEDDING_BATCH_SIZE * 4
-    for start in range(0, len(texts), step):
-        vectors.extend(model.embed(texts[start : start + step]))
-        touched = owners[start : start + step]
-        for owner in touched:
-            done[owner] += 1
-        for owner in set(touched):
-            Document.objects.filter(pk=plans[owner].document.pk).update(chunks_done=done[owner])
-        on_progress(len(touched))
-    per_plan: list[list[Any]] = [[] for _ in plans]
-    for owner, vector in zip(owners, vectors, strict=True):
-        per_plan[owner].append(vector)
-    return per_plan
+@dataclass(frozen=True)
+class _Window:
+    """Chunks embedded together, sorted by length: (plan, position) pairs of one model."""
+
+    model: str
+    chunks: list[tuple[_Plan, int]]
+
+
+def _windows(plans: list[_Plan], threads: int) -> list[_Window]:
+    """The plans' chunks in windows of up to INDEX_WINDOW, small enough that every thread
+    gets one; a document may span windows, and a window documents."""
+    windows = []
+    for model, same_model in groupby(sorted(plans, key=lambda plan: plan.model), key=lambda plan: plan.model):
+        chunks = [(plan, position) for plan in same_model for position in range(len(plan.specs))]
+        size = max(settings.EMBEDDING_BATCH_SIZE, min(INDEX_WINDOW, -(-len(chunks) // threads)))
+        windows += [_Window(model, chunks[start : start + size]) for start in range(0, len(chunks), size)]
+    return windows
+
+
+@dataclass(frozen=True)
+class _Embedded:
+    """A batch of a window's chunks embedded (indices into the window), or the window failed."""
+
+    window: _Window
+    indices: list[int]
+    vectors: Any = None
+    error: str = ""
+
+
+def _embed(window: _Window) -> Iterator[_Embedded]:
+    texts = [plan.specs[position].embedding_input for plan, position in window.chunks]
+    try:
+        for indices, vectors in embedder(window.model).embed_batches(texts):
+            yield _Embedded(window, indices, vectors)
+    except Exception as exc:  # noqa: BLE001 - recorded on each document of the window
+        yield _Embedded(window, [], error=f"embedding failed: {exc}")
 
 
 Progress = Callable[[int, int], None]
@@ -284,8 +341,11 @@ Progress = Callable[[int, int], None]
 def documents_index(document_ids: Sequence[int], *, on_progress: Progress | None = None) -> IndexReport:
     """Chunk, embed and store documents; each one fails or succeeds on its own.
 
-    Everything is chunked first, so the total is known; then small documents share
-    embedding batches and each document's chunks are written in one transaction.
+    Everything is chunked first, so the total is known. The chunks are embedded in
+    windows of several documents' chunks, sorted by length so that batches pad little,
+    by one thread a core on the CPU, each computing on one core: whole forward passes side
+    by side waste less than one pass spread over all cores, and while this thread stores a
+    document's chunks (in one transaction, as soon as all are embedded) the others go on.
     """
     report = IndexReport()
     plans: list[_Plan] = []
@@ -301,26 +361,7 @@ def documents_index(document_ids: Sequence[int], *, on_progress: Progress | None
             status=DocumentStatus.PROCESSING, chunks_total=len(specs), chunks_done=0, error=""
         )
         plans.append(_Plan(document, model.name, specs))
-    total = sum(len(plan.specs) for plan in plans)
-    embedded = 0
-
-    def progress(count: int) -> None:
-        nonlocal embedded
-        embedded += count
-        if on_progress:
-            on_progress(embedded, total)
-
-    model_changed: list[int] = []
-    plans.sort(key=lambda plan: plan.model)
-    for _, same_model in groupby(plans, key=lambda plan: plan.model):
-        window: list[_Plan] = []
-        for plan in same_model:
-            window.append(plan)
-            if sum(len(p.specs) for p in window) >= INDEX_WINDOW:
-                _index_window(window, progress, report, model_changed)
-                window = []
-        if window:
-            _index_window(window, progress, report, model_changed)
+    model_changed = _embed_and_store(plans, report, on_progress) if plans else []
     if model_changed:
         # The collection was re-embedded meanwhile: index again with its model now.
         again = documents_index(model_changed)
@@ -330,27 +371,63 @@ def documents_index(document_ids: Sequence[int], *, on_progress: Progress | None
     return report
 
 
-def _index_window(
-    window: list[_Plan], progress: Callable[[int], None], report: IndexReport, model_changed: list[int]
-) -> None:
+def _embed_and_store(plans: list[_Plan], report: IndexReport, on_progress: Progress | None) -> list[int]:
+    """Embed on other threads, store here; the documents whose collection changed model."""
+    threads = 1 if embedder(plans[0].model).device == "cuda" else cpu_threads()
+    total = sum(len(plan.specs) for plan in plans)
+    embedded = unsaved = 0
+    touched: set[_Plan] = set()
+    model_changed: list[int] = []
+    for item in threaded(
+        _embed,
+        _windows(plans, threads),
+        threads=threads,
+        waiting=threads * INDEX_WINDOW // settings.EMBEDDING_BATCH_SIZE,
+        name="embedding",
+        start=one_torch_thread if threads > 1 else None,
+    ):
+        if item.error:
+            for plan in {plan for plan, _ in item.window.chunks if not plan.failed}:
+                plan.failed = True
+                _fail(plan.document, item.error, report)
+            continue
+        for index, vector in zip(item.indices, item.vectors, strict=True):
+            plan, position = item.window.chunks[index]
+            plan.vectors[position] = vector
+            plan.waiting -= 1
+            touched.add(plan)
+            if not plan.waiting and not plan.failed:
+                _store(plan, report, model_changed)
+        embedded += len(item.indices)
+        unsaved += len(item.indices)
+        if unsaved >= PROGRESS_EVERY:  # a document's last chunks are saved with it
+            _save_progress([plan for plan in touched if plan.waiting and not plan.failed])
+            touched.clear()
+            unsaved = 0
+        if on_progress:
+            on_progress(embedded, total)
+    return model_changed
+
+
+def _save_progress(plans: list[_Plan]) -> None:
+    Document.objects.bulk_update(
+        [Document(pk=plan.document.pk, chunks_done=len(plan.specs) - plan.waiting) for plan in plans],
+        ["chunks_done"],
+    )
+
+
+def _store(plan: _Plan, report: IndexReport, model_changed: list[int]) -> None:
     try:
-        vectors = _embed_window(window, progress)
-    except Exception as exc:  # noqa: BLE001 - recorded on each document of the window
-        for plan in window:
-            _fail(plan.document, f"embedding failed: {exc}", report)
+        written = _write(plan)
+    except _ModelChanged:
+        model_changed.append(plan.document.pk)
         return
-    for plan, plan_vectors in zip(window, vectors, strict=True):
-        try:
-            written = _write(plan, plan_vectors)
-        except _ModelChanged:
-            model_changed.append(plan.document.pk)
-            continue
-        except Exception as exc:  # noqa: BLE001 - the transaction rolled back; the old version stands
-            _fail(plan.document, f"storing the chunks failed: {exc}", report)
-            continue
-        if written:
-            report.indexed += 1
-            report.chunks += len(plan.specs)
+    except Exception as exc:  # noqa: BLE001 - the transaction rolled back; the old version stands
+        _fail(plan.document, f"storing the chunks failed: {exc}", report)
+        return
+    if written:
+        report.indexed += 1
+        report.chunks += len(plan.specs)
 
 
 @dataclass(frozen=True)

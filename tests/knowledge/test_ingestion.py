@@ -1,8 +1,11 @@
 import threading
+import time
 
+import numpy as np
 import pytest
-from django.db import connections
+from django.db import connection, connections
 
+from assistant.knowledge.embedding import embedder
 from assistant.knowledge.models import Chunk, Collection, Document, DocumentStatus
 from assistant.knowledge.parsers import Block, ParsedDocument
 from assistant.knowledge.search import Reader, knowledge_search
@@ -74,27 +77,67 @@ def test_a_new_version_replaces_the_old_chunks(collection, index_files):
     ]
 
 
-def test_a_failed_write_keeps_the_previous_version_whole_and_says_why(collection, index_files, monkeypatch):
+def test_a_failed_write_keeps_the_previous_version_whole_and_says_why(collection, index_files):
     index_files(collection, [("guide.md", b"# Guide\n\nThe fee is 5 dollars.")])
     old = list(Chunk.objects.values_list("pk", "text"))
+    # The server refuses the new chunks (the trigger goes with the test's transaction).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION pg_temp.refuse() RETURNS trigger LANGUAGE plpgsql "
+            "AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$"
+        )
+        cursor.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON knowledge_chunk "
+            "FOR EACH ROW EXECUTE FUNCTION pg_temp.refuse()"
+        )
 
-    def broken_insert(*args, **kwargs):
-        raise RuntimeError("disk full")
-
-    monkeypatch.setattr(Chunk.objects, "bulk_create", broken_insert)
     index_files(collection, [("guide.md", b"# Guide\n\nThe fee is now 7 dollars.")])
 
     document = Document.objects.get()
     assert list(Chunk.objects.values_list("pk", "text")) == old
-    assert (document.status, document.error) == (
-        DocumentStatus.FAILED,
-        "storing the chunks failed: disk full",
-    )
+    assert document.status == DocumentStatus.FAILED
+    assert document.error.splitlines()[0] == "storing the chunks failed: disk full"
+
+
+@pytest.fixture
+def inserts_held():
+    """Chunk inserts on other connections wait, inside their transaction, until the test
+    lets them go: a trigger takes an advisory lock that the test's connection holds (and so
+    passes itself)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION test_hold_insert() RETURNS trigger LANGUAGE plpgsql "
+            "AS $$ BEGIN PERFORM pg_advisory_xact_lock_shared(4242); RETURN NEW; END $$"
+        )
+        cursor.execute(
+            "CREATE TRIGGER test_hold_insert BEFORE INSERT ON knowledge_chunk "
+            "FOR EACH ROW EXECUTE FUNCTION test_hold_insert()"
+        )
+        cursor.execute("SELECT pg_advisory_lock(4242)")
+
+    def waiting() -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND NOT granted"
+            )
+            return cursor.fetchone()[0] > 0
+
+    def release() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock_all()")
+
+    try:
+        yield waiting, release
+    finally:
+        release()
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TRIGGER test_hold_insert ON knowledge_chunk")
+            cursor.execute("DROP FUNCTION test_hold_insert()")
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_search_during_a_version_swap_sees_the_whole_old_version_then_the_whole_new(
-    collection, index_files, monkeypatch
+    collection, index_files, inserts_held
 ):
     index_files(
         collection, [("guide.md", b"# Guide\n\nOld one.\n\n## Two\n\nOld two.\n\n## Three\n\nOld three.")]
@@ -106,15 +149,7 @@ def test_a_search_during_a_version_swap_sees_the_whole_old_version_then_the_whol
         enqueue=False,
     )
     assert submitted.changed
-    inserting, release = threading.Event(), threading.Event()
-    real_insert = Chunk.objects.bulk_create
-
-    def paused_insert(*args, **kwargs):
-        inserting.set()
-        assert release.wait(30)
-        return real_insert(*args, **kwargs)
-
-    monkeypatch.setattr(Chunk.objects, "bulk_create", paused_insert)
+    inserting, release = inserts_held
 
     def swap() -> None:
         try:
@@ -124,10 +159,13 @@ def test_a_search_during_a_version_swap_sees_the_whole_old_version_then_the_whol
 
     writer = threading.Thread(target=swap)
     writer.start()
-    assert inserting.wait(60)
+    deadline = time.monotonic() + 60
+    while not inserting():
+        assert time.monotonic() < deadline, "the writer never reached its insert"
+        time.sleep(0.05)
     # The writer has deleted the old chunks and not yet inserted the new: uncommitted.
     during = sorted(Chunk.objects.filter(document=document).values_list("text", flat=True))
-    release.set()
+    release()
     writer.join(60)
 
     assert during == ["Old one.", "Old three.", "Old two."]
@@ -151,7 +189,9 @@ def test_a_document_whose_embedding_fails_is_marked_failed_with_the_reason(colle
         collection=collection, parsed=ParsedDocument("a.md", "A", [Block("Text.")]), enqueue=False
     )
     monkeypatch.setattr(
-        embedding.Embedder, "embed", lambda self, texts, **kw: (_ for _ in ()).throw(OSError("no memory"))
+        embedding.Embedder,
+        "embed_batches",
+        lambda self, texts, **kw: (_ for _ in ()).throw(OSError("no memory")),
     )
 
     report = documents_index([submitted.document.pk])
@@ -159,3 +199,42 @@ def test_a_document_whose_embedding_fails_is_marked_failed_with_the_reason(colle
     document = Document.objects.get()
     assert report.failed == {"manuals/a.md": "embedding failed: no memory"}
     assert (document.status, document.error) == (DocumentStatus.FAILED, "embedding failed: no memory")
+
+
+def test_chunks_embedded_across_windows_and_threads_keep_their_own_vectors(collection, settings, monkeypatch):
+    from assistant.knowledge import services
+
+    monkeypatch.setattr(services, "INDEX_WINDOW", 16)  # documents span windows, windows documents
+    settings.TORCH_THREADS = 2
+    settings.EMBEDDING_BATCH_SIZE = 4
+    settings.CHUNK_TOKENS = 40
+    documents = [
+        document_submit(
+            collection=collection,
+            parsed=ParsedDocument(
+                f"doc-{number}.md",
+                f"Document {number}",
+                [
+                    Block(f"Paragraph {p} of document {number} is about topic {p * number}. " * (1 + p % 4))
+                    for p in range(3 + 5 * number)
+                ],
+            ),
+            enqueue=False,
+        ).document
+        for number in range(4)
+    ]
+    progress: list[tuple[int, int]] = []
+
+    report = documents_index(
+        [d.pk for d in documents], on_progress=lambda done, total: progress.append((done, total))
+    )
+
+    chunks = list(Chunk.objects.filter(collection=collection).order_by("document_id", "position"))
+    assert report.indexed == 4
+    assert report.chunks == len(chunks) > 16
+    assert progress[-1] == (len(chunks), len(chunks))
+    for document in Document.objects.all():
+        assert (document.status, document.chunks_done) == (DocumentStatus.READY, document.chunks_total)
+    alone = embedder("all-MiniLM-L6-v2").embed([f"{c.heading}\n{c.text}" for c in chunks])
+    stored = np.array([c.embedding for c in chunks])
+    assert (stored * alone).sum(axis=1).min() > 0.999
