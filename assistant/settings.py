@@ -225,7 +225,11 @@ DATASETS_DIR = env.path(
     base=BASE_DIR,
 )
 SEARCH_EF = env.integer(
-    "FINASSIST_SEARCH_EF", 100, "HNSW ef_search: candidates the vector index visits per query", minimum=1
+    "FINASSIST_SEARCH_EF",
+    100,
+    "HNSW ef_search (candidates the vector index visits per query) for collections of up to 100,000 "
+    "chunks; it grows with the logarithm of a larger collection's size (twice at a million)",
+    minimum=1,
 )
 SEARCH_CANDIDATES = env.integer(
     "FINASSIST_SEARCH_CANDIDATES",

@@ -52,7 +52,7 @@ from django.test import override_settings  # noqa: E402
 from assistant.core.hf import BUNDLED_MODEL, model_path  # noqa: E402
 from assistant.knowledge.embedding import embedder  # noqa: E402
 from assistant.knowledge.models import Chunk, Collection, Document  # noqa: E402
-from assistant.knowledge.search import Reader, knowledge_search  # noqa: E402
+from assistant.knowledge.search import Reader, ef_search, knowledge_search  # noqa: E402
 from assistant.knowledge.services import lexicon_refresh  # noqa: E402
 
 COLLECTIONS = 10
@@ -253,16 +253,21 @@ def measure(
 
 
 def ef_sweep(target: int, efs: list[int], queries: int) -> dict[str, object]:
-    """Vector recall and latency of one scale's collection at each ef_search (unfiltered)."""
+    """Vector recall and latency of one scale's collection at each ef_search (unfiltered).
+
+    Each value is the ef_search walked here: FINASSIST_SEARCH_EF is set so that the search
+    at this scale (whose ef_search grows with the collection) walks with it."""
     name = f"bench-scale-{target}"
     ids, _, vecs = stored(name, target, SEED)
+    from django.conf import settings
+
+    widening = ef_search(target) / settings.SEARCH_EF
     results: dict[str, object] = {}
     for ef in efs:
-        with override_settings(SEARCH_EF=ef):
-            connection.close()  # ef_search is set when a connection opens
+        with override_settings(SEARCH_EF=ef / widening):
+            assert ef_search(target) == ef
             results[str(ef)] = measure([name], ids, vecs, queries, None, modes=("vector",))
         print(f"  {target:,} ef_search {ef}: {results[str(ef)]}", flush=True)
-    connection.close()
     return results
 
 
@@ -272,7 +277,7 @@ def scale(target: int, queries: int) -> dict[str, object]:
     name = f"bench-scale-{target}"
     timings = grow(name, target, SEED)
     ids, tiers, vecs = stored(name, target, SEED)
-    results: dict[str, object] = {"chunks": target, **timings}
+    results: dict[str, object] = {"chunks": target, "ef_search": ef_search(target), **timings}
     results["unfiltered"] = measure([name], ids, vecs, queries, None)
     print(f"  unfiltered: {results['unfiltered']}", flush=True)
     tenth = tiers == 3

@@ -11,6 +11,7 @@ Every result carries its score parts.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ import psycopg
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from psycopg.types.json import Jsonb
@@ -32,7 +33,7 @@ from assistant.core.errors import ApplicationError
 from assistant.core.timing import ms_since
 from assistant.db.vectors import vector_connection
 from assistant.knowledge.embedding import embedder
-from assistant.knowledge.models import SEARCH_CONFIG, Collection
+from assistant.knowledge.models import SEARCH_CONFIG, Collection, LexiconState
 
 Mode = Literal["hybrid", "vector", "lexical"]
 QueryEmbedder = Callable[[str, str], Sequence[float]]
@@ -375,9 +376,14 @@ def knowledge_search(
         allowed = allowed.filter(name__in=collections)
     found: list[str] = []
     ids_by_model: dict[str, list[int]] = {}
-    for pk, name, model in allowed.values_list("pk", "name", "embedding_model"):
+    largest = 0
+    sizes = LexiconState.objects.filter(collection=OuterRef("pk")).values("chunks")
+    for pk, name, model, chunks in allowed.annotate(chunks=Subquery(sizes)).values_list(
+        "pk", "name", "embedding_model", "chunks"
+    ):
         found.append(name)
         ids_by_model.setdefault(model, []).append(pk)
+        largest = max(largest, chunks or 0)
     unknown = sorted(set(collections or ()) - set(found))
     if unknown:
         raise ApplicationError(
@@ -419,7 +425,7 @@ def knowledge_search(
         fusion=fusion or settings.SEARCH_FUSION,
     )
     query_started = time.perf_counter()
-    rows = _execute_prepared(sql, params)
+    rows = _execute_prepared(sql, params, ef_search=ef_search(largest))
     timings["query"] = ms_since(query_started)
     results = [
         SearchResult(
@@ -450,22 +456,41 @@ def knowledge_search(
     return SearchResponse(results, sorted(found), timings)
 
 
-def _execute_prepared(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-    """Run the search statement bound and prepared on the server.
+def _execute_prepared(sql: str, params: dict[str, Any], *, ef_search: int) -> list[tuple[Any, ...]]:
+    """Run the search statement bound and prepared on the server, with this ef_search.
 
     Django's cursors bind parameters on the client, so every query would be planned afresh
     and its vector written and parsed as a 7 KB literal; bound on the server, the vector
-    goes in binary and planning is done once per connection.
+    goes in binary and planning is done once per connection. The setting goes in the same
+    round trip, every time: remembering it would go wrong when a transaction that changed
+    it rolls back (and the setting with it).
     """
     raw = vector_connection()
     # Django turns psycopg's statement preparing off for its own queries; on for this one.
     threshold, raw.prepare_threshold = raw.prepare_threshold, 0
     try:
-        with psycopg.Cursor(raw) as cursor:
+        with raw.pipeline(), psycopg.Cursor(raw) as setting, psycopg.Cursor(raw) as cursor:
+            setting.execute("SELECT set_config('hnsw.ef_search', %s, false)", [str(ef_search)])
             cursor.execute(sql, params, prepare=True)
             return cursor.fetchall()
     finally:
         raw.prepare_threshold = threshold
+
+
+# Above this many chunks in a collection, its graph needs a wider walk for the same recall.
+EF_BASE_CHUNKS = 100_000
+
+
+def ef_search(chunks: int) -> int:
+    """HNSW ef_search for a search whose largest collection holds `chunks` chunks.
+
+    Recall at a given ef_search falls as a graph grows, and a wider walk costs a small
+    graph the most (bench/retrieval.py --ef-sweep: at 100,000 chunks ef 64 already finds
+    the exact top ten and ef 200 takes twice the time of 100; at a million ef 100 finds
+    94% of it and ef 200 96%). So FINASSIST_SEARCH_EF up to EF_BASE_CHUNKS, growing with
+    the logarithm of the size beyond: twice as wide at a million.
+    """
+    return round(settings.SEARCH_EF * (1 + math.log10(max(1.0, chunks / EF_BASE_CHUNKS))))
 
 
 def _embed_query(model: str, text: str) -> Sequence[float]:
@@ -480,13 +505,12 @@ def configure_connection(sender: Any, connection: Any, **kwargs: Any) -> None:
     binds its own queries on the client); it is planned once per connection for any
     collections, which are pruned when the plan starts. No parallel workers: a plan made
     for any collections expects many rows from the filtered exact path, and started two
-    workers for it on every filtered search (9 ms here) even where it does not run.
+    workers for it on every filtered search (9 ms here) even where it does not run. Each
+    search sets its own ef_search.
     """
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT set_config('hnsw.ef_search', %s, false), "
-            "set_config('hnsw.iterative_scan', 'relaxed_order', false), "
+            "SELECT set_config('hnsw.iterative_scan', 'relaxed_order', false), "
             "set_config('plan_cache_mode', 'force_generic_plan', false), "
-            "set_config('max_parallel_workers_per_gather', '0', false)",
-            [str(settings.SEARCH_EF)],
+            "set_config('max_parallel_workers_per_gather', '0', false)"
         )

@@ -9,9 +9,9 @@ from rest_framework.test import APIClient
 
 from assistant.core.errors import ApplicationError
 from assistant.knowledge.embedding import embedder
-from assistant.knowledge.models import Chunk, Document
+from assistant.knowledge.models import Chunk, Document, LexiconState
 from assistant.knowledge.parsers import Block, ParsedDocument
-from assistant.knowledge.search import Reader, knowledge_search
+from assistant.knowledge.search import Reader, ef_search, knowledge_search
 from assistant.knowledge.services import collection_get_or_create, document_submit, documents_index
 
 pytestmark = pytest.mark.django_db
@@ -376,10 +376,26 @@ def test_word_counts_are_looked_up_by_word():
     assert all("lexeme" in d.split("(", 1)[1] for d in definitions if "collection_id" in d)
 
 
-def test_connections_plan_the_search_once_without_parallel_workers(settings):
+def test_connections_plan_the_search_once_without_parallel_workers():
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT current_setting('plan_cache_mode'), current_setting('max_parallel_workers_per_gather'), "
-            "current_setting('hnsw.ef_search')"
+            "SELECT current_setting('plan_cache_mode'), current_setting('max_parallel_workers_per_gather')"
         )
-        assert cursor.fetchone() == ("force_generic_plan", "0", str(settings.SEARCH_EF))
+        assert cursor.fetchone() == ("force_generic_plan", "0")
+
+
+def test_the_graph_walk_widens_with_the_size_of_the_largest_collection_searched(library, settings):
+    settings.SEARCH_EF = 80
+    sizes = (0, 5_000, 100_000, 1_000_000, 10_000_000)
+    assert [ef_search(chunks) for chunks in sizes] == [80, 80, 80, 160, 240]
+    LexiconState.objects.filter(collection=library["funds"]).update(chunks=1_000_000)
+
+    def searched_with() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('hnsw.ef_search')")
+            return cursor.fetchone()[0]
+
+    knowledge_search(reader=Reader.system(), query="bond fund charge", collections=["private"])
+    assert searched_with() == "80"
+    knowledge_search(reader=Reader.system(), query="bond fund charge", collections=["private", "funds"])
+    assert searched_with() == "160"
