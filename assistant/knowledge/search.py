@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -461,16 +462,20 @@ def _execute_prepared(sql: str, params: dict[str, Any], *, ef_search: int) -> li
 
     Django's cursors bind parameters on the client, so every query would be planned afresh
     and its vector written and parsed as a 7 KB literal; bound on the server, the vector
-    goes in binary and planning is done once per connection. The setting goes in the same
-    round trip, every time: remembering it would go wrong when a transaction that changed
-    it rolls back (and the setting with it).
+    goes in binary and planning is done once per connection. ef_search, when it must be
+    set, goes in the same round trip. What was set outside a transaction stays set; inside
+    one, a rollback would take it back, so it is not taken as set there.
     """
     raw = vector_connection()
+    idle = raw.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    unset = not idle or getattr(raw, "finassist_ef_search", None) != ef_search
     # Django turns psycopg's statement preparing off for its own queries; on for this one.
     threshold, raw.prepare_threshold = raw.prepare_threshold, 0
     try:
-        with raw.pipeline(), psycopg.Cursor(raw) as setting, psycopg.Cursor(raw) as cursor:
-            setting.execute("SELECT set_config('hnsw.ef_search', %s, false)", [str(ef_search)])
+        with raw.pipeline() if unset else nullcontext(), psycopg.Cursor(raw) as cursor:
+            if unset:
+                raw.execute("SELECT set_config('hnsw.ef_search', %s, false)", [str(ef_search)])
+                raw.finassist_ef_search = ef_search if idle else None
             cursor.execute(sql, params, prepare=True)
             return cursor.fetchall()
     finally:
