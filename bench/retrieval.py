@@ -52,7 +52,7 @@ from django.test import override_settings  # noqa: E402
 from assistant.core.hf import BUNDLED_MODEL, model_path  # noqa: E402
 from assistant.knowledge.embedding import embedder  # noqa: E402
 from assistant.knowledge.models import Chunk, Collection, Document  # noqa: E402
-from assistant.knowledge.search import Reader, ef_search, knowledge_search  # noqa: E402
+from assistant.knowledge.search import Reader, ef_search, ef_widening, knowledge_search  # noqa: E402
 from assistant.knowledge.services import lexicon_refresh  # noqa: E402
 
 COLLECTIONS = 10
@@ -259,12 +259,9 @@ def ef_sweep(target: int, efs: list[int], queries: int) -> dict[str, object]:
     at this scale (whose ef_search grows with the collection) walks with it."""
     name = f"bench-scale-{target}"
     ids, _, vecs = stored(name, target, SEED)
-    from django.conf import settings
-
-    widening = ef_search(target) / settings.SEARCH_EF
     results: dict[str, object] = {}
     for ef in efs:
-        with override_settings(SEARCH_EF=ef / widening):
+        with override_settings(SEARCH_EF=ef / ef_widening(target)):
             assert ef_search(target) == ef
             results[str(ef)] = measure([name], ids, vecs, queries, None, modes=("vector",))
         print(f"  {target:,} ef_search {ef}: {results[str(ef)]}", flush=True)

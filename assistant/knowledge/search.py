@@ -495,7 +495,12 @@ def ef_search(chunks: int) -> int:
     94% of it and ef 200 96%). So FINASSIST_SEARCH_EF up to EF_BASE_CHUNKS, growing with
     the logarithm of the size beyond: twice as wide at a million.
     """
-    return round(settings.SEARCH_EF * (1 + math.log10(max(1.0, chunks / EF_BASE_CHUNKS))))
+    return round(settings.SEARCH_EF * ef_widening(chunks))
+
+
+def ef_widening(chunks: int) -> float:
+    """How much wider than FINASSIST_SEARCH_EF the walk is over a graph of `chunks` chunks."""
+    return 1 + math.log10(max(1.0, chunks / EF_BASE_CHUNKS))
 
 
 def _embed_query(model: str, text: str) -> Sequence[float]:
