@@ -115,8 +115,7 @@ def grow(name: str, target: int, seed: int) -> dict[str, float]:
     the indexes built in bulk and the partition attached again: far faster than growing an
     HNSW graph row by row, and the other collections' indexes stay as they are.
     """
-    from pgvector.psycopg import register_vector
-
+    from assistant.db.vectors import vector_connection
     from assistant.knowledge.partitions import partition_name
 
     collection, _ = Collection.objects.get_or_create(name=name, defaults={"embedding_model": BUNDLED_MODEL})
@@ -132,8 +131,7 @@ def grow(name: str, target: int, seed: int) -> dict[str, float]:
         cursor.execute(f"DROP INDEX IF EXISTS {partition}_search_vector_idx")
     words = vocabulary()
     weights = zipf_weights(len(words))
-    raw = connection.connection
-    register_vector(raw)
+    raw = vector_connection()
     for start in range(have, target, STEP):
         count = min(STEP, target - start)
         documents = Document.objects.bulk_create(

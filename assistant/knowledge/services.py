@@ -298,7 +298,8 @@ def _write(plan: _Plan) -> bool:
 
 @dataclass(frozen=True)
 class _Window:
-    """Chunks embedded together, sorted by length: (plan, position) pairs of one model."""
+    """Chunks embedded together (the embedder batches them by length): (plan, position)
+    pairs of one model."""
 
     model: str
     chunks: list[tuple[_Plan, int]]
