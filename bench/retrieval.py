@@ -33,6 +33,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from common import bootstrap_interval, django_setup, summary_ms, use_database, write_result
@@ -346,7 +347,7 @@ def embedding_precision(count: int = 96) -> dict[str, object]:
     """Each precision the embedder could run in here: throughput on 256-token inputs and,
     where the Ask CFPB questions are at hand, exact-search nDCG@10 with answers and questions
     embedded in that precision, beside the cosine of its vectors to float32's. int8 is not
-    offered: it lost 0.03 of nDCG@10 (docs/retrieval.md)."""
+    offered: it lost 0.02 of nDCG@10 (docs/retrieval.md)."""
     from django.conf import settings
 
     from assistant.core.hf import int8_linear, native_bfloat16
@@ -375,7 +376,10 @@ def embedding_precision(count: int = 96) -> dict[str, object]:
         model.embed(inputs[:32])
         started = time.perf_counter()
         model.embed(inputs)
-        result: dict[str, object] = {"chunks_per_s": round(count / (time.perf_counter() - started), 1)}
+        result: dict[str, object] = {
+            "chunks_per_s": round(count / (time.perf_counter() - started), 1),
+            **linear_ceiling(model._model.config, model.dtype, int8=precision == "int8"),
+        }
         if have_questions:
             passages = model.embed([text for text, _ in chunks])
             asked = model.embed([row["query"] for row in questions])
@@ -393,6 +397,36 @@ def embedding_precision(count: int = 96) -> dict[str, object]:
             result["cosine_to_float32_mean"] = round(float(cosines.mean()), 5)
         out[precision] = result
     return out
+
+
+def linear_ceiling(config: Any, dtype: Any, *, int8: bool) -> dict[str, float]:
+    """The processor's rate for the model's largest matrix product (a batch of 256-token inputs
+    of the configured size through the first feed-forward layer), and the 256-token chunks a second that its
+    linear layers alone would allow at that rate: an upper bound on embedding throughput, as
+    attention, GELU and layer norms come on top."""
+    import torch
+    from django.conf import settings
+
+    from assistant.core.hf import int8_linear
+
+    hidden, inner = config.hidden_size, config.intermediate_size
+    layer = torch.nn.Linear(hidden, inner).to(dtype)
+    if int8:
+        layer = int8_linear(torch.nn.Sequential(layer))
+    inputs = torch.randn(settings.EMBEDDING_BATCH_SIZE * 256, hidden).to(dtype)
+    repeats = 20
+    with torch.inference_mode():
+        for _ in range(3):
+            layer(inputs)
+        started = time.perf_counter()
+        for _ in range(repeats):
+            layer(inputs)
+    rate = 2 * inputs.shape[0] * hidden * inner * repeats / (time.perf_counter() - started)
+    per_chunk = config.num_hidden_layers * 256 * 2 * (4 * hidden * hidden + 2 * hidden * inner)
+    return {
+        "linear_gflop_per_s": round(rate / 1e9, 1),
+        "linear_layers_ceiling_chunks_per_s": round(rate / per_chunk, 1),
+    }
 
 
 def query_embedding(queries: int) -> dict[str, float]:
