@@ -33,12 +33,16 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from common import bootstrap_interval, django_setup, summary_ms, use_database, write_result
 
 from tests.support.processes import RedisServer
+
+if TYPE_CHECKING:
+    import torch
+    from transformers import PretrainedConfig
 
 # A broker of the benchmark's own: its ingest worker must not meet anyone else's tasks.
 BROKER = RedisServer()
@@ -61,6 +65,8 @@ CHUNKS_PER_DOCUMENT = 1000
 DIMENSIONS = 384
 CLUSTERS = 2000
 SEED = 20261121
+# The inputs of the precision and ceiling measurements: a chunk of the issue's size, in tokens.
+INPUT_TOKENS = 256
 
 
 def vocabulary() -> np.ndarray:
@@ -366,7 +372,7 @@ def embedding_precision(count: int = 96) -> dict[str, object]:
             Chunk.objects.filter(collection__name="ask-cfpb").values_list("text", "document__external_id")
         )
         questions = eval_split("ask_cfpb")
-    out: dict[str, object] = {"inputs": count, "tokens_per_input": 256}
+    out: dict[str, object] = {"inputs": count, "tokens_per_input": INPUT_TOKENS}
     reference = None
     for precision in precisions:
         with override_settings(TORCH_DTYPE="bfloat16" if precision == "bfloat16" else "float32"):
@@ -399,9 +405,9 @@ def embedding_precision(count: int = 96) -> dict[str, object]:
     return out
 
 
-def linear_ceiling(config: Any, dtype: Any, *, int8: bool) -> dict[str, float]:
-    """The processor's rate for the model's largest matrix product (a batch of 256-token inputs
-    of the configured size through the first feed-forward layer), and the 256-token chunks a second that its
+def linear_ceiling(config: PretrainedConfig, dtype: torch.dtype, *, int8: bool) -> dict[str, float]:
+    """The processor's rate for the model's largest matrix product (a batch of the configured
+    size through the first feed-forward layer), and the chunks a second that the model's
     linear layers alone would allow at that rate: an upper bound on embedding throughput, as
     attention, GELU and layer norms come on top."""
     import torch
@@ -413,7 +419,7 @@ def linear_ceiling(config: Any, dtype: Any, *, int8: bool) -> dict[str, float]:
     layer = torch.nn.Linear(hidden, inner).to(dtype)
     if int8:
         layer = int8_linear(torch.nn.Sequential(layer))
-    inputs = torch.randn(settings.EMBEDDING_BATCH_SIZE * 256, hidden).to(dtype)
+    inputs = torch.randn(settings.EMBEDDING_BATCH_SIZE * INPUT_TOKENS, hidden).to(dtype)
     repeats = 20
     with torch.inference_mode():
         for _ in range(3):
@@ -422,7 +428,7 @@ def linear_ceiling(config: Any, dtype: Any, *, int8: bool) -> dict[str, float]:
         for _ in range(repeats):
             layer(inputs)
     rate = 2 * inputs.shape[0] * hidden * inner * repeats / (time.perf_counter() - started)
-    per_chunk = config.num_hidden_layers * 256 * 2 * (4 * hidden * hidden + 2 * hidden * inner)
+    per_chunk = config.num_hidden_layers * INPUT_TOKENS * 2 * (4 * hidden * hidden + 2 * hidden * inner)
     return {
         "linear_gflop_per_s": round(rate / 1e9, 1),
         "linear_layers_ceiling_chunks_per_s": round(rate / per_chunk, 1),
