@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
 CHROMIUM := /usr/bin/chromium
-.PHONY: run test test-all lint bench lock db-status db-stop clean
+.PHONY: run test test-fast test-gpu lint bench lock db-status db-stop clean
 
 # torch first, as the exact pin that takes the local CPU build; the rest from the lock.
 $(INSTALLED): pyproject.toml requirements.lock
@@ -41,11 +41,21 @@ lint: $(INSTALLED)
 $(CHROMIUM):
 	apt-get install -y -qq chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
-test: lint $(CHROMIUM)
-	$(VENV)/bin/pytest -m "not slow"
+# Tests run on one xdist worker a core, each computing on one thread (FINASSIST_TORCH_THREADS=1):
+# two processes of two threads on two cores ran many times slower than one of each.
+PYTEST := FINASSIST_TORCH_THREADS=1 $(VENV)/bin/pytest -n auto
 
-test-all: lint $(CHROMIUM)
-	$(VENV)/bin/pytest
+# Every test that runs on a CPU, browser included: what CI runs.
+test: lint $(CHROMIUM)
+	$(PYTEST) -m "not gpu"
+
+# The inner loop: no model training, no worker processes, no browser.
+test-fast: lint
+	$(PYTEST) -m "not slow and not browser and not gpu"
+
+# The tests that need a CUDA device (a GPU worker's own check).
+test-gpu: $(INSTALLED)
+	$(VENV)/bin/pytest -m gpu
 
 bench: $(INSTALLED)
 	@mkdir -p bench/results

@@ -2,6 +2,7 @@ import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -11,6 +12,38 @@ from assistant.db.urls import database_url
 from assistant.knowledge.models import Collection
 from assistant.knowledge.services import FilesReport, documents_index, files_submit, lexicon_refresh
 from tests.support.processes import RedisServer, Worker, project_env
+
+# The tiers: `make test-fast` leaves out `slow` and `browser`; `make test` runs every test but `gpu`.
+# A test is slow when it trains a model or starts processes; these fixtures make it so wherever it
+# uses them, so a new test is tiered by what it needs. Tests slow for another reason say so.
+SLOW_FIXTURES = frozenset(
+    {"start_worker", "redis_server", "claims_artefacts", "typology_artefacts", "intent_artefact", "train"}
+)
+BROWSER_FIXTURES = frozenset({"browser_page"})
+# The folders whose tests share a model trained once per session: under xdist each runs whole on
+# one worker, so the model trains once a run while the other workers take everything else.
+MODEL_FOLDERS = ("tests/claims/", "tests/aml/", "tests/chat/")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & SLOW_FIXTURES:
+            item.add_marker(pytest.mark.slow)
+        if fixtures & BROWSER_FIXTURES:
+            item.add_marker(pytest.mark.browser)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Work units: a model folder whole, any other test module whole."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModelFolderScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            folder = next((f for f in MODEL_FOLDERS if nodeid.startswith(f)), None)
+            return folder or super()._split_scope(nodeid)
+
+    return ModelFolderScheduling(config, log)
 
 
 @pytest.fixture(scope="session")

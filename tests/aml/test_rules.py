@@ -301,6 +301,7 @@ def test_an_unsaved_transaction_is_refused(rules, account):
         rules_evaluate(Transaction(account=account))
 
 
+@pytest.mark.slow
 def test_the_demo_transactions_make_structuring_and_high_risk_jurisdiction_fire(rules):
     demo.load()
     summary = demo.load()

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.aml.test_api import key_for
 from tests.support.schema import server_errors
+
+pytestmark = pytest.mark.slow  # thousands of generated requests
 
 
 def test_generated_requests_to_the_aml_api_never_get_a_server_error(

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.support.schema import server_errors
+
+pytestmark = pytest.mark.slow  # thousands of generated requests
 
 
 def test_generated_requests_to_the_claims_api_never_get_a_server_error(

@@ -11,6 +11,8 @@ import pytest
 from assistant.db.embedded import SERVER_SETTINGS, SUPERUSER, EmbeddedPostgres
 from tests.support.processes import ROOT, project_env
 
+pytestmark = pytest.mark.slow  # starts and stops database servers
+
 START_AT_ONCE = """
 import sys, time
 from pathlib import Path

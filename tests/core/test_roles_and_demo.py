@@ -43,6 +43,7 @@ def test_demo_users_get_their_role_and_the_api_persona_a_token(capsys):
     assert "alice      finassist-demo   advisor" in out
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_demo_data_loads_idempotently_for_the_demo_advisors():
     call_command("create_demo_users")

@@ -6,11 +6,14 @@ import sys
 import urllib.request
 
 import psutil
+import pytest
 from celery import Celery
 from django.conf import settings
 
 from assistant.db.urls import database_url
 from tests.support.processes import ROOT, free_port, project_env, wait_for
+
+pytestmark = pytest.mark.slow  # starts the whole application in processes
 
 
 class Served:

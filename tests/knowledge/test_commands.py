@@ -48,6 +48,7 @@ def test_load_dataset_names_the_missing_folder_and_the_setting(settings, tmp_pat
     assert not Collection.objects.filter(name="ask-cfpb").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(
     not (SHARED / "ask_cfpb").is_dir(), reason="the shared datasets folder is not on this machine"
 )

@@ -201,6 +201,7 @@ def test_a_document_whose_embedding_fails_is_marked_failed_with_the_reason(colle
     assert (document.status, document.error) == (DocumentStatus.FAILED, "embedding failed: no memory")
 
 
+@pytest.mark.slow
 def test_chunks_embedded_across_windows_and_threads_keep_their_own_vectors(collection, settings, monkeypatch):
     from assistant.knowledge import services
 

@@ -89,6 +89,7 @@ def test_metadata_filters_documents(personas, index_files):
     assert [r.external_id for r in results] == ["us.md"]
 
 
+@pytest.mark.slow
 def test_a_selective_filter_still_fills_the_top_k(personas):
     """With a filter matching a small part of the index, iterative HNSW scans keep going."""
     big, small = collection_get_or_create(name="big"), collection_get_or_create(name="small")

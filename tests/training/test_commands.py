@@ -13,6 +13,7 @@ pytestmark = pytest.mark.django_db
 TASK = TOPIC_TASK.name
 
 
+@pytest.mark.slow
 def test_train_shows_progress_and_ends_with_the_metrics(capsys):
     call_command("train", TASK, "--method", "full", "--epochs", "1", "--activate", "always")
 
@@ -25,6 +26,7 @@ def test_train_shows_progress_and_ends_with_the_metrics(capsys):
     assert ModelVersion.objects.get().status == ModelVersion.Status.ACTIVE
 
 
+@pytest.mark.slow
 def test_train_and_evaluate_on_files_with_other_columns(tmp_path, capsys):
     data = tmp_path / "topics.csv"
     with data.open("w", newline="") as handle:

@@ -116,6 +116,7 @@ def test_a_running_run_stops_at_its_next_report(monkeypatch):
     assert not ModelVersion.objects.exists()
 
 
+@pytest.mark.slow
 def test_a_run_its_lost_worker_left_running_starts_again_only_on_redelivery():
     run = run_submit(task=TOPIC_TASK.name, options={"epochs": 1}, dispatch=False)
     TrainingRun.objects.filter(pk=run.pk).update(status=TrainingRun.Status.RUNNING, step=5)
