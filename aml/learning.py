@@ -3,7 +3,7 @@
 It learns from three sources:
 - red-flag passages of FinCEN advisories, the train split by document (`aml.typology`), read from
   the datasets folder and never copied here; without that folder it trains on the other two;
-- transaction narratives of the seeded synthetic generator (`aml.generator`), every typology and
+- synthetic transaction narratives (`aml.synthetic`, seeded), every typology and
   ordinary activity (`none`), since no public labelled narratives exist;
 - analysts: each decided case is a labelled example (its narrative or document and the typology
   the analyst settled on, `none` for a case closed as ordinary activity).
@@ -15,7 +15,6 @@ import logging
 
 from django.conf import settings
 
-from aml.generator import narratives
 from aml.models import Case
 from aml.typology import TYPOLOGY_LABELS, examples_of, pages_read, passages_derive
 from assistant.core.errors import ApplicationError
@@ -44,6 +43,8 @@ def analyst_examples() -> list[Example]:
 
 
 def typology_examples() -> list[Example]:
+    from aml.synthetic import narratives
+
     try:
         advisories = advisory_passages("train")
     except ApplicationError as error:

@@ -5,7 +5,7 @@ Three features: `rules`, the sum of the weights (set in the admin) of the rules 
 activity (1 - P(none) from `aml-typology`), clipped to ±LOGIT_CLIP; `no_text`, 1 when there was
 nothing to read (an empty narrative). Risk = sigmoid(bias + sum of coefficient x feature).
 
-The coefficients are fitted by logistic regression on generated scenarios (`aml.generator`,
+The coefficients are fitted by logistic regression on synthetic scenarios (`aml.synthetic`,
 a seed the model never trained on), once per typology model version and rule settings: a rule
 edited in the admin gets a fresh fit at the next screening. Each fit keeps what it measured on
 the held-out share of its scenarios (ROC AUC of the combination, of the rules alone and of the
@@ -27,7 +27,6 @@ import numpy as np
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from aml.generator import scenarios
 from aml.learning import TYPOLOGY
 from aml.models import RiskCalibration, Rule
 from aml.rules import RuleHit, rules_evaluate
@@ -122,6 +121,8 @@ def calibration_fit(version: ModelVersion, rules: Sequence[Rule]) -> RiskCalibra
     """Fit the combination for this model version and these rule settings on generated scenarios."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import brier_score_loss
+
+    from aml.synthetic import scenarios
 
     started = time.perf_counter()
     generated = scenarios(CALIBRATION_SCENARIOS, CALIBRATION_SEED)

@@ -89,7 +89,7 @@ TAXONOMY: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("structuring", "structuring to evade reporting", ("structuring",)),
 )
 LABELS = tuple(label for label, _, _ in TAXONOMY)
-# Ordinary activity: no advisory describes it, the narrative generator writes it (aml.generator).
+# Ordinary activity: no advisory describes it, the synthetic narratives have it (aml.synthetic).
 NONE = "none"
 TYPOLOGY_LABELS = (*LABELS, NONE)
 DESCRIPTIONS = {label: description for label, description, _ in TAXONOMY} | {

@@ -46,10 +46,10 @@ from assistant.integrations.models import System  # noqa: E402
 from assistant.training.inference import predict  # noqa: E402
 from assistant.training.models import ModelVersion  # noqa: E402
 from claims.demo import synthetic_claim_fields, synthetic_policies_store  # noqa: E402
-from claims.generator import SyntheticClaim, generate  # noqa: E402
 from claims.learning import FRAUD, LINE_OF_BUSINESS, ROUTE, insuranceqa_examples  # noqa: E402
 from claims.models import Claim  # noqa: E402
 from claims.services import claim_triage, claims_submit  # noqa: E402
+from claims.synthetic import SyntheticClaim, generate  # noqa: E402
 from tests.support.processes import Worker, free_port, project_env, wait_for  # noqa: E402
 
 TARGETS = {"line_of_business_accuracy_above": 0.9905, "line_of_business_macro_f1_above": 0.9374,

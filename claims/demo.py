@@ -1,14 +1,18 @@
+from __future__ import annotations
+
 import dataclasses
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.core.demo import demo_loader
 from assistant.integrations.keys import api_key_issue, api_key_revoke
 from assistant.integrations.models import System
-from claims.generator import SyntheticClaim, SyntheticPolicy, generate
 from claims.models import Claim, LineOfBusiness, Policy
 from claims.services import claims_submit
+
+if TYPE_CHECKING:
+    from claims.synthetic import SyntheticClaim, SyntheticPolicy
 
 DEMO_SYSTEM = "demo-claims"
 DEMO_KEY_NAME = "demo"
@@ -77,6 +81,8 @@ def synthetic_claim_fields(claim: SyntheticClaim, external_id: str | None = None
 @demo_loader("claims")
 def load() -> str:
     """Demo policies, a demo integrating system with a fresh API key, and generated claims for triage."""
+    from claims.synthetic import generate
+
     for row in POLICIES:
         Policy.objects.update_or_create(number=row["number"], defaults=row)
     system, _ = System.objects.get_or_create(

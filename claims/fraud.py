@@ -1,6 +1,6 @@
 """Fraud risk: the text model's judgement combined with structured red flags, with the reasons.
 
-The structured signals are the red flags the claims generator plants (see `claims.generator`):
+The structured signals are the red flags the synthetic claims carry (see `claims.synthetic`):
 late reporting, a policy that began days before the loss, an amount just under the limit,
 repeated claims on one policy, dates in the description that contradict the loss date. The text
 model (`claims-fraud`) reads what the structured data cannot: cash without receipts, pressure to

@@ -2,9 +2,9 @@
 
 - `claims-line-of-business`: InsuranceQA V2's customer questions (12 insurance domains, research
   use only, read from the datasets folder, never copied here). Without that folder it trains on
-  the synthetic claims of `claims.generator`, which cover nine of the twelve lines.
+  the synthetic claims of `claims.synthetic`, which cover nine of the twelve lines.
 - `claims-route` and `claims-fraud`: no public labelled claims text exists, so both learn from the
-  synthetic claims generator (seeded; see its docstring for the planted red flags).
+  synthetic claims of `claims.synthetic` (seeded; see its docstring for the planted red flags).
 
 All three also learn from adjusters: each decision is a labelled example (its description, the
 line of business, route and fraud judgement the adjuster settled on), overrides included.
@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 
 from assistant.core.errors import ApplicationError
 from assistant.training.registry import Example, TaskSpec
-from claims.generator import generate
 from claims.models import Decision, LineOfBusiness, Route
+
+if TYPE_CHECKING:
+    from claims.synthetic import SyntheticClaim
 
 logger = logging.getLogger("finassist.claims")
 
@@ -63,7 +66,9 @@ def insuranceqa_examples(split: str) -> list[Example]:
     return examples
 
 
-def _generated() -> list:
+def _generated() -> list[SyntheticClaim]:
+    from claims.synthetic import generate
+
     return generate(GENERATED_CLAIMS, seed=GENERATOR_SEED)[1]
 
 

@@ -300,7 +300,7 @@ def fraud_calibrate(version: ModelVersion) -> FraudCalibration:
     from sklearn.metrics import roc_auc_score
 
     from assistant.training.inference import classifier_for
-    from claims.generator import generate
+    from claims.synthetic import generate
 
     policies, claims = generate(fraud.CALIBRATION_CLAIMS, seed=fraud.CALIBRATION_SEED)
     by_number = {p.number: p for p in policies}

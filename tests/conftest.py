@@ -34,6 +34,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
+@pytest.hookimpl(optionalhook=True)  # without xdist (`-p no:xdist`) there is no such hook
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """Work units: a model folder whole, any other test module whole."""
     from xdist.scheduler import LoadScopeScheduling

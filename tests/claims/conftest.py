@@ -21,10 +21,10 @@ from assistant.training import inference
 from assistant.training.inference import active_forget
 from assistant.training.models import ModelVersion
 from claims.demo import POLICIES, synthetic_claim_fields, synthetic_policies_store
-from claims.generator import generate
 from claims.learning import FRAUD, LINE_OF_BUSINESS, ROUTE, fraud_label
 from claims.models import FraudCalibration, Policy
 from claims.services import claim_triage, claims_submit, fraud_calibrate
+from claims.synthetic import generate
 
 TRAINING_CLAIMS = 360
 TASKS = (LINE_OF_BUSINESS, ROUTE, FRAUD)

@@ -4,7 +4,7 @@ from itertools import pairwise
 import pytest
 
 from claims.extraction import KINDS, Span, extract
-from claims.generator import MONTH_NAMES, generate
+from claims.synthetic import MONTH_NAMES, generate
 
 REFERENCE = date(2025, 3, 12)  # a Wednesday
 

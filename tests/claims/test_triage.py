@@ -14,12 +14,12 @@ from assistant.integrations.webhooks import secret_new
 from assistant.training.inference import Prediction
 from claims import fraud
 from claims.demo import synthetic_claim_fields, synthetic_policies_store
-from claims.generator import generate
 from claims.learning import ROUTE, route_examples
 from claims.models import Claim, Decision, FraudCalibration, Policy, Route
 from claims.policy import policy_check
 from claims.selectors import misclassification_report
 from claims.services import claim_triage, claims_submit, decision_record, route_decide
+from claims.synthetic import generate
 from claims.tasks import triage_task
 
 FIRE, SCRATCH = "A fire scorched the hob.", "Someone scratched the car."

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from claims.demo import synthetic_claim_fields, synthetic_policies_store
-from claims.generator import generate
 from claims.models import Claim, ExtractedField, Triage
 from claims.services import claims_requeue_stale, claims_submit
+from claims.synthetic import generate
 from tests.support.processes import wait_for
 
 CLAIMS = 24

@@ -8,8 +8,8 @@ from advisory.models import Client
 from aml.models import Customer
 from assistant.core import roles
 from claims.demo import DEMO_CLAIMS, DEMO_SEED, POLICIES
-from claims.generator import generate
 from claims.models import Claim, Policy
+from claims.synthetic import generate
 
 
 def _permissions(group: Group) -> set[str]:

@@ -6,7 +6,8 @@ from decimal import Decimal
 import pytest
 
 from claims.extraction import extract
-from claims.generator import (
+from claims.models import LineOfBusiness, Route
+from claims.synthetic import (
     RED_FLAGS,
     STRUCTURED_FLAGS,
     TEXT_FLAGS,
@@ -15,7 +16,6 @@ from claims.generator import (
     generate,
     perils_of,
 )
-from claims.models import LineOfBusiness, Route
 
 SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
 SPECIALIST_CUES = (

@@ -6,6 +6,10 @@ written from templates; nothing here describes a real person, account or payment
 are seeded (`random.Random(seed)`, never the global random): the same count and seed give the same
 output, in the same order; another seed gives mostly different texts.
 
+Training, calibration and the benchmarks import this package when they build examples; serving
+code never does. The narratives' templates, by typology and by ordinary topic, and the words that
+fill their slots are data, in ``templates.json``; the rates, shapes and patterns below are code.
+
 ``narratives(count, seed)`` returns ``Example(text, label)`` pairs. Labels are
 ``aml.typology.TYPOLOGY_LABELS``: the 11 FinCEN-derived typologies and ``none``. The labels come in
 a cycle of 13, each typology once and ``none`` twice (most real activity is ordinary), shuffled:
@@ -61,6 +65,7 @@ from __future__ import annotations
 
 import importlib
 import itertools
+import json
 import math
 import random
 import re
@@ -68,6 +73,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
+from pathlib import Path
 from typing import NamedTuple, TypeVar
 
 from aml.models import (
@@ -181,237 +187,15 @@ BURST_SIZE = (4, 8)
 MAX_BURST_IN = float(RAPID_MIN) / (BURST_SIZE[1] + 1)
 
 
-def _lines(block: str) -> tuple[str, ...]:
-    """Templates or words, one per line or several separated by "|"."""
-    return tuple(template.strip() for template in re.split(r"[|\n]", block) if template.strip())
-
-
-SUSPICIOUS: dict[str, tuple[str, ...]] = {
-    "elder_exploitation": _lines("""
-        urgent wire for grandson {first}, bail and lawyer, cust says he phoned crying
-        gift to {first}, new friend who helps with the shopping
-        caregiver {name} wages plus extra {amt} the carer asked for
-        per POA signed last week by {name}, closing the savings
-        first outgoing wire in {n} years from this account, cust aged 87, to {name}
-        dormant account reactivated, {amt} to {place} on instruction of new caregiver
-        hospital deposit for grandchild hurt abroad, send today
-        loan to {first}, met at church, will pay back
-        elderly cust came in with {first} who did all the talking, withdrew {amt}
-        cust could not say what the money is for, nephew arranged it
-        {first} added as joint holder yesterday, balance moved today
-        cust 91 sending {amt} to {first} for a lawyer, says grandson in jail
-        gift cards {amt} for tech support, elderly cust upset
-        carer {first} using cust's debit card, large ATM withdrawals
-        new beneficiary on annuity, funds to {name} | for grandson | POA transfer {ref} | care {first} cash
-        gift
-    """),
-    "human_trafficking": _lines("""
-        ads x{n} {site} | online ads renewal {site} {n} listings
-        rent {unit} and {unit2} {month}, tenants not on the lease
-        visa and travel fees for {n} workers from {tradeplace} | {shop} cash, staff lodging deducted
-        recruitment agency fee, taken from worker pay
-        hotel {n} nights in different cities, same card this week | bus tickets x{n} one-way {place}
-        transport of workers, paid to {name} | {shop} takings all cash, staff live on site
-        worker debt repayment {first} | {n} prepaid cards loaded same day
-        rent for {n} flats paid by the same person | airfare for {first} and {first2}, booked by employer
-        housing deduction {n} staff {shop} | passport fees x{n} | rooms x{n} | agency fee {first}
-        rent {month}
-    """),
-    "high_risk_jurisdiction": _lines("""
-        wire to {hrc} general trading, purpose: services | consultancy payment {hrc} per agreement {ref}
-        family support to {hrc}, far above the usual amount | funds from a bank in {hrc}, no purpose stated
-        {company} {hrc} settlement reference {ref} | investment in project in {hrc}, no documents
-        international transfer {hrc} for goods, invoice not provided
-        incoming from {hrc} exchange house, {n} different remitters | loan from associate in {hrc}
-        payment on behalf of relative in {hrc} | real estate in {hrc} through agent {name} | {hrc} TRF
-        services {hrc} | transfer to {company}, funds go on to {hrc} | family support
-    """),
-    "terrorist_financing": _lines("""
-        donation {charity} for orphans in {conflict} | zakat for the brothers in {conflict}
-        crowdfunding payout {crowd} campaign {ref} | hawala to {first} for family in {conflict}
-        humanitarian aid {conflict}, cash carried by {first} | {n} small donations to {charity} via {crowd}
-        prepaid cards loaded, used near {border} | one-way flight to {transit}, cash withdrawn at the border
-        tactical boots and gear, ship to {transit} | sadaqa {conflict} | for the cause
-        aid convoy {conflict} | support for the families in {conflict}, through {first}
-        {charity} relief fund, no charity registration found | donation
-    """),
-    "cybercrime": _lines("""
-        decryption key payment {coin} to {wallet} | ransom settlement via negotiator {company}
-        {coin} to {wallet} as per email instructions | new device login, then full balance to {name}
-        payee added today from a new IP, {amt} out | funds received from a mixing service
-        SIM swap reported, then {amt} transferred out | buy {coin} at kiosk and send to wallet {wallet}
-        restore access to servers, {coin} {amt} | cust denies this transfer, password reset yesterday
-        data leak extortion payment {coin} | unlock files | USDT {wallet} | wallet top up {coin} | BTC
-    """),
-    "drug_trafficking": _lines("""
-        cash deposit in {state}, account opened in {place}
-        deposits in {n} states, withdrawn in {place} the same week
-        shrink-wrapped bundles of small bills, strong odour
-        {n} out-of-state cash deposits today, funnel account | chemical import {chem}, {n} kg, {company}
-        pill press and dies | payment to {company} for precursors, ship to {place}
-        bulk cash from {first}, says it is produce sales | cash paid in by third parties in {state}
-        cash deposits by unknown persons at {n} branches | tableting machine deposit | cash | bulk dep
-        {chem} order {ref} | cash takings {shop}
-    """),
-    "trade_based_laundering": _lines("""
-        invoice {inv} {goods}, unit price 3x list | re-export {goods} via {port}
-        payment for shipment, no bill of lading | paid by third party for invoice {inv} of {company}
-        used cars to {tradeplace}, paid by an unrelated company | amended invoice {inv}, value doubled
-        container {container} never loaded, paid anyway | goods description changed on amended LC {ref}
-        {goods} {n} units at {amt} each | peso broker payment for {goods}
-        {goods} shipped, paid by {n} different payers | invoice {inv} settled in cash by agent
-        credit note {ref}, goods never returned | INV {inv} | {goods} {n} units
-    """),
-    "sanctions_evasion": _lines("""
-        {company} for end user in {sanc} | transshipment {port}, final destination {sanc}
-        charter {vessel}, AIS off near {port} | {dualuse} to reseller in {transit}
-        ship-to-ship transfer fee {vessel} | payment via {transit} trading company for {sanc} buyer
-        oil cargo {vessel}, discount to market | {dualuse} x{n} | freight {vessel}
-        end-user certificate from {transit}, goods go on to {sanc}
-        flag change {vessel}, new owner {company} | aircraft spare parts, consignee in {transit}
-        spare parts
-    """),
-    "corruption": _lines("""
-        consultancy fee {name}, brother-in-law of {official} | success fee tender {ref}
-        PEP {name}, funds from state contract | payment to {company} BVI, owner unknown
-        villa in {place} bought through a company, buyer is a PEP
-        school fees London for the {relative} of {official} | facilitation payment customs {tradeplace}
-        advisory services {ministry}, no deliverables | commission on {ministry} contract to {name}
-        luxury watch for {official} | consulting | services rendered | tender commission
-        consultancy fee {name}
-    """),
-    "fraud": _lines("""
-        investment platform {scam}, guaranteed 20% a month | CEO urgent request, pay {company}, confidential
-        {first} from dating app needs customs fee for a parcel
-        supplier changed bank details by email, invoice {inv}
-        bank called, told to move money to a safe account {ref}
-        PPP loan proceeds to personal account {name} | {n} stimulus cheques deposited, different payees
-        job: receive and forward, keep 10% for {first} | return of overpayment to {name}
-        tax office fine by phone, paid in gift cards {amt}
-        {first} stuck in {place}, needs money for the flight home | upfront fee for loan approval {company}
-        caller from the fraud team said move {amt} to protect it | prize win admin fee {ref}
-        parcel held at customs, pay {amt} to release | {scam} statement shows 300%, top up {amt}
-        release fee for inheritance {amt} | crypto trading top-up, advisor {first} on WhatsApp | safe account
-        new bank details | release fee | loan | investment
-    """),
-    "structuring": _lines("""
-        cash deposit {under}, cust asked about the reporting limit | split deposit, second today at {branch}
-        cust wants to keep it under 10k | cash deposits at {n} branches same day
-        cust reduced deposit after CTR mentioned | money orders {n} x {amt} | cash {under} part 2 of 3
-        cust took back 600 so no form needed | deposits just under the limit, daily | cash dep | dep pt2
-        cash {under} | cash deposit | cash deposit {under} {branch} branch, {date}
-        third cash deposit this week at {branch}, each just under 10k | cash {under} {date} {branch}
-        {first} paid in {under} cash, asked the teller not to file anything
-        cust split {amt} into smaller deposits over {n} days
-        money orders bought with cash at {n} post offices | cash paid in by {first} and {first2}, same day
-        cust asked how much cash can go in before a report is filed
-    """),
-}
-
-ORDINARY: dict[str, tuple[str, ...]] = {
-    "household": _lines("""
-        rent {month} {unit} | salary {month} {company} | gift for birthday {first} | pocket money {first}
-        gas and electric {month} | school fees term {q} | council tax {month} | dinner split {place}
-        flatshare rent {month} incl bills | mum's care home fees {month}
-        birthday money for grandson {first} | POA fees solicitor {name} | donation {charity} christmas appeal
-        wedding gift {first} and {first2} | paying back {first}, thanks | family support {first} {tradeplace}
-        for mum | rent | caregiver wages {month} {first} | carer {first} {month} hours
-        transfer to grandson {first} for uni | POA account mum, care bills | visa fees {first}
-        bus tickets x{n} school trip | loan | gift | help with rent {first}
-        sending money home to {first} in {homeland} | zakat {month} | donation {charity} via {crowd}
-        crowdfunding for {first}'s surgery | sadaqa {charity} | donation
-        donation {charity} {conflict} appeal | family support {homeland} | school fees {first} {homeland}
-    """),
-    "trade": _lines("""
-        consulting fee invoice {inv} | INV {inv} {goods} | freight charges container {container}
-        services {month} as agreed | {company} PO {ref} | commission Q{q} per contract
-        customs duty entry {ref} | sample order {goods} | 30% deposit PO {ref} {goods} {tradeplace}
-        balance payment {goods} shipment {date} | invoice {inv} textiles {tradeplace} | licence fee {month}
-        advisory services {month}, invoice {inv} | re-invoice freight {port} | consultancy fee {name} {month}
-        success fee per engagement letter | commission {company} Q{q} | freight {vessel} {port}
-        re-export {goods} per customs declaration {ref} | agency fee {company}
-        new bank details per signed letter, invoice {inv} | recruitment agency fee {company}
-        transport of goods, paid to {company} | spare parts {port} | {goods} {n} units at {amt} each
-    """),
-    "cash": _lines("""
-        daily takings {shop} | cash deposit shop takings {date} | cash from sale of {car}
-        market stall takings weekend | cash lodgement {shop} | tips and takings {date}
-        sold my old {car}, buyer paid cash | church collection {date} | cash | cash deposit
-        cash takings {shop} {date} | cash paid in by {first}, loan repaid | nail salon takings {date}
-    """),
-    "savings": _lines("""
-        to savings | transfer own account | BTC purchase via {exchange} | monthly ETF plan | ISA top up
-        bonus to savings | moving savings to {bank} | {coin} buy {exchange} recurring
-        house deposit to solicitor {name} | fixed term deposit {bank} | USDT to own wallet {wallet}
-        {coin} to my {exchange} wallet | investment | wallet top up {coin} | sold {coin} on {exchange} | BTC
-    """),
-    "purchase": _lines("""
-        car purchase {car} dealer | deposit new flat {place} | tuition fees {uni}
-        kitchen fitting balance {company} | holiday {place} booking reference {ref}
-        {car} balance invoice {inv} | deposit on boat, {company} | wedding venue deposit
-        solicitor completion funds {ref} | gold jewellery {company} | luxury watch {company}
-        villa {place} deposit | school fees {uni}
-    """),
-    "card": _lines("""
-        CARD {merchant} {place} | POS {merchant} {ref} | {merchant} {place} contactless
-        {merchant} online order | {merchant}*{ref} | ATM {place} | FACEBOOK ADS {ref} | GOOGLE ADS {ref}
-        hotel {place} {n} nights
-    """),
-}
+_TEMPLATES: dict[str, dict[str, list[str]]] = json.loads(
+    (Path(__file__).resolve().parent / "templates.json").read_text(encoding="utf-8")
+)
+SUSPICIOUS: dict[str, tuple[str, ...]] = {label: tuple(t) for label, t in _TEMPLATES["suspicious"].items()}
+ORDINARY: dict[str, tuple[str, ...]] = {topic: tuple(t) for topic, t in _TEMPLATES["ordinary"].items()}
 ALL_ORDINARY = tuple(itertools.chain.from_iterable(ORDINARY.values()))
-
-WORDS: dict[str, tuple[str, ...]] = {
-    "first": _lines("""Anna | Mohammed | Wei | Olga | James | Fatima | Luca | Priya | Tomasz | Grace
-        Ahmed | Sofia | Daniel | Mei | Kwame | Elena | Jose | Ingrid | Omar | Chloe | Ivan | Aisha
-        Pedro | Hannah"""),
-    "last": _lines("""Novak | Okafor | Schmidt | Chen | Garcia | Haddad | Kowalski | Rossi | Patel
-        Murphy | Silva | Nguyen | Ivanova | Johansson | Mensah | Dubois | Kaya | Moreau | Fischer
-        Hughes"""),
-    "stem": _lines("""Kessler | Oakridge | Blue Harbor | Meridian | Sunrise | Atlas | Nordic | Pioneer
-        Evergreen | Crescent | Silverline | Orion | Delta | Golden Gate"""),
-    "suffix": _lines("""Trading GmbH | Ltd | LLC | Logistics FZE | Holdings | Import Export | Consulting
-        Supplies | BV"""),
-    "place": _lines("""Leeds | Lyon | Rotterdam | Madrid | Hamburg | Phoenix | Dallas | Bristol | Porto
-        Marbella | Dublin | Naples | Krakow | Nice"""),
-    "tradeplace": _lines("""Vietnam | Kenya | Bulgaria | China | Turkey | Italy | Poland | Morocco
-        Namibia | Nepal"""),
-    "hrc": _lines("""Iran | Myanmar | North Korea | Syria | Yemen | Venezuela | South Sudan | Lebanon
-        Haiti | Laos | Congo | BVI"""),
-    "homeland": _lines("Lebanon | Haiti | Vietnam | Kenya | Nepal | Philippines | Poland | Nigeria | Syria"),
-    "sanc": _lines("Iran | North Korea | Syria | Crimea | Russia | Belarus"),
-    "transit": _lines("Dubai | Istanbul | Hong Kong | Yerevan | Bishkek | Almaty | Tbilisi"),
-    "conflict": _lines("Syria | Yemen | Gaza | the Sahel | northern Iraq | Somalia | Idlib"),
-    "border": _lines("the Turkish border | Gaziantep | Hatay | Mogadishu"),
-    "port": _lines("""Jebel Ali | Mersin | Port Klang | Nakhodka | Piraeus | Rotterdam | Colon FTZ
-        Batumi"""),
-    "vessel": _lines("MV Aurora Star | MT Golden Pearl | MV Sea Falcon | MT Nova | MV Eastern Wind"),
-    "goods": _lines("""textiles | machine parts | used cars | phones | steel pipes | cocoa | solar panels
-        laptops | frozen fish | auto parts | tyres | gold jewellery"""),
-    "dualuse": _lines("""CNC machines | drone motors | carbon fibre | ball bearings | frequency converters
-        microchips | thermal cameras"""),
-    "chem": _lines("4-AP | 1-boc-4-AP | NPP | ANPP | propionyl chloride"),
-    "state": _lines("Texas | Arizona | California | Florida | Georgia | Illinois | NY"),
-    "coin": _lines("BTC | USDT | ETH | XMR"),
-    "exchange": _lines("Kraken | Bitstamp | Coinbase | Bitpanda"),
-    "crowd": _lines("GoFundMe | LaunchGood | a Telegram channel | a PayPal pool"),
-    "scam": _lines("CoinMaxPro | FXPrime Global | GoldTradeX | Quantum Yield"),
-    "charity": _lines("""Relief Hands Foundation | Hope Bridge Aid | Mercy Wells Trust | Open Hands Relief
-        Red Sky Orphans Fund"""),
-    "shop": _lines("""Mario's Pizzeria | Sunrise Nails | City Kebab | Lotus Massage | Green Leaf Grocery
-        Star Car Wash | Jade Spa | Corner Bakery"""),
-    "site": _lines("adult classifieds | citylist ads | dating site | escort directory"),
-    "merchant": _lines("""TESCO | ALDI | AMAZON | SHELL | UBER | IKEA | LIDL | STARBUCKS | ZARA | BOOTS
-        NETFLIX"""),
-    "branch": _lines("High St | Market Sq | Station Rd | Airport | Westfield | Old Town | Northgate"),
-    "official": _lines("the deputy minister | the governor | the port director | the procurement head"),
-    "relative": _lines("daughter | nephew | wife | son"),
-    "ministry": _lines("Ministry of Health | port authority | state oil co | defence procurement"),
-    "car": _lines("VW Golf | BMW 320d | Toyota Yaris | Ford Transit | Audi A4 | Tesla Model 3"),
-    "bank": _lines("Monzo | N26 | ING | Revolut | Vanguard"),
-    "uni": _lines("UCL | Uni Leeds | TU Munich | NYU | Sorbonne"),
-}
-MONTHS = _lines("January | February | March | April | May | June | July | August | September | October | "
-                "November | December")  # fmt: skip
+WORDS: dict[str, tuple[str, ...]] = {slot: tuple(words) for slot, words in _TEMPLATES["words"].items()}
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")  # fmt: skip
 BASE32 = "abcdefghjkmnpqrstuvwxyz023456789"
 
 Slot = Callable[[random.Random], str]

@@ -1,4 +1,4 @@
-"""The synthetic AML generator: narratives balanced over the typology labels, and scenarios whose
+"""Synthetic AML data: narratives balanced over the typology labels, and scenarios whose
 planted rule patterns fire on the shipped rules, in memory, without a database."""
 
 import re
@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from aml.generator import Scenario, narratives, scenarios
 from aml.models import Channel, Direction, Rule
 from aml.rules import rules_evaluate
+from aml.synthetic import Scenario, narratives, scenarios
 from aml.typology import LABELS, NONE, TYPOLOGY_LABELS
 from tests.aml.conftest import SHIPPED_RULES
 
