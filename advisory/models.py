@@ -136,7 +136,7 @@ class Answer(models.Model):
     backend = models.CharField(max_length=20)
     model_name = models.CharField(max_length=200)
     fields_used = models.JSONField(
-        default=list, blank=True, help_text="the client fields sent to the generator"
+        default=list, blank=True, help_text="the client fields sent to the answer backend"
     )
     timings_ms = models.JSONField(default=dict, blank=True)
     ungrounded = models.JSONField(

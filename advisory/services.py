@@ -1,7 +1,7 @@
 """Advisory writes and the question-answering path.
 
 A question is asked in a scope: one client, the knowledge collections, or both. Client
-data goes to the generator field by field, only the fields the question needs; letters
+data goes to the answer backend field by field, only the fields the question needs; letters
 are retrieved by similarity like any other passage. Everything an answer stood on (the
 passages as they read then, the fields, the backend and model, the timings) is stored
 with it, and a grounding check lists the numbers in the answer that no cited text holds.
@@ -28,15 +28,15 @@ from advisory.selectors import client_get
 from assistant.core.errors import ApplicationError, text_checked
 from assistant.core.privacy import Masker
 from assistant.core.timing import ms_since, with_total
+from assistant.generation import backend
 from assistant.generation.base import (
+    Backend,
     Fact,
     GenerationUnavailable,
-    Generator,
     Passage,
     Prompt,
     cited_numbers,
     feedback_checked,
-    generator,
     grounding,
     passages_of,
 )
@@ -130,7 +130,7 @@ def _holdings_value(client: Client) -> str:
 
 
 def client_facts(client: Client, names: Sequence[str]) -> list[Fact]:
-    """The named fields of a client as they are sent to a generator; nothing else leaves."""
+    """The named fields of a client as they are sent to an answer backend; nothing else leaves."""
     values = {
         "age": lambda: f"{timezone.localdate().year - client.birth_year}",
         "income_band": client.get_income_band_display,
@@ -190,7 +190,7 @@ class Asking:
 
     answer: Answer
     prompt: Prompt
-    generator: Generator
+    backend: Backend
     masker: Masker
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -199,7 +199,7 @@ class Asking:
         started = time.perf_counter()
         pieces: list[str] = []
         try:
-            for piece in self.generator.stream(self.prompt, masker=self.masker):
+            for piece in self.backend.stream(self.prompt, masker=self.masker):
                 pieces.append(piece)
                 yield piece
         except GenerationUnavailable as error:
@@ -266,7 +266,7 @@ def answer_start(
     names = (
         knowledge_collections(advisor=advisor, requested=collections) if scope != Answer.Scope.CLIENT else []
     )
-    backend = generator()
+    answering = backend()
     masker = client_masker(client) if client else Masker()
     timings: dict[str, float] = {}
 
@@ -302,8 +302,8 @@ def answer_start(
             scope=scope,
             collections=names,
             question=question,
-            backend=backend.name,
-            model_name=backend.model_name,
+            backend=answering.name,
+            model_name=answering.model_name,
             fields_used=[f.field for f in facts],
         )
         citations = [
@@ -338,7 +338,7 @@ def answer_start(
         ]
         Citation.objects.bulk_create(citations)
     logger.info("answer %s asked (%s): %s", answer.pk, scope, masker.mask(question))
-    return Asking(answer, Prompt(question, passages, facts), backend, masker, timings)
+    return Asking(answer, Prompt(question, passages, facts), answering, masker, timings)
 
 
 def knowledge_passages(

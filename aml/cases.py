@@ -23,7 +23,8 @@ from aml.audit import audit_record
 from aml.models import Alert, Case, CaseQuestion
 from aml.typology import DESCRIPTIONS, NONE, TYPOLOGY_LABELS
 from assistant.core.errors import ApplicationError, text_checked
-from assistant.generation.base import NO_ANSWER, Prompt, citations_of, generator, passages_of
+from assistant.generation import backend
+from assistant.generation.base import NO_ANSWER, Prompt, citations_of, passages_of
 from assistant.knowledge.models import Collection
 from assistant.knowledge.search import Reader, SearchResult, knowledge_search
 
@@ -139,7 +140,7 @@ def _search(query: str, k: int) -> list[SearchResult]:
 
 def answer_of(question: str, results: Sequence[SearchResult]) -> str:
     prompt = Prompt(question, passages_of(results), instruction=INSTRUCTION)
-    return "".join(generator().stream(prompt)).strip()
+    return "".join(backend().stream(prompt)).strip()
 
 
 def case_ask(*, case: Case, analyst: Any, question: object) -> CaseQuestion:

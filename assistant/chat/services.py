@@ -28,13 +28,13 @@ from assistant.chat.models import Conversation, IntentRoute, Message, Ticket
 from assistant.core.errors import ApplicationError, NotFound, text_checked
 from assistant.core.privacy import Masker
 from assistant.core.timing import ms_since, with_total
+from assistant.generation import backend
 from assistant.generation.base import (
+    Backend,
     GenerationUnavailable,
-    Generator,
     Prompt,
     citations_of,
     feedback_checked,
-    generator,
     grounding,
     passages_of,
 )
@@ -133,18 +133,18 @@ class Replying:
     asked: Message
     message: Message
     prompt: Prompt | None
-    generator: Generator | None
+    backend: Backend | None
     timings: dict[str, float] = field(default_factory=dict)
 
     def stream(self) -> Iterator[str]:
         message = self.message
-        if self.prompt is None or self.generator is None:
+        if self.prompt is None or self.backend is None:
             yield message.text
             return
         started = time.perf_counter()
         pieces: list[str] = []
         try:
-            for piece in self.generator.stream(self.prompt, masker=Masker()):
+            for piece in self.backend.stream(self.prompt, masker=Masker()):
                 pieces.append(piece)
                 yield piece
         except GenerationUnavailable as error:
@@ -231,8 +231,7 @@ def turn_start(*, conversation: Conversation, text: Any, intent: str | None = No
     timings["retrieve"] = ms_since(started)
     passages = passages_of(results)
     reply.citations = citations_of(results)
-    backend = generator()
-    return Replying(asked, _stored(reply, timings), Prompt(reply.query, passages), backend, timings)
+    return Replying(asked, _stored(reply, timings), Prompt(reply.query, passages), backend(), timings)
 
 
 def _stored(reply: Message, timings: dict[str, float]) -> Message:

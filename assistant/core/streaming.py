@@ -2,7 +2,7 @@
 
 `{"event": "start", ...}`, then `{"event": "text", "text": ...}` per piece, then
 `{"event": "done", "html": ...}`, or `{"event": "error", "message": ..., "html": ...}` when the
-generator became unavailable part-way (the finished HTML then shows the failure).
+answer backend became unavailable part-way (the finished HTML then shows the failure).
 """
 
 from __future__ import annotations

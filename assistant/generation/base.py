@@ -5,10 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import cache
 from typing import TYPE_CHECKING, Protocol
-
-from django.conf import settings
 
 from assistant.core.errors import ApplicationError
 from assistant.core.privacy import Masker
@@ -19,7 +16,7 @@ if TYPE_CHECKING:
 
 
 class GenerationUnavailable(ApplicationError):
-    """The configured generator cannot answer now (server down, model missing)."""
+    """The configured answer backend cannot answer now (server down, model missing)."""
 
     status = 503
 
@@ -43,7 +40,7 @@ class Passage:
 
 @dataclass(frozen=True)
 class Fact:
-    """One client field the question needs, as sent to the generator."""
+    """One client field the question needs, as sent to the answer backend."""
 
     field: str
     label: str
@@ -132,7 +129,9 @@ def citations_of(results: Sequence[SearchResult], *, first: int = 1) -> list[dic
     ]
 
 
-class Generator(Protocol):
+class Backend(Protocol):
+    """An answer backend: `extractive`, `openai` or `transformers` (FINASSIST_GENERATION_BACKEND)."""
+
     name: str
     model_name: str
 
@@ -142,20 +141,3 @@ class Generator(Protocol):
         A backend that sends the prompt off this machine masks it with `masker` (which
         knows the client's identifiers) and unmasks what comes back.
         """
-
-
-@cache
-def generator() -> Generator:
-    """The configured backend, built once per process."""
-    backend = settings.GENERATION_BACKEND
-    if backend == "openai":
-        from assistant.generation.remote import OpenAICompatible
-
-        return OpenAICompatible.from_settings()
-    if backend == "transformers":
-        from assistant.generation.local import LocalCausalModel
-
-        return LocalCausalModel.from_settings()
-    from assistant.generation.extractive import Extractive
-
-    return Extractive()

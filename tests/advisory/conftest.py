@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group, User
 from advisory.models import Client, Holding
 from advisory.services import letter_create
 from assistant.core import roles
-from assistant.generation.base import generator
+from assistant.generation import backend
 from assistant.knowledge.models import Collection
 from assistant.knowledge.services import collection_get_or_create
 
@@ -26,9 +26,9 @@ RESEARCH = (
 
 
 @pytest.fixture(autouse=True)
-def fresh_generator() -> None:
+def fresh_backend() -> None:
     """Each test reads the backend from its own settings."""
-    generator.cache_clear()
+    backend.cache_clear()
 
 
 @pytest.fixture

@@ -123,13 +123,14 @@ def test_feedback_is_recorded_and_checked(advisors, knowledge):
 
 
 def test_a_failing_generation_server_leaves_a_failed_answer_with_the_reason(advisors, knowledge, settings):
-    from assistant.generation.base import GenerationUnavailable, generator
+    from assistant.generation import backend
+    from assistant.generation.base import GenerationUnavailable
 
     settings.GENERATION_BACKEND = "openai"
     settings.OPENAI_BASE_URL = "http://127.0.0.1:9/v1"
     settings.OPENAI_MODEL = "tiny-chat"
     settings.GENERATION_RETRIES = 0
-    generator.cache_clear()
+    backend.cache_clear()
     asking = answer_start(advisor=advisors["alice"], question="What is the charge?", scope="knowledge")
     with pytest.raises(GenerationUnavailable):
         list(asking.stream())

@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from assistant.core.privacy import Masker, MaskingFilter
-from assistant.generation.base import NO_ANSWER, Fact, GenerationUnavailable, Passage, Prompt, generator
+from assistant.generation import backend
+from assistant.generation.base import NO_ANSWER, Fact, GenerationUnavailable, Passage, Prompt
 from assistant.generation.extractive import Extractive
 from assistant.generation.remote import OpenAICompatible
 from assistant.generation.text import sentences, ungrounded_numbers
@@ -112,7 +113,7 @@ class TestOpenAICompatible:
             settings.OPENAI_API_KEY = "sk-test"
             settings.GENERATION_RETRIES = 2
             settings.GENERATION_TIMEOUT = 5.0
-            generator.cache_clear()
+            backend.cache_clear()
             return server
 
         yield start
@@ -121,9 +122,9 @@ class TestOpenAICompatible:
 
     def test_it_streams_the_answer_from_a_numbered_prompt(self, chat_server):
         server = chat_server(["The charge is 0.25% [1]."])
-        backend = generator()
-        assert isinstance(backend, OpenAICompatible)
-        pieces = list(backend.stream(Prompt("What is the charge?", PASSAGES)))
+        answering = backend()
+        assert isinstance(answering, OpenAICompatible)
+        pieces = list(answering.stream(Prompt("What is the charge?", PASSAGES)))
         assert len(pieces) > 1
         assert "".join(pieces).strip() == "The charge is 0.25% [1]."
         request = server.requests[0]
@@ -139,19 +140,19 @@ class TestOpenAICompatible:
         server = chat_server(["[NAME-1] should keep the fund [1]."])
         masker = Masker([("NAME", "Maria Keller")])
         prompt = Prompt("Should Maria Keller keep the bond fund?", PASSAGES)
-        answer = "".join(generator().stream(prompt, masker=masker)).strip()
+        answer = "".join(backend().stream(prompt, masker=masker)).strip()
         assert "Maria" not in server.requests[0]["body"]["messages"][1]["content"]
         assert answer == "Maria Keller should keep the fund [1]."
 
     def test_a_failure_before_the_first_token_is_retried(self, chat_server):
         server = chat_server([503, 502, "Recovered [1]."])
-        assert "".join(generator().stream(Prompt("Q?", PASSAGES))).strip() == "Recovered [1]."
+        assert "".join(backend().stream(Prompt("Q?", PASSAGES))).strip() == "Recovered [1]."
         assert len(server.requests) == 3
 
     def test_a_server_that_keeps_failing_is_reported_clearly(self, chat_server):
         chat_server([503, 503, 503])
         with pytest.raises(GenerationUnavailable, match="not answering"):
-            list(generator().stream(Prompt("Q?", PASSAGES)))
+            list(backend().stream(Prompt("Q?", PASSAGES)))
 
     def test_a_server_that_is_down_is_reported_clearly(self, settings):
         settings.GENERATION_BACKEND = "openai"
@@ -159,7 +160,7 @@ class TestOpenAICompatible:
         settings.OPENAI_MODEL = "tiny-chat"
         settings.GENERATION_RETRIES = 0
         with pytest.raises(GenerationUnavailable, match=r"127\.0\.0\.1:9/v1 is not answering"):
-            list(generator().stream(Prompt("Q?", PASSAGES)))
+            list(backend().stream(Prompt("Q?", PASSAGES)))
 
 
 def _tiny_causal_model(folder: Path) -> Path:
@@ -190,9 +191,9 @@ class TestLocalCausalModel:
         settings.GENERATION_BACKEND = "transformers"
         settings.GENERATION_MODEL = str(_tiny_causal_model(tmp_path / "model"))
         settings.GENERATION_MAX_TOKENS = 6
-        backend = generator()
-        assert backend.name == "transformers"
-        pieces = list(backend.stream(Prompt("What is the charge?", PASSAGES)))
+        answering = backend()
+        assert answering.name == "transformers"
+        pieces = list(answering.stream(Prompt("What is the charge?", PASSAGES)))
         assert "".join(pieces).strip()
 
     def test_it_loads_a_lora_adapter_from_the_registry(self, settings, tmp_path, db):
@@ -228,17 +229,17 @@ class TestLocalCausalModel:
         settings.GENERATION_MODEL = str(model_dir)
         settings.GENERATION_ADAPTER = f"registry:{version.pk}"
         settings.GENERATION_MAX_TOKENS = 6
-        backend = generator()
-        assert type(backend.model).__name__ == "PeftModel"
-        assert "".join(backend.stream(Prompt("What is the charge?", PASSAGES))).strip()
+        answering = backend()
+        assert type(answering.model).__name__ == "PeftModel"
+        assert "".join(answering.stream(Prompt("What is the charge?", PASSAGES))).strip()
 
         (adapter_dir / "adapter_config.json").write_text("{}")
-        generator.cache_clear()
+        backend.cache_clear()
         with pytest.raises(GenerationUnavailable, match="checksum"):
-            generator()
+            backend()
 
     def test_a_missing_model_is_a_clear_error(self, settings, tmp_path):
         settings.GENERATION_BACKEND = "transformers"
         settings.GENERATION_MODEL = str(tmp_path)
         with pytest.raises(GenerationUnavailable, match="not a local Hugging Face model directory"):
-            generator()
+            backend()

@@ -10,7 +10,7 @@ from django.test import override_settings
 
 from assistant.chat.intents import SAMPLE
 from assistant.core import roles
-from assistant.generation.base import generator
+from assistant.generation import backend
 from assistant.knowledge.models import Collection
 from assistant.knowledge.services import collection_get_or_create
 from assistant.training import inference
@@ -64,8 +64,8 @@ def intent_model(intent_artefact, db) -> Callable[[float], ModelVersion]:
 
 
 @pytest.fixture(autouse=True)
-def fresh_generator() -> None:
-    generator.cache_clear()
+def fresh_backend() -> None:
+    backend.cache_clear()
 
 
 @pytest.fixture
