@@ -15,7 +15,7 @@ from aml.models import (
     Transaction,
 )
 from aml.rules import rule_parameters_errors
-from aml.services import rule_update
+from aml.services.rules import rule_update
 
 
 @admin.register(Customer)

@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from aml.models import Alert, Channel, Customer, Direction, Screening, ScreeningBatch
-from aml.screening import batch_submit, document_screen, transactions_screen, transactions_store
+from aml.services.screening import batch_submit, document_screen, transactions_screen, transactions_store
 from assistant.core.errors import ApplicationError, NotFound
 from assistant.integrations.idempotency import HEADER, idempotency_key_checked, idempotent_response
 from assistant.integrations.keys import ApiKeyAuthentication, HasScope, system_of

@@ -5,7 +5,7 @@ Each unit is removed in turn and the text scored again: a unit's weight is how m
 probability of the explained typology falls without it. Adjacent units that matter are merged
 into phrases; the strongest MAX_PHRASES are kept, each with its character offsets in the text.
 One extra model pass per unit: a single screening pays for it at once; a batch's alerts are
-attributed after the batch is screened (`aml.screening.alerts_attribute`).
+attributed after the batch is screened (`aml.services.screening.alerts_attribute`).
 """
 
 from __future__ import annotations

@@ -342,10 +342,10 @@ class AuditEventQuerySet(models.QuerySet):
 
 
 class AuditEvent(models.Model):
-    """One entry of the append-only, hash-chained audit trail; write it with `aml.audit.audit_record`.
+    """One entry of the append-only, hash-chained audit trail; `aml.services.audit.audit_record` writes it.
 
-    Each event's hash covers its content and the previous event's hash, so an edit, a deletion
-    or a reordering shows in `aml.audit.audit_verify`. A database trigger refuses UPDATE and DELETE.
+    Each event's hash covers its content and the previous event's hash, so an edit, a deletion or
+    a reordering shows in `aml.services.audit.audit_verify`. A trigger refuses UPDATE and DELETE.
     """
 
     sequence = models.PositiveBigIntegerField(unique=True, help_text="1, 2, 3, … without gaps")

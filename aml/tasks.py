@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from aml.screening import Setup, batch_screen
+from aml.services.screening import Setup, batch_screen
 from assistant.core.errors import missing_skipped
 from assistant.training.inference import NoActiveModel
 

@@ -13,7 +13,6 @@ from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET, require_POST
 
-from aml.cases import alert_take_next, case_ask, case_attach, case_decide, case_note
 from aml.models import Case, Screening
 from aml.selectors import (
     alert_counts,
@@ -26,6 +25,7 @@ from aml.selectors import (
     open_cases_of,
     related_transactions,
 )
+from aml.services.cases import alert_take_next, case_ask, case_attach, case_decide, case_note
 from aml.typology import DESCRIPTIONS, NONE, TYPOLOGY_LABELS
 from assistant.core.access import role_required
 from assistant.core.errors import ApplicationError, NotFound

@@ -41,7 +41,7 @@ from rest_framework.test import APIClient  # noqa: E402
 from aml.learning import TYPOLOGY, advisory_passages, typology_examples  # noqa: E402
 from aml.models import Account, Customer, RiskCalibration, Rule, Transaction  # noqa: E402
 from aml.risk import risk_calibration  # noqa: E402
-from aml.screening import Setup, phrases_attribute, transactions_screen  # noqa: E402
+from aml.services.screening import Setup, phrases_attribute, transactions_screen  # noqa: E402
 from aml.synthetic import narratives, scenarios  # noqa: E402
 from assistant.core.errors import ApplicationError  # noqa: E402
 from assistant.integrations.keys import api_key_issue  # noqa: E402

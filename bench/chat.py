@@ -30,16 +30,13 @@ from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
 from assistant.chat.intents import SAMPLE  # noqa: E402
-from assistant.chat.services import Customer, chat_collections, conversation_start, turn_start  # noqa: E402
+from assistant.chat.services import ChatCustomer, chat_collections, conversation_start, turn_start  # noqa: E402
 from assistant.knowledge.datasets import DATASETS  # noqa: E402
 from assistant.knowledge.demo import DEMO_DATA  # noqa: E402
 from assistant.knowledge.models import Collection, DocumentStatus  # noqa: E402
-from assistant.knowledge.services import (  # noqa: E402
-    collection_get_or_create,
-    documents_index,
-    files_submit,
-    lexicon_refresh,
-)
+from assistant.knowledge.services.indexing import documents_index  # noqa: E402
+from assistant.knowledge.services.lexicon import lexicon_refresh  # noqa: E402
+from assistant.knowledge.services.submission import collection_get_or_create, files_submit  # noqa: E402
 from assistant.training.data import split_of  # noqa: E402
 
 PER_CONVERSATION = 5
@@ -77,7 +74,7 @@ def main() -> None:
     options = parser.parse_args()
     _prepare()
     messages = _messages(options.turns + options.warmup)
-    customer = Customer(user_id=None, session_key="bench-chat")
+    customer = ChatCustomer(user_id=None, session_key="bench-chat")
     samples: list[dict] = []
     conversation = None
     for index, text in enumerate(messages):

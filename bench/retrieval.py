@@ -58,7 +58,7 @@ from assistant.core.hf import BUNDLED_MODEL, model_path  # noqa: E402
 from assistant.knowledge.embedding import embedder  # noqa: E402
 from assistant.knowledge.models import Chunk, Collection, Document  # noqa: E402
 from assistant.knowledge.search import Reader, ef_search, ef_widening, knowledge_search  # noqa: E402
-from assistant.knowledge.services import lexicon_refresh  # noqa: E402
+from assistant.knowledge.services.lexicon import lexicon_refresh  # noqa: E402
 
 COLLECTIONS = 10
 CHUNKS_PER_DOCUMENT = 1000
@@ -306,14 +306,15 @@ def spanning(queries: int) -> dict[str, object]:
 def ingestion() -> dict[str, object]:
     from django.conf import settings
 
-    from assistant.knowledge.services import collection_get_or_create, documents_index, files_submit
+    from assistant.knowledge.services.indexing import documents_index
+    from assistant.knowledge.services.submission import collection_get_or_create, files_submit
 
     Collection.objects.filter(name="ingest-bench").delete()
     collection = collection_get_or_create(name="ingest-bench")
     fincen = settings.DATASETS_DIR / "fincen_advisories"
     if (fincen / "pages.jsonl.gz").is_file():
         from assistant.knowledge.datasets import fincen_advisories
-        from assistant.knowledge.services import document_submit
+        from assistant.knowledge.services.submission import document_submit
 
         corpus = "fincen_advisories"
         submitted = [
@@ -520,7 +521,7 @@ def quality() -> dict[str, object]:
 
 
 def freshness(documents: int = 6) -> dict[str, object]:
-    from assistant.knowledge.services import collection_get_or_create, files_submit
+    from assistant.knowledge.services.submission import collection_get_or_create, files_submit
     from tests.support.processes import Worker, project_env
 
     Collection.objects.filter(name="fresh-bench").delete()

@@ -10,7 +10,9 @@ from django.conf import settings
 
 from assistant.db.urls import database_url
 from assistant.knowledge.models import Collection
-from assistant.knowledge.services import FilesReport, documents_index, files_submit, lexicon_refresh
+from assistant.knowledge.services.indexing import documents_index
+from assistant.knowledge.services.lexicon import lexicon_refresh
+from assistant.knowledge.services.submission import FilesReport, files_submit
 from tests.support.processes import RedisServer, Worker, project_env
 
 # The tiers: `make test-fast` leaves out `slow` and `browser`; `make test` runs every test but `gpu`.

@@ -79,7 +79,7 @@ CLARIFY = "I want to be sure I help with the right thing. Which of these is it?"
 
 
 @dataclass(frozen=True)
-class Customer:
+class ChatCustomer:
     """Who is chatting: a signed-in user, or an anonymous browser session."""
 
     user_id: int | None
@@ -108,13 +108,13 @@ def routes_sync() -> int:
     return len(created)
 
 
-def conversation_start(*, customer: Customer) -> Conversation:
+def conversation_start(*, customer: ChatCustomer) -> Conversation:
     if customer.user_id is None and not customer.session_key:
         raise ApplicationError("a conversation needs a signed-in user or a browser session")
     return Conversation.objects.create(user_id=customer.user_id, session_key=customer.session_key or "")
 
 
-def conversation_get(*, customer: Customer, public_id: Any) -> Conversation:
+def conversation_get(*, customer: ChatCustomer, public_id: Any) -> Conversation:
     """The customer's own conversation; anyone else's is reported like one that does not exist."""
     try:
         return Conversation.objects.get(customer.owns(), public_id=public_id)
@@ -241,7 +241,7 @@ def _stored(reply: Message, timings: dict[str, float]) -> Message:
     return reply
 
 
-def turn_get(*, customer: Customer, message_id: Any) -> Message:
+def turn_get(*, customer: ChatCustomer, message_id: Any) -> Message:
     try:
         return Message.objects.select_related("conversation").get(
             pk=int(message_id),

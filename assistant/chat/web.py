@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from assistant.chat.services import Customer
+from assistant.chat.services import ChatCustomer
 
 
-def customer_of(request: HttpRequest) -> Customer:
+def customer_of(request: HttpRequest) -> ChatCustomer:
     if request.user.is_authenticated:
-        return Customer(user_id=request.user.pk, session_key=None)
+        return ChatCustomer(user_id=request.user.pk, session_key=None)
     if not request.session.session_key:
         request.session.create()
-    return Customer(user_id=None, session_key=request.session.session_key)
+    return ChatCustomer(user_id=None, session_key=request.session.session_key)

@@ -18,7 +18,7 @@ from assistant.core.errors import ApplicationError
 from assistant.knowledge.models import Chunk, Collection, Document, DocumentStatus
 from assistant.knowledge.parsers import PARSERS, RejectedFile, parse_file
 from assistant.knowledge.search import MAX_K, Reader, knowledge_search, readable_collections
-from assistant.knowledge.services import (
+from assistant.knowledge.services.submission import (
     FilesReport,
     document_reindex,
     document_submit,

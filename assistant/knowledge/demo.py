@@ -5,12 +5,9 @@ from pathlib import Path
 from assistant.core import roles
 from assistant.core.demo import demo_loader
 from assistant.core.errors import ApplicationError
-from assistant.knowledge.services import (
-    collection_get_or_create,
-    documents_index,
-    files_submit,
-    lexicon_refresh,
-)
+from assistant.knowledge.services.indexing import documents_index
+from assistant.knowledge.services.lexicon import lexicon_refresh
+from assistant.knowledge.services.submission import collection_get_or_create, files_submit
 
 DEMO_DATA = Path(__file__).resolve().parent / "demo_data"
 

@@ -1,6 +1,7 @@
 from celery import shared_task
 
-from assistant.knowledge.services import documents_index, lexicon_refresh
+from assistant.knowledge.services.indexing import documents_index
+from assistant.knowledge.services.lexicon import lexicon_refresh
 
 
 @shared_task(name="knowledge.document_index", soft_time_limit=1800, time_limit=1900)

@@ -10,7 +10,7 @@ from advisory.services import letter_create
 from assistant.core import roles
 from assistant.generation import backend
 from assistant.knowledge.models import Collection
-from assistant.knowledge.services import collection_get_or_create
+from assistant.knowledge.services.submission import collection_get_or_create
 
 PRODUCTS = (
     "# Short Duration Bond Fund\n\n"

@@ -9,9 +9,9 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
-from aml.audit import GENESIS_HASH, audit_event_hash, audit_record, audit_verify
 from aml.models import AuditEvent, AuditEventImmutable, Rule
-from aml.services import rule_update
+from aml.services.audit import GENESIS_HASH, audit_event_hash, audit_record, audit_verify
+from aml.services.rules import rule_update
 from assistant.core.errors import ApplicationError, FieldErrors
 
 pytestmark = pytest.mark.django_db

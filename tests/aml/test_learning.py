@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from aml.cases import alert_take_next, case_decide
 from aml.learning import analyst_examples, typology_examples
+from aml.services.cases import alert_take_next, case_decide
 from aml.typology import NONE
 from assistant.training.registry import Example
 from tests.aml.conftest import DOCUMENT, NARRATIVE

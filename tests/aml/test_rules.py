@@ -6,7 +6,7 @@ import pytest
 from aml import demo
 from aml.models import Account, Channel, Direction, Rule, Transaction
 from aml.rules import RuleHit, RuleMisconfigured, rule_parameters_errors, rules_evaluate
-from aml.services import rule_update
+from aml.services.rules import rule_update
 from assistant.core.errors import ApplicationError
 from tests.aml.conftest import NOW, account_open
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 
 from aml.models import Alert, AuditEvent, RiskCalibration, Rule, Screening
-from aml.screening import document_screen, passages_of_text, transactions_screen
-from aml.services import rule_update
+from aml.services.rules import rule_update
+from aml.services.screening import document_screen, passages_of_text, transactions_screen
 from aml.tasks import calibrate_task
 from aml.typology import TYPOLOGY_LABELS
 from assistant.training.inference import NoActiveModel

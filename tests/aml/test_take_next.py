@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from aml.cases import alert_take_next
 from aml.models import Alert, AuditEvent, Case
+from aml.services.cases import alert_take_next
 from tests.aml.conftest import analyst_create
 
 

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from aml.cases import alert_take_next
 from aml.models import Alert, AuditEvent, Case, CaseQuestion, Screening, Transaction
+from aml.services.cases import alert_take_next
 from assistant.generation.base import NO_ANSWER
-from assistant.knowledge.services import collection_get_or_create
+from assistant.knowledge.services.submission import collection_get_or_create
 from tests.aml.conftest import DOCUMENT_PHRASE, NOW, PHRASE, account_open
 
 pytestmark = pytest.mark.django_db

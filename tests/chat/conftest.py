@@ -12,7 +12,7 @@ from assistant.chat.intents import SAMPLE
 from assistant.core import roles
 from assistant.generation import backend
 from assistant.knowledge.models import Collection
-from assistant.knowledge.services import collection_get_or_create
+from assistant.knowledge.services.submission import collection_get_or_create
 from assistant.training import inference
 from assistant.training.inference import active_forget
 from assistant.training.models import ModelVersion

@@ -3,7 +3,7 @@ import pytest
 from assistant.chat.models import Conversation, IntentRoute, Message, Ticket
 from assistant.chat.services import (
     CLARIFY,
-    Customer,
+    ChatCustomer,
     NotFound,
     chat_stats,
     conversation_get,
@@ -13,8 +13,8 @@ from assistant.chat.services import (
 )
 from assistant.core.errors import ApplicationError
 
-ANNA = Customer(user_id=None, session_key="session-anna")
-BEN = Customer(user_id=None, session_key="session-ben")
+ANNA = ChatCustomer(user_id=None, session_key="session-anna")
+BEN = ChatCustomer(user_id=None, session_key="session-ben")
 
 
 def _say(conversation, text, intent=None) -> Message:

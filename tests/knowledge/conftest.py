@@ -3,7 +3,7 @@ from django.contrib.auth.models import Group, User
 
 from assistant.core import roles
 from assistant.knowledge.models import Collection
-from assistant.knowledge.services import collection_get_or_create
+from assistant.knowledge.services.submission import collection_get_or_create
 
 
 @pytest.fixture

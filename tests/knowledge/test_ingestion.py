@@ -9,7 +9,8 @@ from assistant.knowledge.embedding import embedder
 from assistant.knowledge.models import Chunk, Collection, Document, DocumentStatus
 from assistant.knowledge.parsers import Block, ParsedDocument
 from assistant.knowledge.search import Reader, knowledge_search
-from assistant.knowledge.services import collection_get_or_create, document_submit, documents_index
+from assistant.knowledge.services.indexing import documents_index
+from assistant.knowledge.services.submission import collection_get_or_create, document_submit
 from tests.support.documents import docx, pdf
 
 pytestmark = pytest.mark.django_db
@@ -203,9 +204,9 @@ def test_a_document_whose_embedding_fails_is_marked_failed_with_the_reason(colle
 
 @pytest.mark.slow
 def test_chunks_embedded_across_windows_and_threads_keep_their_own_vectors(collection, settings, monkeypatch):
-    from assistant.knowledge import services
+    from assistant.knowledge.services import indexing
 
-    monkeypatch.setattr(services, "INDEX_WINDOW", 16)  # documents span windows, windows documents
+    monkeypatch.setattr(indexing, "INDEX_WINDOW", 16)  # documents span windows, windows documents
     settings.TORCH_THREADS = 2
     settings.EMBEDDING_BATCH_SIZE = 4
     settings.CHUNK_TOKENS = 40

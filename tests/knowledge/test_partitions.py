@@ -4,7 +4,7 @@ from django.db import connection
 from assistant.knowledge.models import Chunk, Collection, Document
 from assistant.knowledge.partitions import partition_name
 from assistant.knowledge.search import Reader, knowledge_search
-from assistant.knowledge.services import collection_get_or_create
+from assistant.knowledge.services.submission import collection_get_or_create
 
 pytestmark = pytest.mark.django_db
 

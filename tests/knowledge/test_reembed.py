@@ -7,7 +7,8 @@ import pytest
 from assistant.core.hf import model_path
 from assistant.knowledge.models import Chunk, Collection
 from assistant.knowledge.search import Reader, knowledge_search
-from assistant.knowledge.services import collection_get_or_create, collection_reembed
+from assistant.knowledge.services.reembedding import collection_reembed
+from assistant.knowledge.services.submission import collection_get_or_create
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,8 @@ from assistant.knowledge.embedding import embedder
 from assistant.knowledge.models import Chunk, Document, LexiconState
 from assistant.knowledge.parsers import Block, ParsedDocument
 from assistant.knowledge.search import Reader, ef_search, knowledge_search
-from assistant.knowledge.services import collection_get_or_create, document_submit, documents_index
+from assistant.knowledge.services.indexing import documents_index
+from assistant.knowledge.services.submission import collection_get_or_create, document_submit
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ from assistant.celery import app
 from assistant.knowledge.models import Document, DocumentStatus
 from assistant.knowledge.parsers import Block, ParsedDocument
 from assistant.knowledge.search import Reader, knowledge_search
-from assistant.knowledge.services import collection_get_or_create, document_submit
+from assistant.knowledge.services.submission import collection_get_or_create, document_submit
 from assistant.knowledge.tasks import document_index_task
 
 

@@ -2,8 +2,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from aml.audit import audit_verify
 from aml.models import AuditEvent
+from aml.services.audit import audit_verify
 
 
 class Command(BaseCommand):

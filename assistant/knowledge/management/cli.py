@@ -8,7 +8,9 @@ from contextlib import contextmanager
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from assistant.knowledge.services import IndexReport, Progress, Submission, documents_index, lexicon_refresh
+from assistant.knowledge.services.indexing import IndexReport, Progress, documents_index
+from assistant.knowledge.services.lexicon import lexicon_refresh
+from assistant.knowledge.services.submission import Submission
 
 
 @contextmanager

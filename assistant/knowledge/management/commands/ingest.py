@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from assistant.knowledge.management.cli import index_submissions
 from assistant.knowledge.parsers import PARSERS
-from assistant.knowledge.services import collection_get_or_create, files_submit
+from assistant.knowledge.services.submission import collection_get_or_create, files_submit
 
 
 def _files(paths: list[str]) -> list[tuple[Path, str]]:

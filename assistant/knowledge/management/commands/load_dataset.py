@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from assistant.core.errors import ApplicationError
 from assistant.knowledge.datasets import DATASETS
 from assistant.knowledge.management.cli import index_submissions
-from assistant.knowledge.services import collection_get_or_create, document_submit
+from assistant.knowledge.services.submission import collection_get_or_create, document_submit
 
 
 class Command(BaseCommand):

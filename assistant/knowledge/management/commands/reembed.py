@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from assistant.core.errors import ApplicationError
 from assistant.knowledge.management.cli import progress_bar
 from assistant.knowledge.models import Collection
-from assistant.knowledge.services import collection_reembed
+from assistant.knowledge.services.reembedding import collection_reembed
 
 
 class Command(BaseCommand):

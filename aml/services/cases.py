@@ -19,8 +19,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
-from aml.audit import audit_record
 from aml.models import Alert, Case, CaseQuestion
+from aml.services.audit import audit_record
 from aml.typology import DESCRIPTIONS, NONE, TYPOLOGY_LABELS
 from assistant.core.errors import ApplicationError, text_checked
 from assistant.generation import backend

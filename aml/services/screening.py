@@ -29,7 +29,6 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from aml.audit import Entry, audit_record_many
 from aml.explain import occlusion, occlusions
 from aml.learning import TYPOLOGY
 from aml.models import Account, Alert, Customer, RiskCalibration, Rule, Screening, ScreeningBatch, Transaction
@@ -42,6 +41,7 @@ from aml.risk import (
     typology_predictions,
 )
 from aml.rules import RuleHit, rules_evaluate, rules_lookback
+from aml.services.audit import Entry, audit_record_many
 from aml.typology import DESCRIPTIONS, NONE, PASSAGE_CHARS
 from assistant.core.errors import ApplicationError, FieldErrors, NotFound
 from assistant.db.constraints import violated_constraint

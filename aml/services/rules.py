@@ -1,4 +1,4 @@
-"""AML services: the writes, each audited where compliance needs to know who changed what."""
+"""Rule settings: every change audited, so each alert can be traced to the settings that raised it."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from typing import Any
 
 from django.db import transaction
 
-from aml.audit import audit_record
 from aml.models import Rule
 from aml.rules import rule_parameters_errors
+from aml.services.audit import audit_record
 from assistant.core.errors import ApplicationError, FieldErrors
 
 

@@ -1,0 +1,101 @@
+"""Re-embedding: a collection's chunks moved to another embedding model in one switch."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection, transaction
+from pgvector import Vector
+
+from assistant.knowledge.embedding import embedder
+from assistant.knowledge.models import Chunk, Collection
+from assistant.knowledge.services.indexing import Progress
+
+logger = logging.getLogger("finassist.knowledge")
+
+
+@dataclass(frozen=True)
+class ReembedReport:
+    collection: str
+    previous_model: str
+    model: str
+    chunks: int
+
+
+def collection_reembed(
+    *, collection: Collection, model_name: str, on_progress: Progress | None = None
+) -> ReembedReport:
+    """Move a collection's chunks to another embedding model in one switch.
+
+    New vectors are computed into a staging table while searches go on with the old
+    ones; then one transaction, holding the collection row against concurrent indexing,
+    writes them all (and embeds any chunk written meanwhile) and records the new model.
+    A search sees either every vector of the old model or every vector of the new one.
+    """
+    model = embedder(model_name)
+    previous = collection.embedding_model
+    total = Chunk.objects.filter(collection=collection).count()
+    staged = 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS knowledge_reembed_staging "
+            f"(chunk_id bigint PRIMARY KEY, embedding vector({model.dimensions}))"
+        )
+        cursor.execute("TRUNCATE knowledge_reembed_staging")
+
+    def stage(chunks: list[tuple[int, str, str]]) -> None:
+        vectors = model.embed([f"{heading}\n{text}" for _, heading, text in chunks])
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO knowledge_reembed_staging VALUES (%s, %s::vector) "
+                "ON CONFLICT (chunk_id) DO UPDATE SET embedding = EXCLUDED.embedding",
+                [
+                    (chunk_id, Vector(vector).to_text())
+                    for (chunk_id, _, _), vector in zip(chunks, vectors, strict=True)
+                ],
+            )
+        nonlocal staged
+        staged += len(chunks)
+        if on_progress:
+            on_progress(staged, max(total, staged))
+
+    last = 0
+    page_size = settings.EMBEDDING_BATCH_SIZE * 8
+    while True:
+        page = list(
+            Chunk.objects.filter(collection=collection, pk__gt=last)
+            .order_by("pk")
+            .values_list("pk", "heading", "text")[:page_size]
+        )
+        if not page:
+            break
+        stage(page)
+        last = page[-1][0]
+    with transaction.atomic():
+        locked = Collection.objects.select_for_update().get(pk=collection.pk)
+        with connection.cursor() as cursor:
+            # Chunks written since they were staged: a document indexed meanwhile.
+            cursor.execute(
+                "SELECT c.id, c.heading, c.text FROM knowledge_chunk c WHERE c.collection_id = %s "
+                "AND NOT EXISTS (SELECT 1 FROM knowledge_reembed_staging s WHERE s.chunk_id = c.id)",
+                [locked.pk],
+            )
+            missing = cursor.fetchall()
+        if missing:
+            stage(missing)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE knowledge_chunk c SET embedding = s.embedding, embedding_model = %s "
+                "FROM knowledge_reembed_staging s WHERE c.id = s.chunk_id AND c.collection_id = %s",
+                [model.name, locked.pk],
+            )
+            count = cursor.rowcount
+            cursor.execute("TRUNCATE knowledge_reembed_staging")
+        locked.embedding_model = model.name
+        locked.save(update_fields=["embedding_model", "updated_at"])
+    logger.info(
+        "collection %s re-embedded: %s -> %s (%d chunks)", collection.name, previous, model.name, count
+    )
+    return ReembedReport(collection.name, previous, model.name, count)
