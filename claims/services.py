@@ -19,6 +19,7 @@ from assistant.integrations.webhooks import event_emit
 from assistant.training.inference import NoActiveModel, Prediction, predict
 from assistant.training.models import ModelVersion
 from claims import fraud
+from claims.dispatch import triage_later
 from claims.extraction import Span, extract
 from claims.learning import FRAUD, LINE_OF_BUSINESS, ROUTE, SUSPICIOUS
 from claims.models import (
@@ -92,14 +93,8 @@ def claims_submit(*, system: System, items: list[dict[str, Any]], batch: bool) -
             "a claim with one of these external ids was submitted at the same moment", field="external_id"
         ) from None
     for claim in claims:
-        transaction.on_commit(lambda pk=claim.pk: _triage_later(pk))
+        triage_later(claim.pk)
     return claims
-
-
-def _triage_later(claim_id: int) -> None:
-    from claims.tasks import triage_task
-
-    triage_task.delay(claim_id)
 
 
 def claims_requeue_stale(*, older_than_s: float | None = None) -> int:
@@ -113,7 +108,7 @@ def claims_requeue_stale(*, older_than_s: float | None = None) -> int:
     ).exclude(started_at__gt=cutoff)
     ids = list(waiting.values_list("pk", flat=True)[:1000])
     for pk in ids:
-        _triage_later(pk)
+        triage_later(pk)
     if ids:
         logger.warning("re-sent triage of %d waiting claim(s)", len(ids))
     return len(ids)
@@ -132,16 +127,16 @@ def claim_triage(claim_id: int) -> Claim:
         claim.status, claim.started_at = Claim.Status.PROCESSING, timezone.now()
         claim.attempts += 1
         claim.save(update_fields=["status", "started_at", "attempts"])
-    try:
-        return _triaged(claim)
-    except Exception as error:
-        logger.exception("triage of claim %s failed", claim.pk)
-        Claim.objects.filter(pk=claim.pk).update(
-            status=Claim.Status.ERROR,
-            error=f"{type(error).__name__}: {error}"[:2000],
-            completed_at=timezone.now(),
-        )
-        raise
+    return _triaged(claim)
+
+
+def claim_fail(*, claim_id: int, reason: str) -> None:
+    """Mark a claim's triage failed (its task gave up), unless it was triaged meanwhile."""
+    unfinished = Claim.objects.filter(pk=claim_id).exclude(
+        status__in=[Claim.Status.COMPLETE, Claim.Status.PARTIAL]
+    )
+    if unfinished.update(status=Claim.Status.ERROR, error=reason[:2000], completed_at=timezone.now()):
+        logger.error("triage of claim %s failed: %s", claim_id, reason)
 
 
 def _predicted(task: str, text: str, steps: dict[str, str]) -> Prediction | None:

@@ -1,17 +1,26 @@
-from celery import shared_task
+from typing import Any
+
+from celery import Task, shared_task
 
 from assistant.core.errors import missing_skipped
-from claims.services import claim_triage, claims_requeue_stale
+from assistant.core.retry import NOT_RETRIED, failure_reason, retried
+from claims import dispatch
+from claims.services import claim_fail, claim_triage, claims_requeue_stale
 
 
-@shared_task(name="claims.triage", soft_time_limit=120, time_limit=150)
+class TriageTask(Task):
+    def on_failure(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
+        claim_fail(claim_id=args[0], reason=failure_reason(exc))
+
+
+@shared_task(name=dispatch.TRIAGE, base=TriageTask, soft_time_limit=120, time_limit=150, **retried())
 @missing_skipped
 def triage_task(claim_id: int) -> str:
     """Triage one claim (queue `inference`); a re-delivered message finds it done and returns."""
     return claim_triage(claim_id).status
 
 
-@shared_task(name="claims.requeue_stale", soft_time_limit=60, time_limit=90)
+@shared_task(name=dispatch.REQUEUE_STALE, soft_time_limit=60, time_limit=90, **NOT_RETRIED)
 def requeue_stale_task() -> int:
     """Periodic (beat): re-send triage of claims left waiting by a lost message or a killed worker."""
     return claims_requeue_stale()

@@ -6,16 +6,11 @@ from typing import Any
 
 from django.db import transaction
 
+from aml.dispatch import calibrate_later
 from aml.models import Rule
 from aml.rules import rule_parameters_errors
 from aml.services.audit import audit_record
 from assistant.core.errors import ApplicationError, FieldErrors
-
-
-def _calibrate_later() -> None:
-    from aml.tasks import calibrate_task
-
-    calibrate_task.delay()
 
 
 @transaction.atomic
@@ -45,7 +40,7 @@ def rule_update(
     if new == old:
         return rule
     rule.save(update_fields=["enabled", "parameters", "weight", "updated_at"])
-    transaction.on_commit(_calibrate_later)
+    calibrate_later()
     audit_record(
         actor=actor,
         action="rule.changed",

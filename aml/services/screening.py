@@ -29,6 +29,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from aml.dispatch import batch_screen_later
 from aml.explain import occlusion, occlusions
 from aml.learning import TYPOLOGY
 from aml.models import Account, Alert, Customer, RiskCalibration, Rule, Screening, ScreeningBatch, Transaction
@@ -400,14 +401,8 @@ def batch_submit(*, system: System, items: Sequence[dict[str, Any]]) -> Screenin
     stored = transactions_store(items, batch=True)
     batch = ScreeningBatch.objects.create(system=system, total=len(stored))
     batch.transactions.set(stored)
-    transaction.on_commit(lambda: _screen_later(batch.pk))
+    batch_screen_later(batch.pk)
     return batch
-
-
-def _screen_later(batch_id: int) -> None:
-    from aml.tasks import screen_batch_task
-
-    screen_batch_task.delay(batch_id)
 
 
 def batch_screen(batch_id: int) -> ScreeningBatch:
@@ -432,10 +427,7 @@ def batch_screen(batch_id: int) -> ScreeningBatch:
                 screened=Screening.objects.filter(batch=batch).count()
             )
     except ApplicationError as error:
-        ScreeningBatch.objects.filter(pk=batch_id).update(
-            status=ScreeningBatch.Status.ERROR, error=error.message, finished_at=timezone.now()
-        )
-        logger.warning("batch %s not screened: %s", batch_id, error.message)
+        batch_fail(batch_id=batch_id, reason=error.message)
         return ScreeningBatch.objects.get(pk=batch_id)
     with transaction.atomic():
         ScreeningBatch.objects.filter(pk=batch_id).update(
@@ -449,3 +441,10 @@ def batch_screen(batch_id: int) -> ScreeningBatch:
             data={"id": batch.pk, "screened": batch.screened, "alerts": alerts},
         )
     return batch
+
+
+def batch_fail(*, batch_id: int, reason: str) -> None:
+    """Mark a batch failed (a refusal, or its task gave up), unless it was screened meanwhile."""
+    unfinished = ScreeningBatch.objects.filter(pk=batch_id).exclude(status=ScreeningBatch.Status.COMPLETE)
+    if unfinished.update(status=ScreeningBatch.Status.ERROR, error=reason[:2000], finished_at=timezone.now()):
+        logger.warning("batch %s not screened: %s", batch_id, reason)

@@ -4,9 +4,10 @@ import socket
 from celery import shared_task
 
 from assistant.core import health
+from assistant.core.retry import NOT_RETRIED
 
 
-@shared_task(name="core.system_probe", soft_time_limit=10, time_limit=15)
+@shared_task(name="core.system_probe", soft_time_limit=10, time_limit=15, **NOT_RETRIED)
 def system_probe() -> dict[str, object]:
     """Which worker answered, and whether it reaches the database and pgvector."""
     return {

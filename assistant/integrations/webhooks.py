@@ -27,6 +27,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from assistant.core.timing import ms_since
+from assistant.integrations.dispatch import deliver_later
 from assistant.integrations.models import System, WebhookDelivery, WebhookEndpoint
 
 logger = logging.getLogger("finassist.integrations")
@@ -67,14 +68,8 @@ def event_emit(*, system: System, event_type: str, data: dict[str, Any]) -> list
         if endpoint.wants(event_type)
     ]
     for delivery in deliveries:
-        transaction.on_commit(lambda pk=delivery.pk: _send_later(pk, 0))
+        deliver_later(delivery.pk)
     return deliveries
-
-
-def _send_later(delivery_id: int, delay_s: float) -> None:
-    from assistant.integrations.tasks import deliver_task
-
-    deliver_task.apply_async((delivery_id,), countdown=delay_s)
 
 
 def delivery_attempt(delivery_id: int) -> WebhookDelivery | None:
@@ -99,7 +94,7 @@ def delivery_attempt(delivery_id: int) -> WebhookDelivery | None:
     if delivery.status == WebhookDelivery.Status.PENDING:
         delay = (delivery.next_attempt_at - timezone.now()).total_seconds()
         if delay <= TASK_DELAY_MAX_S:
-            _send_later(delivery.pk, max(delay, 0))
+            deliver_later(delivery.pk, delay_s=max(delay, 0))
     return delivery if due else None
 
 
@@ -175,4 +170,4 @@ def delivery_resend(delivery: WebhookDelivery) -> None:
     WebhookDelivery.objects.filter(pk=delivery.pk).update(
         status=WebhookDelivery.Status.PENDING, next_attempt_at=timezone.now()
     )
-    transaction.on_commit(lambda: _send_later(delivery.pk, 0))
+    deliver_later(delivery.pk)

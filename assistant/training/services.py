@@ -17,6 +17,7 @@ from django.utils import timezone
 from assistant.core.errors import ApplicationError
 from assistant.training.config import TrainingConfig
 from assistant.training.data import Splits, dataset_hash, examples_read
+from assistant.training.dispatch import train_later
 from assistant.training.models import DriftAudit, ModelVersion, PredictionRecord, TrainingRun
 from assistant.training.registry import Example, TaskSpec, task_get
 
@@ -67,9 +68,7 @@ def run_submit(
         created_by=user if user is not None and user.is_authenticated else None,
     )
     if dispatch:
-        from assistant.training.tasks import train_task
-
-        transaction.on_commit(lambda: train_task.delay(run.pk))
+        train_later(run.pk)
     return run
 
 
@@ -83,6 +82,15 @@ def run_cancel(run: TrainingRun) -> TrainingRun:
             run.cancel_requested = True
         run.save(update_fields=["status", "finished_at", "cancel_requested"])
     return run
+
+
+def run_fail(*, run_id: int, reason: str) -> None:
+    """Mark a run failed (its task gave up), unless it finished meanwhile."""
+    unfinished = TrainingRun.objects.filter(
+        pk=run_id, status__in=[TrainingRun.Status.QUEUED, TrainingRun.Status.RUNNING]
+    )
+    if unfinished.update(status=TrainingRun.Status.FAILED, error=reason, finished_at=timezone.now()):
+        logger.error("training run %s failed: %s", run_id, reason)
 
 
 def run_execute(

@@ -1,24 +1,35 @@
-from celery import shared_task
+from typing import Any
 
-from assistant.training.services import drift_audit_all, run_execute
+from celery import Task, shared_task
+
+from assistant.core.retry import NOT_RETRIED, failure_reason, retried
+from assistant.training import dispatch
+from assistant.training.inference import predict
+from assistant.training.services import drift_audit_all, run_execute, run_fail
+
+
+class TrainTask(Task):
+    def on_failure(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
+        run_fail(run_id=args[0], reason=failure_reason(exc))
 
 
 # Below the broker's visibility timeout (FINASSIST_CELERY_VISIBILITY_TIMEOUT, checked at start-up):
-# longer training needs both raised together.
-@shared_task(name="training.train", soft_time_limit=6600, time_limit=7000)
+# longer training needs both raised together. A failure inside the training marks the run itself;
+# what is retried is a database that went away before or after it.
+@shared_task(
+    name=dispatch.TRAIN, base=TrainTask, soft_time_limit=6600, time_limit=7000, **retried(max_retries=3)
+)
 def train_task(run_id: int) -> str:
     """Train one run (queue `gpu`: CUDA where the worker has it, else its CPU threads)."""
     return run_execute(run_id, restart_interrupted=True).status
 
 
-@shared_task(name="training.predict", soft_time_limit=120, time_limit=150)
+@shared_task(name=dispatch.PREDICT, soft_time_limit=120, time_limit=150, **retried(max_retries=2))
 def predict_task(task: str, texts: list[str]) -> list[dict[str, object]]:
-    from assistant.training.inference import predict
-
     return [prediction.as_dict() for prediction in predict(task, texts)]
 
 
-@shared_task(name="training.drift_audit", soft_time_limit=600, time_limit=660)
+@shared_task(name=dispatch.DRIFT_AUDIT, soft_time_limit=600, time_limit=660, **NOT_RETRIED)
 def drift_audit_task() -> list[str]:
     """Periodic (beat): audit every active model version's live predictions for drift."""
     return [str(audit) for audit in drift_audit_all()]

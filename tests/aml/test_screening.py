@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -152,18 +153,17 @@ def test_without_an_active_typology_model_screening_refuses_with_409(book, rules
 
 
 def test_a_rule_edit_queues_the_refit_so_no_screening_request_waits_for_it(
-    typology_model, rules, django_capture_on_commit_callbacks, monkeypatch
+    typology_model, rules, django_capture_on_commit_callbacks, test_queue, broker
 ):
     version = typology_model()
-    queued = []
-    monkeypatch.setattr(calibrate_task, "delay", lambda: queued.append(True))
 
     with django_capture_on_commit_callbacks(execute=True):
         rule_update(
             rules["velocity"], actor="compliance", enabled=False, parameters=rules["velocity"].parameters
         )
 
-    assert queued == [True]
+    queued = [json.loads(message)["headers"]["task"] for message in broker.lrange(test_queue, 0, -1)]
+    assert queued == ["aml.calibrate"]
     assert calibrate_task.run().startswith("calibration ")
     assert (
         RiskCalibration.objects.filter(model_version=version).count() == 2

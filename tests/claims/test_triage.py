@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
 from assistant.core.errors import NotFound
 from assistant.integrations.models import WebhookDelivery, WebhookEndpoint
@@ -254,3 +255,61 @@ def test_a_claim_deleted_before_its_triage_is_reported_missing_not_failed():
     with pytest.raises(NotFound):
         claim_triage(987654)
     assert triage_task.run(987654) == "missing"
+
+
+def _triage_insert_fails(sqlstate: str, *, times: int | None) -> None:
+    """The server refuses to store a triage (`times` times, or always) with an error of `sqlstate`."""
+    refuse = "true" if times is None else f"nextval('pg_temp.triage_attempts') <= {times}"
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMPORARY SEQUENCE triage_attempts")
+        cursor.execute(
+            "CREATE FUNCTION pg_temp.refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            f"IF {refuse} THEN RAISE EXCEPTION 'the server went away' USING ERRCODE = '{sqlstate}'; "
+            "END IF; RETURN NEW; END $$"
+        )
+        cursor.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON claims_triage "
+            "FOR EACH ROW EXECUTE FUNCTION pg_temp.refuse()"
+        )
+
+
+@pytest.fixture
+def failures_caught():
+    """Run tasks in-process as a worker does: a failure is the task's outcome, not raised here."""
+    conf = triage_task.app.conf
+    propagates = conf.task_eager_propagates
+    conf.task_eager_propagates = False
+    yield
+    conf.task_eager_propagates = propagates
+
+
+def _one_claim(system) -> Claim:
+    policies, generated = generate(1, seed=5)
+    return _submitted(system, generated, policies)[0]
+
+
+def test_a_database_that_goes_away_for_a_moment_is_retried(claims_models, claims_system, failures_caught):
+    claims_models()
+    claim = _one_claim(claims_system[0])
+    _triage_insert_fails("08006", times=2)  # connection_failure: transient
+
+    outcome = triage_task.apply((claim.pk,))
+
+    assert outcome.successful()
+    claim.refresh_from_db()
+    assert (claim.status, claim.attempts) == (Claim.Status.COMPLETE, 3)
+
+
+def test_a_triage_that_fails_for_good_marks_the_claim_failed_with_the_reason(
+    claims_models, claims_system, failures_caught
+):
+    claims_models()
+    claim = _one_claim(claims_system[0])
+    _triage_insert_fails("P0001", times=None)  # raise_exception: not worth another try
+
+    outcome = triage_task.apply((claim.pk,))
+
+    assert outcome.failed()
+    claim.refresh_from_db()
+    assert (claim.status, claim.attempts) == (Claim.Status.ERROR, 1)
+    assert "the server went away" in claim.error

@@ -85,3 +85,22 @@ def test_each_queue_has_its_own_routing_key():
 
     assert keys == {name: name for name in settings.CELERY_QUEUES}
     assert set(settings.CELERY_QUEUES) == {"default", "ingest", "inference", "gpu"}
+
+
+def test_every_task_declares_its_retry_policy():
+    from assistant.celery import app
+
+    app.loader.import_default_modules()
+    ours = {
+        name: task
+        for name, task in app.tasks.items()
+        if name.split(".")[0] in {"core", "knowledge", "training", "integrations", "claims", "aml"}
+    }
+
+    assert len(ours) >= 12
+    for name, task in ours.items():
+        assert "autoretry_for" in vars(type(task)), f"{name} declares no retry policy"
+        if task.autoretry_for:
+            assert (task.retry_backoff, task.retry_jitter, 0 < task.max_retries <= 10) == (5, True, True), (
+                name
+            )

@@ -73,6 +73,13 @@ def _fail(document: Document, reason: str, report: IndexReport) -> None:
     logger.warning("indexing %s failed: %s", document, reason)
 
 
+def document_fail(*, document_id: int, reason: str) -> None:
+    """Mark a document's indexing failed (its task gave up), unless a version of it is ready."""
+    unfinished = Document.objects.filter(pk=document_id).exclude(status=DocumentStatus.READY)
+    if unfinished.update(status=DocumentStatus.FAILED, error=reason):
+        logger.warning("indexing document %s failed: %s", document_id, reason)
+
+
 class _ModelChanged(Exception):
     """The collection moved to another embedding model while its chunks were embedded."""
 

@@ -16,6 +16,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 
 from assistant.core.errors import ApplicationError
+from assistant.knowledge.dispatch import document_index_later
 from assistant.knowledge.models import Chunk, Collection, Document, DocumentStatus
 from assistant.knowledge.parsers import Block, ParsedDocument, RejectedFile, parse_file
 
@@ -106,20 +107,14 @@ def document_submit(
             document.file.save(parsed.external_id.rsplit("/", 1)[-1], ContentFile(upload), save=False)
         document.save()
         if enqueue:
-            from assistant.knowledge.tasks import document_index_task
-
-            document_id = document.id
-            transaction.on_commit(lambda: document_index_task.delay(document_id))
+            document_index_later(document.pk)
     return Submission(document, changed=True)
 
 
 def document_reindex(*, document: Document) -> None:
     """Chunk and embed a document again from its stored text (after a chunking change, say)."""
-    from assistant.knowledge.tasks import document_index_task
-
     Document.objects.filter(pk=document.pk).update(status=DocumentStatus.PENDING, error="")
-    document_id = document.pk
-    transaction.on_commit(lambda: document_index_task.delay(document_id))
+    document_index_later(document.pk)
 
 
 @dataclass

@@ -1,0 +1,11 @@
+"""The knowledge tasks by name, and how services send them (`assistant.core.dispatch`)."""
+
+from assistant.core.dispatch import send_on_commit
+
+DOCUMENT_INDEX = "knowledge.document_index"
+LEXICON_REFRESH = "knowledge.lexicon_refresh"
+
+
+def document_index_later(document_id: int) -> None:
+    """Index the document on an ingest worker once the transaction that submitted it commits."""
+    send_on_commit(DOCUMENT_INDEX, document_id)

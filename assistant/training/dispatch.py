@@ -1,0 +1,12 @@
+"""The training tasks by name, and how services send them (`assistant.core.dispatch`)."""
+
+from assistant.core.dispatch import send_on_commit
+
+TRAIN = "training.train"
+PREDICT = "training.predict"
+DRIFT_AUDIT = "training.drift_audit"
+
+
+def train_later(run_id: int) -> None:
+    """Train the run on a gpu-queue worker once the transaction that recorded it commits."""
+    send_on_commit(TRAIN, run_id)
