@@ -22,7 +22,7 @@ from assistant.core.errors import ApplicationError
 from assistant.knowledge.services.indexing import documents_index
 from assistant.knowledge.services.lexicon import lexicon_refresh
 from assistant.knowledge.services.submission import collection_get_or_create, files_submit
-from assistant.training.inference import NoActiveModel
+from assistant.training.inference import ModelNotReady, NoActiveModel
 
 logger = logging.getLogger("finassist.aml")
 
@@ -166,5 +166,8 @@ def _screen_unscreened() -> str:
     except NoActiveModel:
         logger.warning("aml-typology has no active model: the demo transactions are not screened")
         return "not screened (train aml-typology first)"
+    except ModelNotReady as waiting:
+        logger.warning("the demo transactions are not screened: %s", waiting.message)
+        return f"not screened ({waiting.message})"
     alerts = sum(1 for s in screenings if s.risk is not None and s.risk >= settings.AML_ALERT_THRESHOLD)
     return f"{len(screenings)} transactions screened, {alerts} alert(s)"

@@ -6,8 +6,9 @@ activity (1 - P(none) from `aml-typology`), clipped to ±LOGIT_CLIP; `no_text`, 
 nothing to read (an empty narrative). Risk = sigmoid(bias + sum of coefficient x feature).
 
 The coefficients are fitted by logistic regression on synthetic scenarios (`aml.synthetic`,
-a seed the model never trained on), once per typology model version and rule settings: a rule
-edited in the admin gets a fresh fit at the next screening. Each fit keeps what it measured on
+a seed the model never trained on), once per typology model version and rule settings, on a worker
+(`aml.services.calibration`): when a version is activated and when a rule is edited in the admin.
+A screening never fits: until the fit is there it is refused with 503. Each fit keeps what it measured on
 the held-out share of its scenarios (ROC AUC of the combination, of the rules alone and of the
 text alone; Brier score; expected calibration error), so the weights are measured, not assumed.
 """
@@ -25,16 +26,13 @@ from typing import Any
 
 import numpy as np
 from django.conf import settings
-from django.db import IntegrityError, transaction
 
-from aml.learning import TYPOLOGY
 from aml.models import RiskCalibration, Rule
 from aml.rules import RuleHit, rules_evaluate
-from aml.typology import NONE, TYPOLOGY_LABELS
+from aml.typology import NONE, TYPOLOGY, TYPOLOGY_LABELS
 from assistant.core.timing import ms_since
-from assistant.db.constraints import violated_constraint
 from assistant.training.evaluation import expected_calibration_error, log_odds
-from assistant.training.inference import MAX_BATCH, Prediction, predict
+from assistant.training.inference import MAX_BATCH, Prediction, classifier_for, predict
 from assistant.training.models import ModelVersion
 
 logger = logging.getLogger("finassist.aml")
@@ -117,6 +115,17 @@ def _auc(truth: np.ndarray, scores: np.ndarray) -> float:
     return round(float(roc_auc_score(truth, scores)), 4)
 
 
+def _suspicion(version: ModelVersion, texts: Sequence[str]) -> list[float]:
+    """1 - P(none) for each text, by this version's model (which need not be the active one)."""
+    classifier = classifier_for(version)
+    none = classifier.labels.index(NONE)
+    return [
+        1.0 - float(p)
+        for start in range(0, len(texts), MAX_BATCH)
+        for p in classifier.scores(list(texts[start : start + MAX_BATCH])).probabilities[:, none]
+    ]
+
+
 def calibration_fit(version: ModelVersion, rules: Sequence[Rule]) -> RiskCalibration:
     """Fit the combination for this model version and these rule settings on generated scenarios."""
     from sklearn.linear_model import LogisticRegression
@@ -128,8 +137,8 @@ def calibration_fit(version: ModelVersion, rules: Sequence[Rule]) -> RiskCalibra
     generated = scenarios(CALIBRATION_SCENARIOS, CALIBRATION_SEED)
     weights = rule_weights(rules)
     enabled = [rule for rule in rules if rule.enabled]
-    texts = [s.transaction.narrative for s in generated if s.transaction.narrative.strip()]
-    suspicion = {text: suspicion_of(p) for text, p in typology_predictions(texts, record=False).items()}
+    texts = sorted({s.transaction.narrative for s in generated if s.transaction.narrative.strip()})
+    suspicion = dict(zip(texts, _suspicion(version, texts), strict=True))
     rows, labels = [], []
     for scenario in generated:
         hits = rules_evaluate(scenario.transaction, history=scenario.history, rules=enabled)
@@ -165,21 +174,3 @@ def calibration_fit(version: ModelVersion, rules: Sequence[Rule]) -> RiskCalibra
         weights=coefficients,
         metrics=metrics,
     )
-
-
-def risk_calibration(version: ModelVersion, rules: Sequence[Rule]) -> RiskCalibration:
-    """The stored fit for this model version and rule settings, fitted first when there is none."""
-    digest = rules_digest(rules)
-    stored = RiskCalibration.objects.filter(model_version=version, rules_digest=digest).first()
-    if stored is not None:
-        return stored
-    fitted = calibration_fit(version, rules)
-    try:
-        with transaction.atomic():
-            fitted.save()
-    except IntegrityError as error:
-        # Another process fitted the same combination first: use theirs.
-        if violated_constraint(error) != "risk_calibration_unique":
-            raise
-        return RiskCalibration.objects.get(model_version=version, rules_digest=digest)
-    return fitted

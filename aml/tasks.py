@@ -3,10 +3,12 @@ from typing import Any
 from celery import Task, shared_task
 
 from aml import dispatch
-from aml.services.screening import Setup, batch_fail, batch_screen
+from aml.services.calibration import risk_calibration_fit
+from aml.services.screening import batch_fail, batch_screen
+from aml.typology import TYPOLOGY
 from assistant.core.errors import missing_skipped
 from assistant.core.retry import failure_reason, retried
-from assistant.training.inference import NoActiveModel
+from assistant.training.inference import ModelNotReady, NoActiveModel, active_version
 
 
 class ScreenBatchTask(Task):
@@ -15,19 +17,25 @@ class ScreenBatchTask(Task):
 
 
 @shared_task(
-    name=dispatch.SCREEN_BATCH, base=ScreenBatchTask, soft_time_limit=600, time_limit=660, **retried()
+    name=dispatch.SCREEN_BATCH,
+    base=ScreenBatchTask,
+    soft_time_limit=600,
+    time_limit=660,
+    **retried(ModelNotReady),
 )
 @missing_skipped
 def screen_batch_task(batch_id: int) -> str:
-    """Screen a batch of transactions (queue `inference`); a re-delivered message resumes it."""
+    """Screen a batch of transactions (queue `inference`); a re-delivered message resumes it, and one
+    that finds the risk calibration still being fitted tries again shortly."""
     return batch_screen(batch_id).status
 
 
 @shared_task(name=dispatch.CALIBRATE, soft_time_limit=300, time_limit=330, **retried(max_retries=3))
 def calibrate_task() -> str:
-    """Fit the risk combination for the rules as set now (after an edit in the admin), so that no
-    screening request waits for the fit."""
+    """Fit the risk combination of the active version for the rules as set now (after an edit in
+    the admin), so that screening can go on."""
     try:
-        return f"calibration {Setup.now().calibration.pk}"
+        version = active_version(TYPOLOGY)
     except NoActiveModel:
         return "no active typology model"
+    return f"calibration {risk_calibration_fit(version).pk}"

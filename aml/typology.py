@@ -88,6 +88,8 @@ TAXONOMY: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ),
     ("structuring", "structuring to evade reporting", ("structuring",)),
 )
+# The typology classifier, as registered on the fine-tuning platform (`aml.learning`).
+TYPOLOGY = "aml-typology"
 LABELS = tuple(label for label, _, _ in TAXONOMY)
 # Ordinary activity: no advisory describes it, the synthetic narratives have it (aml.synthetic).
 NONE = "none"

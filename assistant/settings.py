@@ -113,6 +113,7 @@ CELERY_TASK_ROUTES = {
     "knowledge.*": {"queue": "ingest"},
     "training.train": {"queue": "gpu"},
     "training.predict": {"queue": "inference"},
+    "training.version_prepare": {"queue": "inference"},
     "claims.*": {"queue": "inference"},
     "aml.*": {"queue": "inference"},
 }

@@ -38,11 +38,12 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
-from aml.learning import TYPOLOGY, advisory_passages, typology_examples  # noqa: E402
+from aml.learning import advisory_passages, typology_examples  # noqa: E402
 from aml.models import Account, Customer, RiskCalibration, Rule, Transaction  # noqa: E402
-from aml.risk import risk_calibration  # noqa: E402
+from aml.services.calibration import risk_calibration_fit  # noqa: E402
 from aml.services.screening import Setup, phrases_attribute, transactions_screen  # noqa: E402
 from aml.synthetic import narratives, scenarios  # noqa: E402
+from aml.typology import TYPOLOGY  # noqa: E402
 from assistant.core.errors import ApplicationError  # noqa: E402
 from assistant.integrations.keys import api_key_issue  # noqa: E402
 from assistant.integrations.models import System  # noqa: E402
@@ -134,7 +135,7 @@ def risk() -> dict[str, object]:
     version = _ensure_model()
     rules = list(Rule.objects.all())
     RiskCalibration.objects.filter(model_version=version).delete()
-    calibration = risk_calibration(version, rules)
+    calibration = risk_calibration_fit(version, rules)
     return {
         "model_version": version.pk,
         "bias": calibration.bias,
@@ -178,7 +179,7 @@ def _stored(count: int) -> list[Transaction]:
 
 def speed(count: int, single: int) -> dict[str, object]:
     version = _ensure_model()
-    risk_calibration(version, list(Rule.objects.all()))
+    risk_calibration_fit(version)
     results: dict[str, object] = {}
     try:
         with transaction.atomic():

@@ -48,7 +48,8 @@ from assistant.training.models import ModelVersion  # noqa: E402
 from claims.demo import synthetic_claim_fields, synthetic_policies_store  # noqa: E402
 from claims.learning import FRAUD, LINE_OF_BUSINESS, ROUTE, insuranceqa_examples  # noqa: E402
 from claims.models import Claim  # noqa: E402
-from claims.services import claim_triage, claims_submit  # noqa: E402
+from claims.services.submission import claims_submit  # noqa: E402
+from claims.services.triage import claim_triage  # noqa: E402
 from claims.synthetic import SyntheticClaim, generate  # noqa: E402
 from tests.support.processes import Worker, free_port, project_env, wait_for  # noqa: E402
 

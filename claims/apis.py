@@ -22,7 +22,7 @@ from assistant.integrations.schema import IDEMPOTENCY
 from claims.models import Claim
 from claims.reports import report_pdf_response
 from claims.selectors import OUTCOMES, claim_of, claim_resource, claim_url, claims_of, report_of
-from claims.services import claims_submit
+from claims.services.submission import claims_submit
 
 MAX_AMOUNT = 10**12
 

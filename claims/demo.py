@@ -9,7 +9,7 @@ from assistant.core.demo import demo_loader
 from assistant.integrations.keys import api_key_issue, api_key_revoke
 from assistant.integrations.models import System
 from claims.models import Claim, LineOfBusiness, Policy
-from claims.services import claims_submit
+from claims.services.submission import claims_submit
 
 if TYPE_CHECKING:
     from claims.synthetic import SyntheticClaim, SyntheticPolicy

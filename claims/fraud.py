@@ -31,6 +31,8 @@ NEAR_LIMIT_SHARE = Decimal("0.9")
 REPEATED_CLAIMS_WINDOW = timedelta(days=365)
 REPEATED_CLAIMS_PRIOR = 2  # earlier claims on the policy within the window
 TEXT = "text"
+# The labels of `claims-fraud`, the text model.
+SUSPICIOUS, ORDINARY = "suspicious", "ordinary"
 CALIBRATION_SEED = 11
 CALIBRATION_CLAIMS = 2000
 CALIBRATION_HELD_OUT = 0.3

@@ -20,7 +20,9 @@ from django.conf import settings
 
 from assistant.core.errors import ApplicationError
 from assistant.training.registry import Example, TaskSpec
+from claims.fraud import ORDINARY, SUSPICIOUS
 from claims.models import Decision, LineOfBusiness, Route
+from claims.services.calibration import fraud_calibrate
 
 if TYPE_CHECKING:
     from claims.synthetic import SyntheticClaim
@@ -30,7 +32,6 @@ logger = logging.getLogger("finassist.claims")
 LINE_OF_BUSINESS = "claims-line-of-business"
 ROUTE = "claims-route"
 FRAUD = "claims-fraud"
-SUSPICIOUS, ORDINARY = "suspicious", "ordinary"
 
 # InsuranceQA's domain names -> the project's lines of business.
 INSURANCEQA_DOMAINS = {
@@ -131,5 +132,6 @@ TASKS = (
         text_column="description",
         label_column="label",
         defaults={"max_tokens": 160},
+        prepare=fraud_calibrate,
     ),
 )

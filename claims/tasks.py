@@ -4,8 +4,10 @@ from celery import Task, shared_task
 
 from assistant.core.errors import missing_skipped
 from assistant.core.retry import NOT_RETRIED, failure_reason, retried
+from assistant.training.inference import ModelNotReady
 from claims import dispatch
-from claims.services import claim_fail, claim_triage, claims_requeue_stale
+from claims.services.submission import claims_requeue_stale
+from claims.services.triage import claim_fail, claim_triage
 
 
 class TriageTask(Task):
@@ -13,7 +15,9 @@ class TriageTask(Task):
         claim_fail(claim_id=args[0], reason=failure_reason(exc))
 
 
-@shared_task(name=dispatch.TRIAGE, base=TriageTask, soft_time_limit=120, time_limit=150, **retried())
+@shared_task(
+    name=dispatch.TRIAGE, base=TriageTask, soft_time_limit=120, time_limit=150, **retried(ModelNotReady)
+)
 @missing_skipped
 def triage_task(claim_id: int) -> str:
     """Triage one claim (queue `inference`); a re-delivered message finds it done and returns."""

@@ -12,7 +12,7 @@ from assistant.core.roles import CLAIMS_ADJUSTER
 from claims.models import Claim, LineOfBusiness, Route
 from claims.reports import marked_description, report_pdf_response
 from claims.selectors import adjuster_queue, claim_get, misclassification_report, report_of
-from claims.services import decision_record, fraud_suspected_by_triage
+from claims.services.decisions import decision_record, fraud_suspected_by_triage
 
 adjuster_required = role_required(
     CLAIMS_ADJUSTER, refusal="the claims pages are for claims adjusters", error_template="claims/error.html"

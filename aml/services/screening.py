@@ -31,11 +31,9 @@ from django.utils import timezone
 
 from aml.dispatch import batch_screen_later
 from aml.explain import occlusion, occlusions
-from aml.learning import TYPOLOGY
 from aml.models import Account, Alert, Customer, RiskCalibration, Rule, Screening, ScreeningBatch, Transaction
 from aml.risk import (
     features_of,
-    risk_calibration,
     risk_of,
     rule_weights,
     suspicion_of,
@@ -43,12 +41,13 @@ from aml.risk import (
 )
 from aml.rules import RuleHit, rules_evaluate, rules_lookback
 from aml.services.audit import Entry, audit_record_many
-from aml.typology import DESCRIPTIONS, NONE, PASSAGE_CHARS
+from aml.services.calibration import risk_calibration
+from aml.typology import DESCRIPTIONS, NONE, PASSAGE_CHARS, TYPOLOGY
 from assistant.core.errors import ApplicationError, FieldErrors, NotFound
 from assistant.db.constraints import violated_constraint
 from assistant.integrations.models import System
 from assistant.integrations.webhooks import event_emit
-from assistant.training.inference import Prediction, active_version
+from assistant.training.inference import ModelNotReady, Prediction, active_version
 
 logger = logging.getLogger("finassist.aml")
 
@@ -426,6 +425,8 @@ def batch_screen(batch_id: int) -> ScreeningBatch:
             ScreeningBatch.objects.filter(pk=batch_id).update(
                 screened=Screening.objects.filter(batch=batch).count()
             )
+    except ModelNotReady:
+        raise  # its task tries again shortly
     except ApplicationError as error:
         batch_fail(batch_id=batch_id, reason=error.message)
         return ScreeningBatch.objects.get(pk=batch_id)

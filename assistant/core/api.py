@@ -13,5 +13,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return Response(exc.errors, status=exc.status)
     if isinstance(exc, ApplicationError):
         field = getattr(exc, "field", None) or "non_field_errors"
-        return Response({field: [exc.message]}, status=exc.status)
+        response = Response({field: [exc.message]}, status=exc.status)
+        if exc.retry_after_s is not None:
+            response["Retry-After"] = str(exc.retry_after_s)
+        return response
     return drf_exception_handler(exc, context)

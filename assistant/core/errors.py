@@ -9,10 +9,12 @@ P = ParamSpec("P")
 class ApplicationError(Exception):
     """A request the application refuses, with a message meant for the person who made it.
 
-    `field` names the input at fault, when there is one; `status` is the HTTP answer.
+    `field` names the input at fault, when there is one; `status` is the HTTP answer, and
+    `retry_after_s`, for a refusal that passes by itself, when to ask again (`Retry-After`).
     """
 
     status = 400
+    retry_after_s: int | None = None
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)

@@ -40,6 +40,14 @@ class NoActiveModel(ApplicationError):
     status = 409
 
 
+class ModelNotReady(ApplicationError):
+    """The active version's model is there, but what serving it needs besides (its task's
+    `prepare`) is still being built on a worker: try again shortly."""
+
+    status = 503
+    retry_after_s = 30
+
+
 @dataclass(frozen=True)
 class Prediction:
     label: str

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.core.exceptions import ImproperlyConfigured
 
 from assistant.core.errors import ApplicationError
+
+if TYPE_CHECKING:
+    from assistant.training.models import ModelVersion
 
 
 class Example(NamedTuple):
@@ -36,6 +39,11 @@ class TaskSpec:
     # Serve with int8 weights in the encoder's linear layers when on a CPU (about 4x the float32
     # throughput on short texts): for tasks scored in bulk, once its accuracy has been measured.
     quantized: bool = False
+    # What serving a version needs besides its model, fitted on its predictions (a combination with
+    # rules or other signals): `prepare(version)` builds and stores it, and is safe to call twice.
+    # Whoever activates a version in a worker or a command calls it there; a web process queues it
+    # (`training.version_prepare`). A request never fits: until it is built the version answers 503.
+    prepare: Callable[[ModelVersion], object] | None = None
 
     def __post_init__(self) -> None:
         if len(self.labels) < 2 or len(set(self.labels)) != len(self.labels):

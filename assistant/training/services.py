@@ -14,10 +14,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from assistant.core.errors import ApplicationError
+from assistant.core.errors import ApplicationError, NotFound
 from assistant.training.config import TrainingConfig
 from assistant.training.data import Splits, dataset_hash, examples_read
-from assistant.training.dispatch import train_later
+from assistant.training.dispatch import train_later, version_prepare_later
 from assistant.training.models import DriftAudit, ModelVersion, PredictionRecord, TrainingRun
 from assistant.training.registry import Example, TaskSpec, task_get
 
@@ -134,10 +134,11 @@ def run_execute(
     run.status, run.finished_at = TrainingRun.Status.SUCCEEDED, timezone.now()
     run.metrics = version.metrics
     run.save(update_fields=["status", "finished_at", "metrics"])
+    # A run executes in a worker or a command, never in a web process: it prepares what it activates.
     if run.activation == TrainingRun.Activation.ALWAYS:
-        version_activate(version, user=run.created_by)
+        version_activate(version, user=run.created_by, prepare_now=True)
     elif run.activation == TrainingRun.Activation.IF_BETTER:
-        version_activate_if_better(version)
+        version_activate_if_better(version, prepare_now=True)
     return run
 
 
@@ -284,8 +285,12 @@ def library_versions() -> dict[str, str]:
 # The registry ---------------------------------------------------------------------------------
 
 
-def version_activate(version: ModelVersion, *, user: Any = None) -> ModelVersion:
-    """Make `version` its task's active version; the one it replaces is retired (and remembered)."""
+def version_activate(version: ModelVersion, *, user: Any = None, prepare_now: bool = False) -> ModelVersion:
+    """Make `version` its task's active version; the one it replaces is retired (and remembered).
+
+    What serving it needs besides its model (its task's `prepare`) is built here with
+    `prepare_now` (a worker, a command), else queued for an inference worker (a web request).
+    """
     from assistant.training.modeling import artefact_verify
 
     # A version whose artefact is missing, changed or of another format is never activated
@@ -295,22 +300,44 @@ def version_activate(version: ModelVersion, *, user: Any = None) -> ModelVersion
         # Lock every version of the task: two activations at once would each retire the other.
         locked = list(ModelVersion.objects.select_for_update().filter(task=version.task))
         current = next((v for v in locked if v.status == ModelVersion.Status.ACTIVE), None)
-        if current is not None and current.pk == version.pk:
-            return current
-        if current is not None:
-            current.status = ModelVersion.Status.RETIRED
-            current.save(update_fields=["status"])
-        version.refresh_from_db()
-        version.status = ModelVersion.Status.ACTIVE
-        version.previous = current
-        version.activated_at = timezone.now()
-        version.activated_by = user if user is not None and user.is_authenticated else None
-        version.save(update_fields=["status", "previous", "activated_at", "activated_by"])
+        if current is None or current.pk != version.pk:
+            if current is not None:
+                current.status = ModelVersion.Status.RETIRED
+                current.save(update_fields=["status"])
+            version.refresh_from_db()
+            version.status = ModelVersion.Status.ACTIVE
+            version.previous = current
+            version.activated_at = timezone.now()
+            version.activated_by = user if user is not None and user.is_authenticated else None
+            version.save(update_fields=["status", "previous", "activated_at", "activated_by"])
+            was = current.pk if current else None
+            logger.info("%s: version %s active (was %s)", version.task, version.pk, was)
     from assistant.training.inference import active_forget
 
     active_forget(version.task)
-    logger.info("%s: version %s active (was %s)", version.task, version.pk, current.pk if current else None)
+    if task_get(version.task).prepare is not None:
+        if prepare_now:
+            try:
+                version_prepare(version.pk)
+            except Exception:  # the version is active: an inference worker tries again
+                logger.exception("preparing version %s failed here; queued for a worker", version.pk)
+                version_prepare_later(version.pk)
+        else:
+            version_prepare_later(version.pk)
     return version
+
+
+def version_prepare(version_id: int) -> str:
+    """Build what serving the version needs besides its model (its task's `prepare`); safe to run
+    twice, and for a version since retired (a rollback may bring it back)."""
+    version = ModelVersion.objects.filter(pk=version_id).first()
+    if version is None:
+        raise NotFound(f"no model version {version_id} to prepare: deleted since", field="id")
+    prepare = task_get(version.task).prepare
+    if prepare is None:
+        return "nothing to prepare"
+    prepare(version)
+    return "prepared"
 
 
 def version_rollback(task: str, *, user: Any = None) -> ModelVersion:
@@ -331,7 +358,7 @@ def version_rollback(task: str, *, user: Any = None) -> ModelVersion:
     return previous
 
 
-def version_activate_if_better(version: ModelVersion) -> bool:
+def version_activate_if_better(version: ModelVersion, *, prepare_now: bool = False) -> bool:
     """The rule: activate only when its macro-F1 beats the active version's on the same held-out split.
 
     Both are scored on the candidate's validation split. Splits go by a hash of each text, so
@@ -341,7 +368,7 @@ def version_activate_if_better(version: ModelVersion) -> bool:
 
     current = ModelVersion.objects.filter(task=version.task, status=ModelVersion.Status.ACTIVE).first()
     if current is None:
-        version_activate(version)
+        version_activate(version, prepare_now=prepare_now)
         return True
     run = version.run
     if run is None:
@@ -353,7 +380,7 @@ def version_activate_if_better(version: ModelVersion) -> bool:
     version.metrics["compared_with"] = {"version": current.pk, "macro_f1": scores}
     version.save(update_fields=["metrics"])
     if scores[version.pk] > scores[current.pk]:
-        version_activate(version)
+        version_activate(version, prepare_now=prepare_now)
         return True
     return False
 

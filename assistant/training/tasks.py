@@ -2,10 +2,11 @@ from typing import Any
 
 from celery import Task, shared_task
 
+from assistant.core.errors import missing_skipped
 from assistant.core.retry import NOT_RETRIED, failure_reason, retried
 from assistant.training import dispatch
 from assistant.training.inference import predict
-from assistant.training.services import drift_audit_all, run_execute, run_fail
+from assistant.training.services import drift_audit_all, run_execute, run_fail, version_prepare
 
 
 class TrainTask(Task):
@@ -27,6 +28,13 @@ def train_task(run_id: int) -> str:
 @shared_task(name=dispatch.PREDICT, soft_time_limit=120, time_limit=150, **retried(max_retries=2))
 def predict_task(task: str, texts: list[str]) -> list[dict[str, object]]:
     return [prediction.as_dict() for prediction in predict(task, texts)]
+
+
+@shared_task(name=dispatch.VERSION_PREPARE, soft_time_limit=600, time_limit=660, **retried())
+@missing_skipped
+def version_prepare_task(version_id: int) -> str:
+    """Build what serving an activated version needs besides its model (queue `inference`)."""
+    return version_prepare(version_id)
 
 
 @shared_task(name=dispatch.DRIFT_AUDIT, soft_time_limit=600, time_limit=660, **NOT_RETRIED)

@@ -13,10 +13,10 @@ import pytest
 from django.forms.models import model_to_dict
 from django.test import override_settings
 
-from aml.learning import TYPOLOGY
 from aml.models import RiskCalibration, Rule
 from aml.risk import calibration_fit
 from aml.synthetic import narratives
+from aml.typology import TYPOLOGY
 from assistant.training import inference
 from assistant.training.inference import active_forget
 from assistant.training.models import ModelVersion

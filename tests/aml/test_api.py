@@ -182,3 +182,29 @@ def test_a_batch_with_one_bad_transaction_stores_none_and_names_its_index(paymen
 
 def test_a_batch_deleted_before_its_screening_is_reported_missing_not_failed():
     assert screen_batch_task.run(987654) == "missing"
+
+
+def test_a_screening_request_never_fits_the_risk_calibration_it_answers_503_until_a_worker_has(
+    payments, account, typology_model
+):
+    from aml.models import RiskCalibration
+    from assistant.training.services import version_prepare
+
+    version = typology_model()
+    RiskCalibration.objects.all().delete()  # activated, its calibration not fitted yet
+    key = str(uuid.uuid4())
+    body = {"transaction": transaction(account)}
+
+    waiting = post(payments, "/api/aml/screen", body, key)
+
+    assert waiting.status_code == 503
+    assert waiting["Retry-After"] == "30"
+    assert f"risk calibration of aml-typology version {version.pk}" in waiting.json()["aml-typology"][0]
+    assert not RiskCalibration.objects.exists()
+    assert not Transaction.objects.exists()  # nothing half-stored: the same request can come again
+
+    assert version_prepare(version.pk) == "prepared"  # what the inference worker does
+
+    answered = post(payments, "/api/aml/screen", body, key)
+    assert answered.status_code == 201, answered.json()
+    assert RiskCalibration.objects.filter(model_version=version).count() == 1

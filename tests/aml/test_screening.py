@@ -12,7 +12,7 @@ from aml.services.rules import rule_update
 from aml.services.screening import document_screen, passages_of_text, transactions_screen
 from aml.tasks import calibrate_task
 from aml.typology import TYPOLOGY_LABELS
-from assistant.training.inference import NoActiveModel
+from assistant.training.inference import ModelNotReady, NoActiveModel
 
 pytestmark = pytest.mark.django_db
 
@@ -120,21 +120,27 @@ def test_passages_keep_whole_sentences_within_the_passage_length():
 
 
 def test_changing_a_rule_in_the_admin_refits_the_combination_for_the_new_settings(
-    book, typology_model, rules
+    book, typology_model, rules, django_capture_on_commit_callbacks
 ):
     version = typology_model()
     payment = book("12000.00")
     transactions_screen([payment])
     assert RiskCalibration.objects.filter(model_version=version).count() == 1
 
-    rule_update(
-        rules["round_amount"],
-        actor="compliance",
-        enabled=True,
-        parameters=rules["round_amount"].parameters,
-        weight=2.0,
-    )
-    transactions_screen([book("13000.00", ago=timedelta(hours=1))])
+    with django_capture_on_commit_callbacks() as queued:
+        rule_update(
+            rules["round_amount"],
+            actor="compliance",
+            enabled=True,
+            parameters=rules["round_amount"].parameters,
+            weight=2.0,
+        )
+    assert len(queued) == 1  # the refit, sent to a worker once the change commits
+
+    with pytest.raises(ModelNotReady, match="for the rules as set now is not fitted yet"):
+        transactions_screen([book("13000.00", ago=timedelta(hours=1))])  # no request fits it
+    assert calibrate_task.run().startswith("calibration ")  # the worker's part
+    transactions_screen([book("14000.00", ago=timedelta(hours=2))])
 
     calibrations = RiskCalibration.objects.filter(model_version=version)
     assert calibrations.count() == 2

@@ -23,7 +23,9 @@ from assistant.training.models import ModelVersion
 from claims.demo import POLICIES, synthetic_claim_fields, synthetic_policies_store
 from claims.learning import FRAUD, LINE_OF_BUSINESS, ROUTE, fraud_label
 from claims.models import FraudCalibration, Policy
-from claims.services import claim_triage, claims_submit, fraud_calibrate
+from claims.services.calibration import fraud_calibrate
+from claims.services.submission import claims_submit
+from claims.services.triage import claim_triage
 from claims.synthetic import generate
 
 TRAINING_CLAIMS = 360

@@ -10,7 +10,7 @@ import pytest
 from assistant.integrations.keys import api_key_revoke
 from assistant.integrations.models import ApiKey, IdempotentRequest
 from claims.models import Claim
-from claims.services import claim_triage
+from claims.services.triage import claim_triage
 from tests.claims.conftest import system_with_key
 
 pytestmark = pytest.mark.django_db

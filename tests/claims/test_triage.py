@@ -19,7 +19,9 @@ from claims.learning import ROUTE, route_examples
 from claims.models import Claim, Decision, FraudCalibration, Policy, Route
 from claims.policy import policy_check
 from claims.selectors import misclassification_report
-from claims.services import claim_triage, claims_submit, decision_record, route_decide
+from claims.services.decisions import decision_record
+from claims.services.submission import claims_submit
+from claims.services.triage import claim_triage, route_decide
 from claims.synthetic import generate
 from claims.tasks import triage_task
 
@@ -313,3 +315,27 @@ def test_a_triage_that_fails_for_good_marks_the_claim_failed_with_the_reason(
     claim.refresh_from_db()
     assert (claim.status, claim.attempts) == (Claim.Status.ERROR, 1)
     assert "the server went away" in claim.error
+
+
+def test_triage_never_fits_the_fraud_combination_it_waits_for_a_worker_to(claims_models, claims_system):
+    from assistant.training.inference import ModelNotReady
+    from assistant.training.services import version_prepare
+    from claims.learning import FRAUD
+
+    versions = claims_models()
+    FraudCalibration.objects.all().delete()  # activated, its combination not fitted yet
+    claim = _one_claim(claims_system[0])
+
+    with pytest.raises(ModelNotReady):
+        claim_triage(claim.pk)
+
+    claim.refresh_from_db()
+    assert not FraudCalibration.objects.exists()
+    assert claim.status == Claim.Status.QUEUED  # waiting, with the reason, while its task retries
+    assert f"the fraud combination of claims-fraud version {versions[FRAUD].pk} is not fitted" in claim.error
+    assert ModelNotReady in triage_task.autoretry_for
+
+    assert version_prepare(versions[FRAUD].pk) == "prepared"  # what the inference worker does
+    claim = claim_triage(claim.pk)
+    assert (claim.status, claim.error) == (Claim.Status.COMPLETE, "")
+    assert claim.triage.fraud_score is not None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from claims.demo import synthetic_claim_fields, synthetic_policies_store
 from claims.models import Claim, ExtractedField, Triage
-from claims.services import claims_requeue_stale, claims_submit
+from claims.services.submission import claims_requeue_stale, claims_submit
 from claims.synthetic import generate
 from tests.support.processes import wait_for
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import shutil
 from pathlib import Path
+from typing import Any
 
 from assistant.core.hf import BUNDLED_MODEL, model_path
 from assistant.training.registry import Example, TaskSpec, task_register
@@ -43,6 +45,27 @@ TOPIC_TASK = TaskSpec(
     defaults={"epochs": 2, "batch_size": 16, "max_tokens": 24, "learning_rate": 1e-3},
 )
 task_register(TOPIC_TASK)
+
+
+def prepared_count(version_id: int) -> int:
+    from assistant.training.models import ModelVersion
+
+    return ModelVersion.objects.get(pk=version_id).metrics.get("prepared", 0)
+
+
+def _prepare(version: Any) -> None:
+    """The test task's preparation: it counts itself in the version's metrics."""
+    from assistant.training.models import ModelVersion
+
+    stored = ModelVersion.objects.get(pk=version.pk)
+    stored.metrics["prepared"] = stored.metrics.get("prepared", 0) + 1
+    stored.save(update_fields=["metrics"])
+
+
+# The same task with something to prepare once a version is activated (as claims-fraud and
+# aml-typology have their combinations).
+PREPARED_TASK = dataclasses.replace(TOPIC_TASK, name="test-topic-prepared", prepare=_prepare)
+task_register(PREPARED_TASK)
 
 
 def tiny_encoder(path: Path) -> Path:

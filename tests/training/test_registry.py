@@ -12,7 +12,8 @@ from assistant.training.inference import NoActiveModel, predict, records_flush
 from assistant.training.modeling import HEAD, MANIFEST, ArtefactError
 from assistant.training.models import ModelVersion, TrainingRun
 from assistant.training.services import run_execute, run_submit, version_activate, version_rollback
-from tests.support.training import TOPIC_TASK
+from assistant.training.tasks import version_prepare_task
+from tests.support.training import PREPARED_TASK, TOPIC_TASK, prepared_count
 
 pytestmark = pytest.mark.django_db
 TASK = TOPIC_TASK.name
@@ -158,3 +159,37 @@ def test_drift_records_are_written_a_batch_at_a_time_or_when_they_wait_too_long(
     monkeypatch.setattr(inference, "RECORD_WAIT_S", 0.0)
     predict(TASK, ["phishing email"])
     assert version.predictions.count() == inference.RECORD_BATCH + 1
+
+
+def _prepared_candidate(**options: object) -> ModelVersion:
+    return run_execute(run_submit(task=PREPARED_TASK.name, options=options, dispatch=False).pk).model_version
+
+
+@pytest.mark.slow
+def test_an_activation_in_a_request_queues_the_preparation_for_a_worker(django_capture_on_commit_callbacks):
+    version = _prepared_candidate(epochs=1)
+
+    with django_capture_on_commit_callbacks() as queued:
+        version_activate(version)
+
+    assert len(queued) == 1
+    assert prepared_count(version.pk) == 0  # not in the request
+    assert version_prepare_task.run(version.pk) == "prepared"  # the inference worker's part
+    assert prepared_count(version.pk) == 1
+
+
+@pytest.mark.slow
+def test_a_run_that_activates_its_version_prepares_it_where_it_runs(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as queued:
+        run = run_execute(
+            run_submit(
+                task=PREPARED_TASK.name,
+                options={"epochs": 1},
+                activation=TrainingRun.Activation.ALWAYS,
+                dispatch=False,
+            ).pk
+        )
+
+    assert run.model_version.status == ModelVersion.Status.ACTIVE
+    assert prepared_count(run.model_version.pk) == 1
+    assert queued == []
