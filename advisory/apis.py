@@ -144,16 +144,14 @@ class AnswerCreateApi(APIView):
         given = self.InputSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         data = given.validated_data
-        asking = services.answer_start(
+        answer = services.answer_create(
             advisor=request.user,
             question=data["question"],
             scope=data["scope"],
             client_id=data.get("client"),
             collections=data.get("collections"),
         )
-        for _ in asking.stream():
-            pass
-        return Response(AnswerSerializer(asking.answer).data, status=status.HTTP_201_CREATED)
+        return Response(AnswerSerializer(answer).data, status=status.HTTP_201_CREATED)
 
 
 class AnswerDetailApi(APIView):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -37,6 +38,7 @@ from assistant.generation.base import (
     Prompt,
     cited_numbers,
     feedback_checked,
+    generated,
     grounding,
     passages_of,
 )
@@ -195,13 +197,26 @@ class Asking:
     timings: dict[str, float] = field(default_factory=dict)
 
     def stream(self) -> Iterator[str]:
-        """The answer's text piece by piece; the row is complete (or failed) when this ends."""
-        started = time.perf_counter()
+        """For the pages: the answer piece by piece; the row is complete (or failed) when this ends."""
         pieces: list[str] = []
-        try:
-            for piece in self.backend.stream(self.prompt, masker=self.masker):
+        with self._finishing(pieces):
+            for piece in generated(self.backend, self.prompt, masker=self.masker):
                 pieces.append(piece)
                 yield piece
+
+    def complete(self) -> Answer:
+        """For the API: the whole answer, stored. When the backend gives up, the row is stored as
+        failed, with the text so far and the reason, and GenerationUnavailable raised."""
+        pieces: list[str] = []
+        with self._finishing(pieces):
+            pieces.extend(generated(self.backend, self.prompt, masker=self.masker))
+        return self.answer
+
+    @contextmanager
+    def _finishing(self, pieces: list[str]) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
         except GenerationUnavailable as error:
             self._finish(pieces, started, error=error.message)
             raise
@@ -250,7 +265,8 @@ def answer_start(
     client_id: int | str | None = None,
     collections: Sequence[str] | None = None,
 ) -> Asking:
-    """Check the question, retrieve what it needs and store the answer's row; then `stream()` it."""
+    """Check the question, retrieve what it needs and store the answer's row; then `stream()` it
+    (the pages) or `complete()` it (`answer_create`)."""
     question = text_checked(question, field="question", noun="question", limit=settings.QUESTION_MAX_CHARS)
     if scope not in Answer.Scope.values:
         raise ApplicationError(f"scope must be one of {', '.join(Answer.Scope.values)}", field="scope")
@@ -339,6 +355,20 @@ def answer_start(
         Citation.objects.bulk_create(citations)
     logger.info("answer %s asked (%s): %s", answer.pk, scope, masker.mask(question))
     return Asking(answer, Prompt(question, passages, facts), answering, masker, timings)
+
+
+def answer_create(
+    *,
+    advisor: AbstractBaseUser,
+    question: str,
+    scope: str,
+    client_id: int | None = None,
+    collections: Sequence[str] | None = None,
+) -> Answer:
+    """Ask and answer in one call, the answer stored complete (or failed, with the reason)."""
+    return answer_start(
+        advisor=advisor, question=question, scope=scope, client_id=client_id, collections=collections
+    ).complete()
 
 
 def knowledge_passages(

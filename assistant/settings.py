@@ -326,6 +326,12 @@ GENERATION_TIMEOUT = env.number(
     "seconds to wait for a generation server to connect or send the next part of an answer",
     minimum=0.1,
 )
+GENERATION_MAX_SECONDS = env.number(
+    "FINASSIST_GENERATION_MAX_SECONDS",
+    120.0,
+    "longest an answer backend may take for one answer, first token to last; past it the answer fails",
+    minimum=1.0,
+)
 GENERATION_RETRIES = env.integer(
     "FINASSIST_GENERATION_RETRIES",
     2,

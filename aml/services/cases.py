@@ -24,7 +24,7 @@ from aml.services.audit import audit_record
 from aml.typology import DESCRIPTIONS, NONE, TYPOLOGY_LABELS
 from assistant.core.errors import ApplicationError, text_checked
 from assistant.generation import backend
-from assistant.generation.base import NO_ANSWER, Prompt, citations_of, passages_of
+from assistant.generation.base import NO_ANSWER, Prompt, citations_of, completed, passages_of
 from assistant.knowledge.models import Collection
 from assistant.knowledge.search import Reader, SearchResult, knowledge_search
 
@@ -140,7 +140,7 @@ def _search(query: str, k: int) -> list[SearchResult]:
 
 def answer_of(question: str, results: Sequence[SearchResult]) -> str:
     prompt = Prompt(question, passages_of(results), instruction=INSTRUCTION)
-    return "".join(backend().stream(prompt)).strip()
+    return completed(backend(), prompt)
 
 
 def case_ask(*, case: Case, analyst: Any, question: object) -> CaseQuestion:

@@ -96,11 +96,9 @@ class MessageCreateApi(APIView):
         found = services.conversation_get(customer=customer_of(request), public_id=conversation)
         given = self.InputSerializer(data=request.data)
         given.is_valid(raise_exception=True)
-        replying = services.turn_start(
+        replying = services.turn_create(
             conversation=found, text=given.validated_data["text"], intent=given.validated_data.get("intent")
         )
-        for _ in replying.stream():
-            pass
         data = {"message": replying.asked, "reply": replying.message}
         return Response(self.OutputSerializer(data).data, status=status.HTTP_201_CREATED)
 

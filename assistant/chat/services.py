@@ -15,6 +15,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +36,7 @@ from assistant.generation.base import (
     Prompt,
     citations_of,
     feedback_checked,
+    generated,
     grounding,
     passages_of,
 )
@@ -128,7 +130,8 @@ def chat_collections() -> list[str]:
 
 @dataclass
 class Replying:
-    """An assistant turn being written: its row exists; `stream()` yields the text and completes it."""
+    """An assistant turn being written: its row exists; `stream()` (the page) or `complete()` (the
+    API) writes its text. A scripted reply or a clarifying question has its text already."""
 
     asked: Message
     message: Message
@@ -137,16 +140,29 @@ class Replying:
     timings: dict[str, float] = field(default_factory=dict)
 
     def stream(self) -> Iterator[str]:
-        message = self.message
         if self.prompt is None or self.backend is None:
-            yield message.text
+            yield self.message.text
             return
-        started = time.perf_counter()
         pieces: list[str] = []
-        try:
-            for piece in self.backend.stream(self.prompt, masker=Masker()):
+        with self._finishing(self.prompt, pieces):
+            for piece in generated(self.backend, self.prompt, masker=Masker()):
                 pieces.append(piece)
                 yield piece
+
+    def complete(self) -> Message:
+        """The whole reply, stored; when the backend gives up, stored as failed with the reason."""
+        if self.prompt is not None and self.backend is not None:
+            pieces: list[str] = []
+            with self._finishing(self.prompt, pieces):
+                pieces.extend(generated(self.backend, self.prompt, masker=Masker()))
+        return self.message
+
+    @contextmanager
+    def _finishing(self, prompt: Prompt, pieces: list[str]) -> Iterator[None]:
+        message = self.message
+        started = time.perf_counter()
+        try:
+            yield
         except GenerationUnavailable as error:
             message.kind = Message.Kind.FAILED
             message.error = error.message
@@ -155,7 +171,7 @@ class Replying:
             message.text = "".join(pieces).strip()
             self.timings = with_total({**self.timings, "generate": ms_since(started)})
             message.timings_ms = self.timings
-            message.ungrounded = grounding(message.text, self.prompt)
+            message.ungrounded = grounding(message.text, prompt)
             message.save(update_fields=["kind", "error", "text", "timings_ms", "ungrounded"])
 
 
@@ -168,7 +184,8 @@ def _transcript(conversation: Conversation) -> str:
 
 
 def turn_start(*, conversation: Conversation, text: Any, intent: str | None = None) -> Replying:
-    """Store the customer's message and decide the reply; the reply's text comes from `stream()`.
+    """Store the customer's message and decide the reply; its text comes from `stream()` (the page)
+    or `complete()` (`turn_create`).
 
     `intent` is set when the customer picked one of the intents a clarifying question offered.
     """
@@ -232,6 +249,13 @@ def turn_start(*, conversation: Conversation, text: Any, intent: str | None = No
     passages = passages_of(results)
     reply.citations = citations_of(results)
     return Replying(asked, _stored(reply, timings), Prompt(reply.query, passages), backend(), timings)
+
+
+def turn_create(*, conversation: Conversation, text: Any, intent: str | None = None) -> Replying:
+    """A whole turn in one call: the customer's message and the reply, both stored."""
+    replying = turn_start(conversation=conversation, text=text, intent=intent)
+    replying.complete()
+    return replying
 
 
 def _stored(reply: Message, timings: dict[str, float]) -> Message:

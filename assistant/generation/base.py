@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Generator, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
+
+from django.conf import settings
 
 from assistant.core.errors import ApplicationError
 from assistant.core.privacy import Masker
@@ -135,9 +139,30 @@ class Backend(Protocol):
     name: str
     model_name: str
 
-    def stream(self, prompt: Prompt, *, masker: Masker | None = None) -> Iterator[str]:
+    def stream(self, prompt: Prompt, *, masker: Masker | None = None) -> Generator[str, None, None]:
         """The answer, piece by piece; raises GenerationUnavailable when it cannot answer.
 
         A backend that sends the prompt off this machine masks it with `masker` (which
         knows the client's identifiers) and unmasks what comes back.
         """
+
+
+def generated(backend: Backend, prompt: Prompt, *, masker: Masker | None = None) -> Iterator[str]:
+    """The backend's answer piece by piece, stopped with GenerationUnavailable once it has taken
+    FINASSIST_GENERATION_MAX_SECONDS. Each backend waits at most FINASSIST_GENERATION_TIMEOUT for a
+    piece, so no call outlives the two together."""
+    limit = settings.GENERATION_MAX_SECONDS
+    deadline = time.monotonic() + limit
+    with closing(backend.stream(prompt, masker=masker)) as pieces:
+        for piece in pieces:
+            if time.monotonic() > deadline:
+                raise GenerationUnavailable(
+                    f"the answer took longer than {limit:g} s (FINASSIST_GENERATION_MAX_SECONDS) "
+                    "and stopped there"
+                )
+            yield piece
+
+
+def completed(backend: Backend, prompt: Prompt, *, masker: Masker | None = None) -> str:
+    """The backend's whole answer, bounded like `generated`."""
+    return "".join(generated(backend, prompt, masker=masker)).strip()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -70,7 +70,7 @@ class Extractive:
     name = "extractive"
     model_name = "extractive-v1"
 
-    def stream(self, prompt: Prompt, *, masker: Masker | None = None) -> Iterator[str]:
+    def stream(self, prompt: Prompt, *, masker: Masker | None = None) -> Generator[str, None, None]:
         if prompt.facts:
             fields = "; ".join(f"{f.label}: {f.value.rstrip('.')}" for f in prompt.facts)
             yield f"From the client record: {fields}.\n\n"

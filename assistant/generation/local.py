@@ -6,8 +6,9 @@ from the registry (`registry:<id>`), whose files must match the registered check
 
 from __future__ import annotations
 
+import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
@@ -87,10 +88,12 @@ class LocalCausalModel:
             text = f"{prompt.instruction}\n\n{content}\n\nAnswer:"
         return self.tokenizer(text, return_tensors="pt").to(self.device)
 
-    def stream(self, prompt: Prompt, *, masker: Masker | None = None) -> Iterator[str]:
+    def stream(self, prompt: Prompt, *, masker: Masker | None = None) -> Generator[str, None, None]:
         from transformers import TextIteratorStreamer
 
-        streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
+        streamer = TextIteratorStreamer(
+            self.tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=settings.GENERATION_TIMEOUT
+        )
         inputs = self._inputs(prompt)
         pad = (
             self.tokenizer.pad_token_id
@@ -105,6 +108,7 @@ class LocalCausalModel:
                     self.model.generate(
                         **inputs,
                         max_new_tokens=self.max_tokens,
+                        max_time=settings.GENERATION_MAX_SECONDS,
                         do_sample=False,
                         streamer=streamer,
                         pad_token_id=pad,
@@ -115,7 +119,13 @@ class LocalCausalModel:
 
         worker = threading.Thread(target=generate, daemon=True)
         worker.start()
-        yield from (piece for piece in streamer if piece)
+        try:
+            yield from (piece for piece in streamer if piece)
+        except queue.Empty as silence:
+            raise GenerationUnavailable(
+                f"the local model gave no token for {settings.GENERATION_TIMEOUT:g} s "
+                "(FINASSIST_GENERATION_TIMEOUT)"
+            ) from silence
         worker.join()
         if failure:
             raise GenerationUnavailable(f"the local model failed: {failure[0]}") from failure[0]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 
 import httpx
@@ -60,7 +60,7 @@ class OpenAICompatible:
             mask=settings.GENERATION_MASK_IDENTIFIERS,
         )
 
-    def stream(self, prompt: Prompt, *, masker: Masker | None = None) -> Iterator[str]:
+    def stream(self, prompt: Prompt, *, masker: Masker | None = None) -> Generator[str, None, None]:
         if not self.mask:
             masker = None
         elif masker is None:

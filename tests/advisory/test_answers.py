@@ -4,7 +4,7 @@ import pytest
 
 from advisory.models import Answer
 from advisory.selectors import NotFound
-from advisory.services import answer_feedback, answer_start, fields_needed
+from advisory.services import answer_create, answer_feedback, answer_start, fields_needed
 from assistant.core.errors import ApplicationError
 from assistant.generation.base import NO_ANSWER
 
@@ -149,3 +149,41 @@ def test_an_answer_whose_reader_leaves_is_marked_failed_not_left_answering(advis
     assert asking.answer.status == Answer.Status.FAILED
     assert "interrupted" in asking.answer.error
     assert asking.answer.text
+
+
+def test_an_answer_that_outruns_the_time_limit_stops_and_is_stored_failed_with_its_text(
+    advisors, knowledge, settings
+):
+    from assistant.generation import backend
+    from assistant.generation.base import GenerationUnavailable
+    from tests.support.openai_server import FakeChatServer
+
+    server = FakeChatServer(
+        ["The charge is 0.25% a year and it is paid from the fund [1]."], word_delay_s=0.2
+    )
+    settings.GENERATION_BACKEND = "openai"
+    settings.OPENAI_BASE_URL = server.url
+    settings.OPENAI_MODEL = "tiny-chat"
+    settings.GENERATION_MAX_SECONDS = 0.5
+    backend.cache_clear()
+    try:
+        with pytest.raises(GenerationUnavailable, match=r"took longer than 0\.5 s"):
+            answer_create(advisor=advisors["alice"], question="What is the charge?", scope="knowledge")
+    finally:
+        server.stop()
+
+    answer = Answer.objects.get()
+    assert answer.status == Answer.Status.FAILED
+    assert "FINASSIST_GENERATION_MAX_SECONDS" in answer.error
+    assert answer.text.startswith("The charge")  # what came before the limit is kept
+    assert answer.timings_ms["generate"] < 1500
+
+
+def test_the_api_path_stores_the_whole_answer_in_one_service_call(advisors, knowledge):
+    question = "What is the ongoing charge of the bond fund?"
+    answer = answer_create(advisor=advisors["alice"], question=question, scope="knowledge")
+
+    answer.refresh_from_db()
+    assert answer.status == Answer.Status.COMPLETE
+    assert "0.25% a year" in answer.text
+    assert answer.citations.get(number=1).cited

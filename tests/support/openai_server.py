@@ -1,19 +1,21 @@
 """A small HTTP server that speaks the OpenAI chat-completions protocol, streaming or not.
 
 The edge the `openai` generation backend talks to in tests: it records every request and
-answers from a script of responses (an HTTP status to fail with, or text to stream).
+answers from a script of responses (an HTTP status to fail with, or text to stream, a word at a
+time, `word_delay_s` apart).
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 
 class FakeChatServer:
-    def __init__(self, script: list[int | str]) -> None:
+    def __init__(self, script: list[int | str], *, word_delay_s: float = 0.0) -> None:
         self.script = list(script)
         self.requests: list[dict[str, Any]] = []
         server = self
@@ -35,6 +37,7 @@ class FakeChatServer:
                 self.send_header("Content-Type", "text/event-stream")
                 self.end_headers()
                 for word in step.split(" "):
+                    time.sleep(word_delay_s)
                     chunk = {"choices": [{"index": 0, "delta": {"content": word + " "}}]}
                     self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
                     self.wfile.flush()
