@@ -6,6 +6,7 @@ from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.fields import Field
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -129,7 +130,6 @@ class AnswerCreateApi(APIView):
         class Meta:
             ref_name = "AnswerRequest"
 
-        question = serializers.CharField(max_length=settings.QUESTION_MAX_CHARS)
         scope = serializers.ChoiceField(choices=Answer.Scope.choices)
         client = serializers.IntegerField(required=False, help_text="required unless scope is knowledge")
         collections = serializers.ListField(
@@ -138,6 +138,11 @@ class AnswerCreateApi(APIView):
             allow_empty=False,
             help_text="collections to search (default: products and research)",
         )
+
+        def get_fields(self) -> dict[str, Field]:
+            # Built per request, so the limit is the setting as it is now.
+            limit = settings.QUESTION_MAX_CHARS
+            return {"question": serializers.CharField(max_length=limit), **super().get_fields()}
 
     @extend_schema(request=InputSerializer, responses={201: AnswerSerializer})
     def post(self, request: Request) -> Response:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import QuerySet, Sum
 
-from advisory.models import Answer, Client
+from advisory.models import Answer, Citation, Client, Letter
 from assistant.core.errors import NotFound
+from assistant.knowledge.search import Reader, readable_collections
 
 
 def client_list(*, advisor: AbstractBaseUser) -> QuerySet[Client]:
@@ -21,6 +22,10 @@ def client_get(*, advisor: AbstractBaseUser, client_id: int | str) -> Client:
         raise NotFound("no such client", field="client") from None
 
 
+def client_letters(client: Client) -> QuerySet[Letter]:
+    return client.letters.prefetch_related("keywords")
+
+
 def answer_list(*, advisor: AbstractBaseUser, client: Client | None = None) -> QuerySet[Answer]:
     answers = Answer.objects.filter(advisor=advisor).select_related("client")
     return answers.filter(client=client) if client is not None else answers
@@ -31,3 +36,15 @@ def answer_get(*, advisor: AbstractBaseUser, answer_id: int | str) -> Answer:
         return Answer.objects.select_related("client").get(advisor=advisor, pk=int(answer_id))
     except (Answer.DoesNotExist, ValueError, TypeError):
         raise NotFound("no such answer", field="answer") from None
+
+
+def citation_get(*, answer: Answer, number: int) -> Citation:
+    citation = answer.citations.filter(number=number).first()
+    if citation is None:
+        raise NotFound("no such citation", field="number")
+    return citation
+
+
+def collection_names(*, advisor: AbstractBaseUser) -> list[str]:
+    """The knowledge collections the advisor may read, by name."""
+    return list(readable_collections(Reader.of(advisor)).order_by("name").values_list("name", flat=True))

@@ -45,7 +45,13 @@ from assistant.generation.base import (
 from assistant.generation.text import stem, terms
 from assistant.knowledge.embedding import embedder
 from assistant.knowledge.facets import question_filters
-from assistant.knowledge.search import Reader, SearchResult, knowledge_search, readable_collections
+from assistant.knowledge.search import (
+    Reader,
+    SearchRequest,
+    SearchResult,
+    knowledge_search,
+    readable_collections,
+)
 
 logger = logging.getLogger("finassist.advisory")
 
@@ -397,15 +403,14 @@ def knowledge_passages(
 
     response = knowledge_search(
         reader=reader,
-        query=question,
-        k=k,
-        collections=list(collections),
-        metadata=metadata,
+        request=SearchRequest(query=question, k=k, collections=list(collections), metadata=metadata),
         embed_query=embed_query,
     )
     if metadata and not response.results:
         response = knowledge_search(
-            reader=reader, query=question, k=k, collections=list(collections), embed_query=embed_query
+            reader=reader,
+            request=SearchRequest(query=question, k=k, collections=list(collections)),
+            embed_query=embed_query,
         )
     return response.results
 

@@ -11,13 +11,12 @@ from advisory import selectors, services
 from advisory.access import advisor_required
 from advisory.exports import client_export_data
 from advisory.models import Answer, Client
-from assistant.core.errors import ApplicationError, NotFound
+from assistant.core.errors import ApplicationError
 from assistant.core.streaming import streamed_reply
-from assistant.knowledge.search import Reader, readable_collections
 
 
 def _ask_context(request: HttpRequest, client: Client | None) -> dict[str, object]:
-    readable = readable_collections(Reader.of(request.user)).order_by("name").values_list("name", flat=True)
+    readable = selectors.collection_names(advisor=request.user)
     defaults = services.knowledge_collections(advisor=request.user, requested=None)
     return {
         "client": client,
@@ -39,7 +38,7 @@ def client_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
     client = selectors.client_get(advisor=request.user, client_id=client_id)
-    letters = client.letters.prefetch_related("keywords")
+    letters = selectors.client_letters(client)
     return render(
         request,
         "advisory/client.html",
@@ -110,8 +109,6 @@ def answer_feedback(request: HttpRequest, answer_id: int) -> HttpResponse:
 @require_GET
 def citation_detail(request: HttpRequest, answer_id: int, number: int) -> HttpResponse:
     answer = selectors.answer_get(advisor=request.user, answer_id=answer_id)
-    citation = answer.citations.filter(number=number).first()
-    if citation is None:
-        raise NotFound("no such citation")
+    citation = selectors.citation_get(answer=answer, number=number)
     template = "advisory/_citation.html" if request.headers.get("HX-Request") else "advisory/citation.html"
     return render(request, template, {"answer": answer, "citation": citation})

@@ -12,20 +12,19 @@ from typing import Any
 
 from django.conf import settings
 from django.urls import reverse
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.fields import Field
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from aml.models import Alert, Channel, Customer, Direction, Screening, ScreeningBatch
-from aml.services.screening import batch_submit, document_screen, transactions_screen, transactions_store
-from assistant.core.errors import ApplicationError, NotFound
+from aml.models import Alert, Channel, Direction, Screening, ScreeningBatch
+from aml.selectors import batch_of, batch_screenings, screening_of
+from aml.services.screening import DocumentInput, TransactionInput, batch_submit, screening_create
 from assistant.integrations.idempotency import HEADER, idempotency_key_checked, idempotent_response
 from assistant.integrations.keys import ApiKeyAuthentication, HasScope, system_of
-from assistant.integrations.models import System
 from assistant.integrations.schema import IDEMPOTENCY
 
 MAX_AMOUNT = 10**12
@@ -51,16 +50,21 @@ class TransactionInputSerializer(serializers.Serializer):
         max_length=2000, required=False, default="", allow_blank=True, help_text="payment reference"
     )
 
-    def validate_booked_at(self, value: Any) -> Any:
-        if value > timezone.now():
-            raise serializers.ValidationError("the transaction is booked in the future")
-        return value
+    def to_internal_value(self, data: Any) -> TransactionInput:
+        return TransactionInput(**super().to_internal_value(data))
 
 
 class DocumentInputSerializer(serializers.Serializer):
     customer = serializers.CharField(max_length=32, help_text="the customer's reference")
     name = serializers.CharField(max_length=255, help_text="the document's file name or title")
-    text = serializers.CharField(max_length=settings.AML_DOCUMENT_MAX_CHARS, help_text="its text")
+
+    def get_fields(self) -> dict[str, Field]:
+        # Built per request, so the limit is the setting as it is now.
+        limit = settings.AML_DOCUMENT_MAX_CHARS
+        return {**super().get_fields(), "text": serializers.CharField(max_length=limit, help_text="its text")}
+
+    def to_internal_value(self, data: Any) -> DocumentInput:
+        return DocumentInput(**super().to_internal_value(data))
 
 
 class ScreenInputSerializer(serializers.Serializer):
@@ -118,17 +122,6 @@ def screening_resource(screening: Screening) -> dict[str, Any]:
     }
 
 
-def _screening_of(system: System, screening_id: int) -> Screening:
-    screening = (
-        Screening.objects.filter(system=system, pk=screening_id)
-        .select_related("transaction__account", "customer", "alert")
-        .first()
-    )
-    if screening is None:
-        raise NotFound(f"no screening {screening_id}", field="id")
-    return screening
-
-
 class ScreenApi(AmlApi):
     """Screen one transaction or one customer document now: the risk, any alert, the explanation."""
 
@@ -148,18 +141,8 @@ class ScreenApi(AmlApi):
         system = system_of(request)
 
         def handle() -> tuple[int, dict[str, Any]]:
-            if "transaction" in data:
-                (stored,) = transactions_store([data["transaction"]], batch=False)
-                (screening,) = transactions_screen([stored], system=system, phrases="all")
-            else:
-                document = data["document"]
-                customer = Customer.objects.filter(reference=document["customer"]).first()
-                if customer is None:
-                    raise ApplicationError(f"no customer {document['customer']!r}", field="customer")
-                screening = document_screen(
-                    customer=customer, name=document["name"], text=document["text"], system=system
-                )
-            return status.HTTP_201_CREATED, screening_resource(_screening_of(system, screening.pk))
+            screening = screening_create(system=system, subject=data.get("transaction") or data["document"])
+            return status.HTTP_201_CREATED, screening_resource(screening_of(system, screening.pk))
 
         return idempotent_response(
             system=system, operation="aml.screen", key=key, data=request.data, handle=handle, location="url"
@@ -170,9 +153,11 @@ class BatchApi(AmlApi):
     """Store up to AML_BATCH_MAX transactions (all or none, errors by index) and screen them later."""
 
     class AmlBatchInputSerializer(serializers.Serializer):
-        transactions = TransactionInputSerializer(
-            many=True, allow_empty=False, max_length=settings.AML_BATCH_MAX
-        )
+        def get_fields(self) -> dict[str, Field]:
+            limit = settings.AML_BATCH_MAX
+            return {
+                "transactions": TransactionInputSerializer(many=True, allow_empty=False, max_length=limit)
+            }
 
     @extend_schema(
         operation_id="aml_screen_batch",
@@ -218,9 +203,7 @@ class BatchDetailApi(AmlApi):
     )
     def get(self, request: Request, batch_id: int) -> Response:
         """The batch's progress; once complete, each transaction's risk, typology and alert."""
-        batch = ScreeningBatch.objects.filter(system=system_of(request), pk=batch_id).first()
-        if batch is None:
-            raise NotFound(f"no batch {batch_id}", field="id")
+        batch = batch_of(system_of(request), batch_id)
         body: dict[str, Any] = {
             "id": batch.pk,
             "status": batch.status,
@@ -231,7 +214,6 @@ class BatchDetailApi(AmlApi):
             "finished": batch.finished_at.isoformat() if batch.finished_at else None,
         }
         if batch.status == ScreeningBatch.Status.COMPLETE:
-            screenings = batch.screenings.select_related("transaction__account", "alert").order_by("pk")
             body["results"] = [
                 {
                     "screening": s.pk,
@@ -243,7 +225,7 @@ class BatchDetailApi(AmlApi):
                     "rules": [hit["reason_code"] for hit in s.rule_hits],
                     "alert": _alert(s),
                 }
-                for s in screenings
+                for s in batch_screenings(batch)
             ]
         return Response(body)
 
@@ -257,4 +239,4 @@ class ScreeningDetailApi(AmlApi):
         },
     )
     def get(self, request: Request, screening_id: int) -> Response:
-        return Response(screening_resource(_screening_of(system_of(request), screening_id)))
+        return Response(screening_resource(screening_of(system_of(request), screening_id)))

@@ -7,8 +7,9 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from aml.models import Alert, Case, Screening, Transaction
+from aml.models import Alert, Case, CaseQuestion, Screening, ScreeningBatch, Transaction
 from assistant.core.errors import NotFound
+from assistant.integrations.models import System
 
 ALERT_RELATED = ("customer", "screening__transaction__account")
 CASE_RELATED = (
@@ -102,3 +103,31 @@ def related_transactions(screening: Screening, days: int = 30) -> QuerySet[Trans
         .select_related("account")
         .order_by("booked_at", "pk")
     )
+
+
+def screening_of(system: System, screening_id: int) -> Screening:
+    """One of the system's screenings; another system's is reported as missing."""
+    screening = (
+        Screening.objects.filter(system=system, pk=screening_id)
+        .select_related("transaction__account", "customer", "alert")
+        .first()
+    )
+    if screening is None:
+        raise NotFound(f"no screening {screening_id}", field="id")
+    return screening
+
+
+def batch_of(system: System, batch_id: int) -> ScreeningBatch:
+    """One of the system's screening batches; another system's is reported as missing."""
+    batch = ScreeningBatch.objects.filter(system=system, pk=batch_id).first()
+    if batch is None:
+        raise NotFound(f"no batch {batch_id}", field="id")
+    return batch
+
+
+def batch_screenings(batch: ScreeningBatch) -> QuerySet[Screening]:
+    return batch.screenings.select_related("transaction__account", "alert").order_by("pk")
+
+
+def case_questions(case: Case) -> QuerySet[CaseQuestion]:
+    return case.questions.select_related("asked_by")

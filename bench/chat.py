@@ -30,7 +30,8 @@ from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
 from assistant.chat.intents import SAMPLE  # noqa: E402
-from assistant.chat.services import ChatCustomer, chat_collections, conversation_start, turn_start  # noqa: E402
+from assistant.chat.selectors import ChatCustomer, chat_collections  # noqa: E402
+from assistant.chat.services import conversation_start, turn_start  # noqa: E402
 from assistant.knowledge.datasets import DATASETS  # noqa: E402
 from assistant.knowledge.demo import DEMO_DATA  # noqa: E402
 from assistant.knowledge.models import Collection, DocumentStatus  # noqa: E402

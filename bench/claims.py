@@ -45,7 +45,7 @@ from assistant.integrations.keys import api_key_issue  # noqa: E402
 from assistant.integrations.models import System  # noqa: E402
 from assistant.training.inference import predict  # noqa: E402
 from assistant.training.models import ModelVersion  # noqa: E402
-from claims.demo import synthetic_claim_fields, synthetic_policies_store  # noqa: E402
+from claims.demo import synthetic_claim_input, synthetic_policies_store  # noqa: E402
 from claims.learning import FRAUD, LINE_OF_BUSINESS, ROUTE, insuranceqa_examples  # noqa: E402
 from claims.models import Claim  # noqa: E402
 from claims.services.submission import claims_submit  # noqa: E402
@@ -113,7 +113,7 @@ def _item(claim: SyntheticClaim, external_id: str) -> dict[str, object]:
     """A generated claim as the API's JSON body."""
     return {
         k: v if isinstance(v, str | list) else str(v)
-        for k, v in synthetic_claim_fields(claim, external_id).items()
+        for k, v in synthetic_claim_input(claim, external_id).items()
     }
 
 
@@ -124,7 +124,7 @@ def route_and_fraud() -> dict[str, object]:
     policies, claims = generate(HELD_OUT_CLAIMS, seed=HELD_OUT_SEED)
     synthetic_policies_store(policies)
     system, _ = System.objects.get_or_create(name=f"bench-quality-{uuid.uuid4().hex[:6]}")
-    stored = claims_submit(system=system, items=[synthetic_claim_fields(c) for c in claims], batch=True)
+    stored = claims_submit(system=system, items=[synthetic_claim_input(c) for c in claims], batch=True)
     started = time.perf_counter()
     timings = []
     triaged = []

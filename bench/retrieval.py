@@ -57,7 +57,7 @@ from django.test import override_settings  # noqa: E402
 from assistant.core.hf import BUNDLED_MODEL, model_path  # noqa: E402
 from assistant.knowledge.embedding import embedder  # noqa: E402
 from assistant.knowledge.models import Chunk, Collection, Document  # noqa: E402
-from assistant.knowledge.search import Reader, ef_search, ef_widening, knowledge_search  # noqa: E402
+from assistant.knowledge.search import Reader, SearchRequest, ef_search, ef_widening, knowledge_search  # noqa: E402
 from assistant.knowledge.services.lexicon import lexicon_refresh  # noqa: E402
 
 COLLECTIONS = 10
@@ -234,11 +234,9 @@ def measure(
                 started = time.perf_counter()
                 response = knowledge_search(
                     reader=Reader.system(),
-                    query=query_texts[number],
-                    k=10,
-                    collections=collections,
-                    metadata=metadata,
-                    mode=mode,
+                    request=SearchRequest(
+                        query=query_texts[number], k=10, collections=collections, metadata=metadata, mode=mode
+                    ),
                     embed_query=lambda model, text, vector=vector: vector,
                 )
                 elapsed = time.perf_counter() - started
@@ -472,11 +470,9 @@ def quality() -> dict[str, object]:
         for query in splits[split]:
             results = knowledge_search(
                 reader=Reader.system(),
-                query=query.text,
-                k=40,  # chunks: enough for ten distinct answers
-                collections=["ask-cfpb"],
+                # 40 chunks: enough for ten distinct answers
+                request=SearchRequest(query=query.text, k=40, collections=["ask-cfpb"], **options),
                 embed_query=lambda model, text: vectors_by_text[text],
-                **options,
             ).results
             out.append(scores(ranked_units(results, pages=False), query.relevant, 10)["ndcg@10"])
         return out
@@ -540,7 +536,8 @@ def freshness(documents: int = 6) -> dict[str, object]:
                 while name not in {
                     result.external_id
                     for result in knowledge_search(
-                        reader=Reader.system(), query=marker, collections=["fresh-bench"], mode="lexical"
+                        reader=Reader.system(),
+                        request=SearchRequest(query=marker, collections=["fresh-bench"], mode="lexical"),
                     ).results
                 }:
                     time.sleep(0.05)

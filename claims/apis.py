@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpResponse
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.fields import Field
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -22,7 +21,7 @@ from assistant.integrations.schema import IDEMPOTENCY
 from claims.models import Claim
 from claims.reports import report_pdf_response
 from claims.selectors import OUTCOMES, claim_of, claim_resource, claim_url, claims_of, report_of
-from claims.services.submission import claims_submit
+from claims.services.submission import Attachment, ClaimInput, claims_submit
 
 MAX_AMOUNT = 10**12
 
@@ -42,22 +41,19 @@ class ClaimInputSerializer(serializers.Serializer):
         max_digits=14, decimal_places=2, min_value=Decimal("0.01"), max_value=Decimal(MAX_AMOUNT - 1)
     )
     currency = serializers.RegexField(r"^[A-Z]{3}$", help_text="ISO 4217 code, e.g. USD")
-    description = serializers.CharField(max_length=settings.CLAIMS_DESCRIPTION_MAX_CHARS)
     attachments = AttachmentSerializer(many=True, required=False, max_length=20)
 
-    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
-        today = timezone.localdate()
-        reported: date = data.setdefault("reported_date", today)
-        if data["loss_date"] > today:
-            raise serializers.ValidationError({"loss_date": "the loss date is in the future"})
-        if reported > today:
-            raise serializers.ValidationError({"reported_date": "the reported date is in the future"})
-        if reported < data["loss_date"]:
-            raise serializers.ValidationError(
-                {"reported_date": "the claim cannot be reported before the loss"}
-            )
-        data.setdefault("attachments", [])
-        return data
+    def get_fields(self) -> dict[str, Field]:
+        # Built per request, so the limit is the setting as it is now.
+        return {
+            **super().get_fields(),
+            "description": serializers.CharField(max_length=settings.CLAIMS_DESCRIPTION_MAX_CHARS),
+        }
+
+    def to_internal_value(self, data: Any) -> ClaimInput:
+        fields = super().to_internal_value(data)
+        attachments = tuple(Attachment(**a) for a in fields.pop("attachments", []))
+        return ClaimInput(**fields, attachments=attachments)
 
 
 class AcceptedSerializer(serializers.Serializer):
@@ -118,9 +114,7 @@ class ClaimSubmitApi(ClaimApi):
         """The system's latest claims (at most 100), or the one with an external id."""
         given = self.FilterSerializer(data=request.query_params)
         given.is_valid(raise_exception=True)
-        claims = claims_of(system_of(request)).order_by("-created_at")
-        if "external_id" in given.validated_data:
-            claims = claims.filter(external_id=given.validated_data["external_id"])
+        claims = claims_of(system_of(request), external_id=given.validated_data.get("external_id"))
         return Response({"results": [_summary(claim) for claim in claims[:100]]})
 
 
@@ -130,7 +124,12 @@ class ClaimBatchApi(ClaimApi):
     required_scopes = ["claims:write"]
 
     class BatchInputSerializer(serializers.Serializer):
-        claims = ClaimInputSerializer(many=True, allow_empty=False, max_length=settings.CLAIMS_BATCH_MAX)
+        def get_fields(self) -> dict[str, Field]:
+            return {
+                "claims": ClaimInputSerializer(
+                    many=True, allow_empty=False, max_length=settings.CLAIMS_BATCH_MAX
+                )
+            }
 
     @extend_schema(
         operation_id="claims_submit_batch",

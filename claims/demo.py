@@ -3,13 +3,13 @@ from __future__ import annotations
 import dataclasses
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from assistant.core.demo import demo_loader
 from assistant.integrations.keys import api_key_issue, api_key_revoke
 from assistant.integrations.models import System
 from claims.models import Claim, LineOfBusiness, Policy
-from claims.services.submission import claims_submit
+from claims.services.submission import ClaimInput, claims_submit
 
 if TYPE_CHECKING:
     from claims.synthetic import SyntheticClaim, SyntheticPolicy
@@ -64,18 +64,17 @@ def synthetic_policies_store(policies: list[SyntheticPolicy]) -> None:
         Policy.objects.update_or_create(number=policy.number, defaults=fields)
 
 
-def synthetic_claim_fields(claim: SyntheticClaim, external_id: str | None = None) -> dict[str, Any]:
-    """A generated claim as `claims_submit` takes it: what the API's input serializer hands over."""
-    return {
-        "external_id": external_id or claim.external_id,
-        "policy_number": claim.policy_number,
-        "loss_date": claim.loss_date,
-        "reported_date": claim.reported_date,
-        "amount_claimed": claim.amount_claimed,
-        "currency": claim.currency,
-        "description": claim.description,
-        "attachments": [],
-    }
+def synthetic_claim_input(claim: SyntheticClaim, external_id: str | None = None) -> ClaimInput:
+    """A generated claim as a claims system submits it (the demo, benchmarks and tests)."""
+    return ClaimInput(
+        external_id=external_id or claim.external_id,
+        policy_number=claim.policy_number,
+        loss_date=claim.loss_date,
+        reported_date=claim.reported_date,
+        amount_claimed=claim.amount_claimed,
+        currency=claim.currency,
+        description=claim.description,
+    )
 
 
 @demo_loader("claims")
@@ -94,7 +93,7 @@ def load() -> str:
     policies, claims = generate(DEMO_CLAIMS, seed=DEMO_SEED)
     synthetic_policies_store(policies)
     known = set(Claim.objects.filter(system=system).values_list("external_id", flat=True))
-    items = [synthetic_claim_fields(claim) for claim in claims if claim.external_id not in known]
+    items = [synthetic_claim_input(claim) for claim in claims if claim.external_id not in known]
     if items:
         claims_submit(system=system, items=items, batch=True)
     return (

@@ -29,8 +29,10 @@ DISPOSITIONS = {
 RELATED = ("policy", "system", "triage", "policy_check", "decision", "report")
 
 
-def claims_of(system: System) -> QuerySet[Claim]:
-    return Claim.objects.filter(system=system).select_related("policy")
+def claims_of(system: System, *, external_id: str | None = None) -> QuerySet[Claim]:
+    """The system's claims, newest first (only the one with `external_id`, when given)."""
+    claims = Claim.objects.filter(system=system).select_related("policy").order_by("-created_at")
+    return claims if external_id is None else claims.filter(external_id=external_id)
 
 
 def claim_of(system: System, claim_id: int) -> Claim:
@@ -55,6 +57,16 @@ def adjuster_queue() -> QuerySet[Claim]:
         .select_related("policy", "triage", "system")
         .order_by("-triage__fraud_score", "created_at")
     )
+
+
+def decided_claims(limit: int) -> QuerySet[Claim]:
+    """The latest claims an adjuster decided, newest first."""
+    decided = Claim.objects.filter(decision__isnull=False).select_related("decision", "triage", "policy")
+    return decided.order_by("-decision__decided_at")[:limit]
+
+
+def claims_in_triage() -> int:
+    return Claim.objects.filter(status__in=[Claim.Status.QUEUED, Claim.Status.PROCESSING]).count()
 
 
 def related(claim: Claim, name: str) -> Any:

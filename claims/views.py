@@ -9,9 +9,16 @@ from django.views.decorators.http import require_http_methods
 from assistant.core.access import role_required
 from assistant.core.errors import ApplicationError
 from assistant.core.roles import CLAIMS_ADJUSTER
-from claims.models import Claim, LineOfBusiness, Route
+from claims.models import LineOfBusiness, Route
 from claims.reports import marked_description, report_pdf_response
-from claims.selectors import adjuster_queue, claim_get, misclassification_report, report_of
+from claims.selectors import (
+    adjuster_queue,
+    claim_get,
+    claims_in_triage,
+    decided_claims,
+    misclassification_report,
+    report_of,
+)
 from claims.services.decisions import decision_record, fraud_suspected_by_triage
 
 adjuster_required = role_required(
@@ -21,17 +28,10 @@ adjuster_required = role_required(
 
 @adjuster_required
 def queue(request: HttpRequest) -> HttpResponse:
-    decided = Claim.objects.filter(decision__isnull=False).select_related("decision", "triage", "policy")
     return render(
         request,
         "claims/queue.html",
-        {
-            "waiting": adjuster_queue()[:100],
-            "decided": decided.order_by("-decision__decided_at")[:20],
-            "in_triage": Claim.objects.filter(
-                status__in=[Claim.Status.QUEUED, Claim.Status.PROCESSING]
-            ).count(),
-        },
+        {"waiting": adjuster_queue()[:100], "decided": decided_claims(20), "in_triage": claims_in_triage()},
     )
 
 

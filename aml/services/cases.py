@@ -26,7 +26,7 @@ from assistant.core.errors import ApplicationError, text_checked
 from assistant.generation import backend
 from assistant.generation.base import NO_ANSWER, Prompt, citations_of, completed, passages_of
 from assistant.knowledge.models import Collection
-from assistant.knowledge.search import Reader, SearchResult, knowledge_search
+from assistant.knowledge.search import Reader, SearchRequest, SearchResult, knowledge_search
 
 ANSWER_PASSAGES = 5
 RED_FLAG_PASSAGES = 3
@@ -135,7 +135,9 @@ def _search(query: str, k: int) -> list[SearchResult]:
     collections = aml_collections()
     if not collections:
         return []
-    return knowledge_search(reader=Reader.system(), query=query, k=k, collections=collections).results
+    return knowledge_search(
+        reader=Reader.system(), request=SearchRequest(query=query, k=k, collections=collections)
+    ).results
 
 
 def answer_of(question: str, results: Sequence[SearchResult]) -> str:

@@ -20,7 +20,7 @@ import logging
 import re
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal, NamedTuple
@@ -43,7 +43,7 @@ from aml.rules import RuleHit, rules_evaluate, rules_lookback
 from aml.services.audit import Entry, audit_record_many
 from aml.services.calibration import risk_calibration
 from aml.typology import DESCRIPTIONS, NONE, PASSAGE_CHARS, TYPOLOGY
-from assistant.core.errors import ApplicationError, FieldErrors, NotFound
+from assistant.core.errors import ApplicationError, ItemErrors, NotFound
 from assistant.db.constraints import violated_constraint
 from assistant.integrations.models import System
 from assistant.integrations.webhooks import event_emit
@@ -326,64 +326,73 @@ def _stored(screenings: list[Screening], system: System | None) -> list[Screenin
     return screenings
 
 
-TRANSACTION_FIELDS = (
-    "external_id",
-    "amount",
-    "currency",
-    "direction",
-    "counterparty_name",
-    "counterparty_account",
-    "counterparty_country",
-    "channel",
-    "booked_at",
-    "narrative",
-)
+@dataclass(frozen=True)
+class TransactionInput:
+    """A transaction as a core-banking system sends it to be screened, its fields of the right
+    types and formats (the API checks those); `transactions_store` checks the rest."""
+
+    account: str  # the account's number
+    external_id: str
+    amount: Decimal
+    currency: str
+    direction: str
+    counterparty_name: str
+    channel: str
+    booked_at: datetime
+    counterparty_account: str = ""
+    counterparty_country: str = ""
+    narrative: str = ""
 
 
-def transactions_store(items: Sequence[dict[str, Any]], *, batch: bool) -> list[Transaction]:
-    """Store transactions (all or none) once each names a known account and a new external id.
+@dataclass(frozen=True)
+class DocumentInput:
+    """A customer's document to screen: the customer's reference, the document's name and text."""
 
-    `items` have passed the API's field checks; a batch's errors are keyed by index.
-    """
+    customer: str
+    name: str
+    text: str
+
+
+def transactions_store(items: Sequence[TransactionInput], *, batch: bool) -> list[Transaction]:
+    """Store transactions (all or none) once each is booked, on a known account in its currency,
+    with a new external id; refusals by field, a batch's keyed by index (409 for one stored before)."""
+    now = timezone.now()
     accounts = Account.objects.select_related("customer").in_bulk(
-        [item["account"] for item in items], field_name="number"
+        [item.account for item in items], field_name="number"
     )
-    keys = [(item["account"], item["external_id"]) for item in items]
+    keys = [(item.account, item.external_id) for item in items]
     taken = set(
         Transaction.objects.filter(
             account__number__in={number for number, _ in keys},
             external_id__in={external_id for _, external_id in keys},
         ).values_list("account__number", "external_id")
     )
-    errors: dict[str, Any] = {}
-    conflict = False
+    errors = ItemErrors("transactions", batch)
     seen: set[tuple[str, str]] = set()
     for index, (item, key) in enumerate(zip(items, keys, strict=True)):
-        problems: dict[str, list[str]] = {}
-        account = accounts.get(item["account"])
+        if item.booked_at > now:
+            errors.add(index, "booked_at", "the transaction is booked in the future")
+        account = accounts.get(item.account)
         if account is None:
-            problems["account"] = [f"no account with the number {item['account']!r}"]
-        elif item["currency"] != account.currency:
-            problems["currency"] = [
-                f"account {account.number} is held in {account.currency}, not {item['currency']}"
-            ]
+            errors.add(index, "account", f"no account with the number {item.account!r}")
+        elif item.currency != account.currency:
+            errors.add(
+                index,
+                "currency",
+                f"account {account.number} is held in {account.currency}, not {item.currency}",
+            )
+        named = f"transaction {key[1]!r} of account {key[0]}"
         if key in taken:
-            conflict = True
-            problems["external_id"] = [f"transaction {key[1]!r} of account {key[0]} was already screened"]
+            errors.add(index, "external_id", f"{named} was already screened", conflict=True)
         elif key in seen:
-            problems["external_id"] = [
-                f"transaction {key[1]!r} of account {key[0]} appears twice in this batch"
-            ]
+            errors.add(index, "external_id", f"{named} appears twice in this batch")
         seen.add(key)
-        if problems:
-            errors[str(index)] = problems
-    if errors:
-        status = 409 if conflict else 400
-        raise FieldErrors({"transactions": errors} if batch else errors["0"], status=status)
+    errors.raise_any()
     try:
         return Transaction.objects.bulk_create(
             Transaction(
-                account=accounts[item["account"]], **{name: item[name] for name in TRANSACTION_FIELDS}
+                account=accounts[item.account],
+                **{name: value for name, value in asdict(item).items() if name != "account"},
             )
             for item in items
         )
@@ -395,7 +404,19 @@ def transactions_store(items: Sequence[dict[str, Any]], *, batch: bool) -> list[
         ) from None
 
 
-def batch_submit(*, system: System, items: Sequence[dict[str, Any]]) -> ScreeningBatch:
+def screening_create(*, system: System, subject: TransactionInput | DocumentInput) -> Screening:
+    """Screen one transaction (stored first) or one customer's document now, phrases included."""
+    if isinstance(subject, TransactionInput):
+        (stored,) = transactions_store([subject], batch=False)
+        (screening,) = transactions_screen([stored], system=system, phrases="all")
+        return screening
+    customer = Customer.objects.filter(reference=subject.customer).first()
+    if customer is None:
+        raise ApplicationError(f"no customer {subject.customer!r}", field="customer")
+    return document_screen(customer=customer, name=subject.name, text=subject.text, system=system)
+
+
+def batch_submit(*, system: System, items: Sequence[TransactionInput]) -> ScreeningBatch:
     """Store the transactions and queue their screening once stored."""
     stored = transactions_store(items, batch=True)
     batch = ScreeningBatch.objects.create(system=system, total=len(stored))

@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from assistant.chat import services
+from assistant.chat import selectors, services
 from assistant.chat.models import Message
 from assistant.chat.web import customer_of
 
@@ -65,7 +65,7 @@ class ConversationDetailApi(APIView):
 
     @extend_schema(responses=ConversationSerializer)
     def get(self, request: Request, conversation: str) -> Response:
-        found = services.conversation_get(customer=customer_of(request), public_id=conversation)
+        found = selectors.conversation_get(customer=customer_of(request), public_id=conversation)
         return Response(ConversationSerializer(found).data)
 
 
@@ -93,7 +93,7 @@ class MessageCreateApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={201: OutputSerializer})
     def post(self, request: Request, conversation: str) -> Response:
-        found = services.conversation_get(customer=customer_of(request), public_id=conversation)
+        found = selectors.conversation_get(customer=customer_of(request), public_id=conversation)
         given = self.InputSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         replying = services.turn_create(
@@ -117,6 +117,6 @@ class MessageFeedbackApi(APIView):
     def post(self, request: Request, message_id: int) -> Response:
         given = self.InputSerializer(data=request.data)
         given.is_valid(raise_exception=True)
-        message = services.turn_get(customer=customer_of(request), message_id=message_id)
+        message = selectors.turn_get(customer=customer_of(request), message_id=message_id)
         services.turn_feedback(message=message, **given.validated_data)
         return Response(MessageSerializer(message).data)

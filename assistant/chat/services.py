@@ -13,20 +13,18 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Q
 
 from assistant.chat.intents import CHAT_INTENT, HANDOFF, HANDOFF_CLOSING, INTENTS, intent_label
 from assistant.chat.models import Conversation, IntentRoute, Message, Ticket
-from assistant.core.errors import ApplicationError, NotFound, text_checked
+from assistant.chat.selectors import ChatCustomer, chat_collections
+from assistant.core.errors import ApplicationError, text_checked
 from assistant.core.privacy import Masker
 from assistant.core.timing import ms_since, with_total
 from assistant.generation import backend
@@ -40,8 +38,7 @@ from assistant.generation.base import (
     grounding,
     passages_of,
 )
-from assistant.knowledge.models import Collection
-from assistant.knowledge.search import Reader, SearchResult, knowledge_search
+from assistant.knowledge.search import Reader, SearchRequest, SearchResult, knowledge_search
 from assistant.training.inference import predict
 
 logger = logging.getLogger("finassist.chat")
@@ -80,19 +77,6 @@ def follow_up(text: str) -> bool:
 CLARIFY = "I want to be sure I help with the right thing. Which of these is it?"
 
 
-@dataclass(frozen=True)
-class ChatCustomer:
-    """Who is chatting: a signed-in user, or an anonymous browser session."""
-
-    user_id: int | None
-    session_key: str | None
-
-    def owns(self) -> Q:
-        if self.user_id is not None:
-            return Q(user_id=self.user_id)
-        return Q(session_key=self.session_key, user__isnull=True)
-
-
 def routes_sync() -> int:
     """A route for every intent: handoff for those that need the customer's account. Edits stay."""
     created = IntentRoute.objects.bulk_create(
@@ -114,18 +98,6 @@ def conversation_start(*, customer: ChatCustomer) -> Conversation:
     if customer.user_id is None and not customer.session_key:
         raise ApplicationError("a conversation needs a signed-in user or a browser session")
     return Conversation.objects.create(user_id=customer.user_id, session_key=customer.session_key or "")
-
-
-def conversation_get(*, customer: ChatCustomer, public_id: Any) -> Conversation:
-    """The customer's own conversation; anyone else's is reported like one that does not exist."""
-    try:
-        return Conversation.objects.get(customer.owns(), public_id=public_id)
-    except (Conversation.DoesNotExist, ValidationError, ValueError, TypeError):
-        raise NotFound("no such conversation", field="conversation") from None
-
-
-def chat_collections() -> list[str]:
-    return list(Collection.objects.filter(name__in=settings.CHAT_COLLECTIONS).values_list("name", flat=True))
 
 
 @dataclass
@@ -243,7 +215,8 @@ def turn_start(*, conversation: Conversation, text: Any, intent: str | None = No
     results: list[SearchResult] = []
     if collections:
         results = knowledge_search(
-            reader=Reader.system(), query=reply.query, k=PASSAGES_K, collections=collections
+            reader=Reader.system(),
+            request=SearchRequest(query=reply.query, k=PASSAGES_K, collections=collections),
         ).results
     timings["retrieve"] = ms_since(started)
     passages = passages_of(results)
@@ -265,17 +238,6 @@ def _stored(reply: Message, timings: dict[str, float]) -> Message:
     return reply
 
 
-def turn_get(*, customer: ChatCustomer, message_id: Any) -> Message:
-    try:
-        return Message.objects.select_related("conversation").get(
-            pk=int(message_id),
-            role=Message.Role.ASSISTANT,
-            conversation__in=Conversation.objects.filter(customer.owns()),
-        )
-    except (Message.DoesNotExist, ValueError, TypeError):
-        raise NotFound("no such message", field="message") from None
-
-
 def turn_feedback(*, message: Message, rating: object, comment: str = "") -> Message:
     message.rating, message.feedback = feedback_checked(rating, comment)
     message.save(update_fields=["rating", "feedback"])
@@ -293,35 +255,3 @@ def ticket_reply(*, ticket: Ticket, staff: Any, text: Any) -> Message:
     ticket.assignee = ticket.assignee or staff
     ticket.save(update_fields=["status", "assignee", "updated_at"])
     return message
-
-
-@dataclass(frozen=True)
-class ChatStats:
-    turns: int
-    abstain_rate: float
-    handoff_rate: float
-    intents: list[tuple[str, int]]
-    thumbs_down: list[Message]
-
-
-def chat_stats(*, top: int = 20) -> ChatStats:
-    """What staff watch: the intents customers bring, how often the bot asks back or hands off,
-    and the turns customers marked unhelpful."""
-    replies = Message.objects.filter(role=Message.Role.ASSISTANT)
-    counts = Counter(dict(replies.values_list("kind").annotate(n=Count("pk"))))
-    turns = sum(counts.values())
-    intents = list(
-        replies.exclude(kind=Message.Kind.CLARIFY)
-        .values_list("intent")
-        .annotate(n=Count("pk"))
-        .order_by("-n", "intent")[:top]
-    )
-    return ChatStats(
-        turns=turns,
-        abstain_rate=round(counts[Message.Kind.CLARIFY] / turns, 4) if turns else 0.0,
-        handoff_rate=round(counts[Message.Kind.HANDOFF] / turns, 4) if turns else 0.0,
-        intents=intents,
-        thumbs_down=list(
-            replies.filter(rating=-1).select_related("conversation").order_by("-created_at")[:50]
-        ),
-    )

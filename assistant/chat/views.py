@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 
-from assistant.chat import services
+from assistant.chat import selectors, services
 from assistant.chat.models import Conversation, Message
 from assistant.chat.web import customer_of
 from assistant.core.errors import ApplicationError, NotFound
@@ -22,7 +22,7 @@ def _conversation(request: HttpRequest) -> Conversation:
     public_id = request.session.get(SESSION_KEY)
     if public_id:
         try:
-            return services.conversation_get(customer=customer, public_id=public_id)
+            return selectors.conversation_get(customer=customer, public_id=public_id)
         except NotFound:
             pass
     conversation = services.conversation_start(customer=customer)
@@ -36,7 +36,7 @@ def chat(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "chat/chat.html",
-        {"conversation": conversation, "messages": conversation.messages.select_related("ticket")},
+        {"conversation": conversation, "messages": selectors.conversation_messages(conversation)},
     )
 
 
@@ -74,7 +74,7 @@ def message_create(request: HttpRequest) -> HttpResponse:
 @require_POST
 def message_feedback(request: HttpRequest, message_id: int) -> HttpResponse:
     try:
-        message = services.turn_get(customer=customer_of(request), message_id=message_id)
+        message = selectors.turn_get(customer=customer_of(request), message_id=message_id)
         services.turn_feedback(
             message=message,
             rating=request.POST.get("rating"),
@@ -88,4 +88,4 @@ def message_feedback(request: HttpRequest, message_id: int) -> HttpResponse:
 @require_GET
 @permission_required("chat.view_ticket", raise_exception=True)
 def staff(request: HttpRequest) -> HttpResponse:
-    return render(request, "chat/staff.html", {"stats": services.chat_stats()})
+    return render(request, "chat/staff.html", {"stats": selectors.chat_stats()})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from assistant.chat.services import ChatCustomer
+from assistant.chat.selectors import ChatCustomer
 
 
 def customer_of(request: HttpRequest) -> ChatCustomer:

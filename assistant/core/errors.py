@@ -1,5 +1,6 @@
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import wraps
 from typing import ParamSpec
 
@@ -29,6 +30,30 @@ class FieldErrors(ApplicationError):
         super().__init__("; ".join(f"{field}: {messages}" for field, messages in errors.items()))
         self.errors = errors
         self.status = status
+
+
+@dataclass
+class ItemErrors:
+    """The refusals of one call's items, gathered so that one FieldErrors reports them all: keyed by
+    item index under `items` for a batch, by field for a single item; 409 when one of them is a
+    conflict with what is stored, else 400."""
+
+    items: str
+    batch: bool
+    errors: dict[int, dict[str, list[str]]] = field(default_factory=dict)
+    conflict: bool = False
+
+    def add(self, index: int, name: str, message: str, *, conflict: bool = False) -> None:
+        self.errors.setdefault(index, {}).setdefault(name, []).append(message)
+        self.conflict = self.conflict or conflict
+
+    def raise_any(self) -> None:
+        if not self.errors:
+            return
+        by_index: dict[str, object] = {str(index): self.errors[index] for index in sorted(self.errors)}
+        raise FieldErrors(
+            {self.items: by_index} if self.batch else by_index["0"], status=409 if self.conflict else 400
+        )
 
 
 class NotFound(ApplicationError):

@@ -8,20 +8,21 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
 from assistant.core.errors import ApplicationError
-from assistant.knowledge.models import Chunk, Collection, Document, DocumentStatus
-from assistant.knowledge.parsers import PARSERS, RejectedFile, parse_file
-from assistant.knowledge.search import MAX_K, Reader, knowledge_search, readable_collections
+from assistant.knowledge.models import Chunk, Collection, Document
+from assistant.knowledge.parsers import PARSERS
+from assistant.knowledge.search import MAX_K, Reader, SearchRequest, knowledge_search, readable_collections
+from assistant.knowledge.selectors import document_get, documents_indexing
 from assistant.knowledge.services.submission import (
     FilesReport,
     document_reindex,
-    document_submit,
+    document_replace,
     files_submit,
 )
 
@@ -162,10 +163,12 @@ class CollectionAdmin(admin.ModelAdmin):
             try:
                 response = knowledge_search(
                     reader=reader,
-                    query=form.cleaned_data["query"],
-                    k=form.cleaned_data["k"],
-                    collections=[c.name for c in form.cleaned_data["collections"]] or None,
-                    mode=form.cleaned_data["mode"],
+                    request=SearchRequest(
+                        query=form.cleaned_data["query"],
+                        k=form.cleaned_data["k"],
+                        collections=[c.name for c in form.cleaned_data["collections"]] or None,
+                        mode=form.cleaned_data["mode"],
+                    ),
                 )
             except ApplicationError as exc:
                 form.add_error(exc.field or None, exc.message)
@@ -254,9 +257,7 @@ class DocumentAdmin(admin.ModelAdmin):
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        busy = Document.objects.filter(
-            status__in=[DocumentStatus.PENDING, DocumentStatus.PROCESSING]
-        ).exists()
+        busy = documents_indexing()
         return super().changelist_view(
             request, {**(extra_context or {}), "refresh_seconds": 3 if busy else None}
         )
@@ -274,7 +275,9 @@ class DocumentAdmin(admin.ModelAdmin):
     def replace_view(self, request: HttpRequest, document_id: int) -> HttpResponse:
         if not request.user.has_perm("knowledge.change_document"):
             raise PermissionDenied
-        document = get_object_or_404(Document.objects.select_related("collection"), pk=document_id)
+        document = document_get(document_id)
+        if document is None:
+            raise Http404(f"no document {document_id}")
         initial = {
             "effective_from": document.effective_from,
             "effective_to": document.effective_to,
@@ -283,25 +286,18 @@ class DocumentAdmin(admin.ModelAdmin):
         form = ReplaceForm(request.POST or None, request.FILES or None, initial=initial)
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
-            data = upload.read()
             try:
-                parsed = parse_file(upload.name, data, max_bytes=settings.UPLOAD_MAX_BYTES)
-                if len(parsed) != 1:
-                    raise RejectedFile(upload.name, "holds several documents; upload it to the collection")
-            except RejectedFile as rejected:
-                form.add_error("file", rejected.reason)
-            else:
-                replacement = parsed[0]
-                replacement.external_id = document.external_id
-                submission = document_submit(
-                    collection=document.collection,
-                    parsed=replacement,
-                    source=upload.name,
-                    upload=data,
+                submission = document_replace(
+                    document=document,
+                    name=upload.name,
+                    data=upload.read(),
                     metadata=form.cleaned_data["metadata"],
                     effective_from=form.cleaned_data["effective_from"],
                     effective_to=form.cleaned_data["effective_to"],
                 )
+            except ApplicationError as refused:
+                form.add_error("file", refused.message)
+            else:
                 if submission.changed:
                     messages.success(
                         request, f"Version {submission.document.version} submitted for indexing."

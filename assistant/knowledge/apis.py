@@ -1,10 +1,12 @@
+from typing import Any
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from assistant.knowledge.search import MAX_K, Reader, knowledge_search
+from assistant.knowledge.search import MAX_K, Reader, SearchRequest, knowledge_search
 
 
 class ScorePartsSerializer(serializers.Serializer):
@@ -47,6 +49,9 @@ class SearchApi(APIView):
         as_of = serializers.DateField(required=False, help_text="effective on this date (default: today)")
         mode = serializers.ChoiceField(choices=("hybrid", "vector", "lexical"), default="hybrid")
 
+        def to_internal_value(self, data: Any) -> SearchRequest:
+            return SearchRequest(**super().to_internal_value(data))
+
     class OutputSerializer(serializers.Serializer):
         results = SearchResultSerializer(many=True)
         collections = serializers.ListField(child=serializers.CharField())
@@ -56,5 +61,5 @@ class SearchApi(APIView):
     def post(self, request: Request) -> Response:
         given = self.InputSerializer(data=request.data)
         given.is_valid(raise_exception=True)
-        response = knowledge_search(reader=Reader.of(request.user), **given.validated_data)
+        response = knowledge_search(reader=Reader.of(request.user), request=given.validated_data)
         return Response(self.OutputSerializer(response).data)

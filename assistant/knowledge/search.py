@@ -346,26 +346,35 @@ def _statement(sizes: tuple[int, ...], *, lexical: bool, vector: bool, metadata:
     )
 
 
-def knowledge_search(
-    *,
-    reader: Reader,
-    query: str,
-    k: int = 10,
-    collections: list[str] | None = None,
-    metadata: dict[str, Any] | None = None,
-    as_of: date | None = None,
-    mode: Mode = "hybrid",
-    lexical_weight: float | None = None,
-    fusion: Fusion | None = None,
-    rrf_k: int | None = None,
-    embed_query: QueryEmbedder | None = None,
-) -> SearchResponse:
-    """The top `k` chunks for `query` among the collections the reader may read.
+@dataclass(frozen=True)
+class SearchRequest:
+    """What to search for: the text, how many results, and what narrows or tunes the search."""
 
-    `collections` narrows the search to those names; one the reader may not read is
-    reported exactly like one that does not exist. `embed_query(model, text)` gives the
-    query's vector for a collection's model (by default that model embeds it).
+    query: str
+    k: int = 10
+    # Names to search; None: every collection the reader may read.
+    collections: Sequence[str] | None = None
+    # Documents whose metadata contains this (a JSON object).
+    metadata: dict[str, Any] | None = None
+    # Documents in effect on this date; None: today.
+    as_of: date | None = None
+    mode: Mode = "hybrid"
+    # Fusion settings for this search; None: FINASSIST_SEARCH_LEXICAL_WEIGHT, _FUSION, _RRF_K.
+    lexical_weight: float | None = None
+    fusion: Fusion | None = None
+    rrf_k: int | None = None
+
+
+def knowledge_search(
+    *, reader: Reader, request: SearchRequest, embed_query: QueryEmbedder | None = None
+) -> SearchResponse:
+    """The top `request.k` chunks for `request.query` among the collections the reader may read.
+
+    Collections named that the reader may not read are reported exactly like ones that do not
+    exist. `embed_query(model, text)` gives the query's vector for a collection's model (by
+    default that model embeds it).
     """
+    query, k, collections, metadata = request.query, request.k, request.collections, request.metadata
     started = time.perf_counter()
     query = " ".join(query.split())
     if not query:
@@ -394,19 +403,19 @@ def knowledge_search(
     if not found:
         return SearchResponse([], [], {"total": ms_since(started)})
 
-    weight = settings.SEARCH_LEXICAL_WEIGHT if lexical_weight is None else lexical_weight
-    use_vector = mode != "lexical"
-    use_lexical = mode == "lexical" or (mode == "hybrid" and weight > 0)
+    weight = settings.SEARCH_LEXICAL_WEIGHT if request.lexical_weight is None else request.lexical_weight
+    use_vector = request.mode != "lexical"
+    use_lexical = request.mode == "lexical" or (request.mode == "hybrid" and weight > 0)
     pool = reranker().pool(k)
     groups = sorted(ids_by_model.items())
     params: dict[str, Any] = {
         "text": query,
-        "as_of": as_of or timezone.localdate(),
+        "as_of": request.as_of or timezone.localdate(),
         "metadata": Jsonb(metadata or {}),
         "exact_below": EXACT_BELOW,
         "candidates": max(settings.SEARCH_CANDIDATES, pool),
         "k": pool,
-        "rrf_k": rrf_k or settings.SEARCH_RRF_K,
+        "rrf_k": request.rrf_k or settings.SEARCH_RRF_K,
         "lexical_budget": settings.SEARCH_LEXICAL_BUDGET,
         "lexical_weight": weight,
     }
@@ -423,7 +432,7 @@ def knowledge_search(
         lexical=use_lexical,
         vector=use_vector,
         metadata=bool(metadata),
-        fusion=fusion or settings.SEARCH_FUSION,
+        fusion=request.fusion or settings.SEARCH_FUSION,
     )
     query_started = time.perf_counter()
     rows = _execute_prepared(sql, params, ef_search=ef_search(largest))

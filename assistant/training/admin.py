@@ -18,6 +18,7 @@ from assistant.training.charts import confusion_matrix_svg, loss_curve_svg
 from assistant.training.config import METHODS
 from assistant.training.models import DriftAudit, ModelVersion, TrainingRun
 from assistant.training.registry import task_get, tasks
+from assistant.training.selectors import task_running_run, task_version, task_versions
 from assistant.training.services import run_cancel, run_submit, version_activate, version_rollback
 
 ACTIVATE = "training.activate_modelversion"
@@ -100,7 +101,7 @@ class TrainingRunAdmin(admin.ModelAdmin):
         form_url: str = "",
         extra_context: Any = None,
     ) -> HttpResponse:
-        run = TrainingRun.objects.filter(pk=object_id).first() if object_id else None
+        run = self.get_object(request, object_id) if object_id else None
         busy = run is not None and run.status in (TrainingRun.Status.QUEUED, TrainingRun.Status.RUNNING)
         context = {**(extra_context or {}), "refresh_seconds": 3 if busy else None, "run": run}
         if request.method == "POST" and run is not None and "cancel" in request.POST:
@@ -259,16 +260,14 @@ class ModelVersionAdmin(admin.ModelAdmin):
                 raise PermissionDenied
             if "rollback" in request.POST:
                 self._rollback(request, task)
-            elif version := ModelVersion.objects.filter(
-                task=task, pk=request.POST.get("activate") or 0
-            ).first():
+            elif version := task_version(task, request.POST.get("activate")):
                 self._activate(request, version)
             return HttpResponseRedirect(request.path)
-        versions = list(ModelVersion.objects.filter(task=task).select_related("run")[:8])
+        versions = task_versions(task, limit=8)
         shown = next(
             (v for v in versions if v.status == ModelVersion.Status.ACTIVE), versions[0] if versions else None
         )
-        running = TrainingRun.objects.filter(task=task, status=TrainingRun.Status.RUNNING).first()
+        running = task_running_run(task)
         rows = [
             ("method", [v.method for v in versions]),
             ("status", [v.status for v in versions]),

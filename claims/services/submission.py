@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError
 from django.utils import timezone
 
-from assistant.core.errors import ApplicationError, FieldErrors
+from assistant.core.errors import ApplicationError, ItemErrors
 from assistant.db.constraints import violated_constraint
 from assistant.integrations.models import System
 from claims.dispatch import triage_later
@@ -22,44 +24,77 @@ from claims.models import (
 logger = logging.getLogger("finassist.claims")
 
 
-def claims_submit(*, system: System, items: list[dict[str, Any]], batch: bool) -> list[Claim]:
+@dataclass(frozen=True)
+class Attachment:
+    """A file the claims system keeps: its name, type and where it is."""
+
+    name: str
+    content_type: str
+    url: str
+
+
+@dataclass(frozen=True)
+class ClaimInput:
+    """A claim as a claims system submits it, its fields of the right types and formats (the API
+    checks those); `claims_submit` checks the rest."""
+
+    external_id: str
+    policy_number: str
+    loss_date: date
+    amount_claimed: Decimal
+    currency: str
+    description: str
+    reported_date: date | None = None  # today when not given
+    attachments: tuple[Attachment, ...] = ()
+
+
+def claims_submit(*, system: System, items: Sequence[ClaimInput], batch: bool) -> list[Claim]:
     """Store claims (all or none) and queue their triage once stored.
 
-    `items` have passed the API's field checks; here the checks that need the database:
-    the policy exists, the external id is new for the system. A batch's errors are keyed by index.
+    Refused, with a message per field (a batch's keyed by index): a loss or report date in the
+    future, a report before the loss, a policy that does not exist, an external id the system used
+    already (409) or twice in the batch.
     """
-    policies = Policy.objects.in_bulk([item["policy_number"] for item in items], field_name="number")
+    today = timezone.localdate()
+    policies = Policy.objects.in_bulk([item.policy_number for item in items], field_name="number")
     taken = set(
-        Claim.objects.filter(system=system, external_id__in=[i["external_id"] for i in items]).values_list(
+        Claim.objects.filter(system=system, external_id__in=[i.external_id for i in items]).values_list(
             "external_id", flat=True
         )
     )
-    errors: dict[str, Any] = {}
-    conflict = False
+    errors = ItemErrors("claims", batch)
     seen: set[str] = set()
     for index, item in enumerate(items):
-        problems: dict[str, list[str]] = {}
-        if item["policy_number"] not in policies:
-            problems["policy_number"] = [f"no policy with the number {item['policy_number']!r}"]
-        if item["external_id"] in taken:
-            conflict = True
-            problems["external_id"] = [
-                f"a claim with the external id {item['external_id']!r} was already submitted"
-            ]
-        elif item["external_id"] in seen:
-            problems["external_id"] = [f"the external id {item['external_id']!r} appears twice in this batch"]
-        seen.add(item["external_id"])
-        if problems:
-            errors[str(index)] = problems
-    if errors:
-        status = 409 if conflict else 400
-        raise FieldErrors({"claims": errors} if batch else errors["0"], status=status)
+        reported = item.reported_date or today
+        if item.loss_date > today:
+            errors.add(index, "loss_date", "the loss date is in the future")
+        if reported > today:
+            errors.add(index, "reported_date", "the reported date is in the future")
+        elif reported < item.loss_date:
+            errors.add(index, "reported_date", "the claim cannot be reported before the loss")
+        if item.policy_number not in policies:
+            errors.add(index, "policy_number", f"no policy with the number {item.policy_number!r}")
+        if item.external_id in taken:
+            message = f"a claim with the external id {item.external_id!r} was already submitted"
+            errors.add(index, "external_id", message, conflict=True)
+        elif item.external_id in seen:
+            errors.add(
+                index, "external_id", f"the external id {item.external_id!r} appears twice in this batch"
+            )
+        seen.add(item.external_id)
+    errors.raise_any()
     try:
         claims = Claim.objects.bulk_create(
             Claim(
                 system=system,
-                policy=policies[item["policy_number"]],
-                **{k: v for k, v in item.items() if k != "policy_number"},
+                policy=policies[item.policy_number],
+                external_id=item.external_id,
+                loss_date=item.loss_date,
+                reported_date=item.reported_date or today,
+                amount_claimed=item.amount_claimed,
+                currency=item.currency,
+                description=item.description,
+                attachments=[asdict(attachment) for attachment in item.attachments],
             )
             for item in items
         )

@@ -1,17 +1,9 @@
 import pytest
 
 from assistant.chat.models import Conversation, IntentRoute, Message, Ticket
-from assistant.chat.services import (
-    CLARIFY,
-    ChatCustomer,
-    NotFound,
-    chat_stats,
-    conversation_get,
-    conversation_start,
-    turn_feedback,
-    turn_start,
-)
-from assistant.core.errors import ApplicationError
+from assistant.chat.selectors import ChatCustomer, chat_stats, conversation_get
+from assistant.chat.services import CLARIFY, conversation_start, turn_feedback, turn_start
+from assistant.core.errors import ApplicationError, NotFound
 
 ANNA = ChatCustomer(user_id=None, session_key="session-anna")
 BEN = ChatCustomer(user_id=None, session_key="session-ben")

@@ -20,7 +20,7 @@ from assistant.integrations.models import System
 from assistant.training import inference
 from assistant.training.inference import active_forget
 from assistant.training.models import ModelVersion
-from claims.demo import POLICIES, synthetic_claim_fields, synthetic_policies_store
+from claims.demo import POLICIES, synthetic_claim_input, synthetic_policies_store
 from claims.learning import FRAUD, LINE_OF_BUSINESS, ROUTE, fraud_label
 from claims.models import FraudCalibration, Policy
 from claims.services.calibration import fraud_calibrate
@@ -125,5 +125,5 @@ def triaged(claims_models, claims_system):
     claims_models()
     policies, generated = generate(3, seed=8)
     synthetic_policies_store(policies)
-    items = [synthetic_claim_fields(c) for c in generated]
+    items = [synthetic_claim_input(c) for c in generated]
     return [claim_triage(c.pk) for c in claims_submit(system=claims_system[0], items=items, batch=True)]

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
+from assistant.core.errors import FieldErrors
 from assistant.integrations.keys import api_key_revoke
 from assistant.integrations.models import ApiKey, IdempotentRequest
 from claims.models import Claim
+from claims.services.submission import ClaimInput, claims_submit
 from claims.services.triage import claim_triage
 from tests.claims.conftest import system_with_key
 
@@ -218,3 +223,50 @@ def test_an_api_key_opens_the_schema_but_not_the_apis_for_people(client, claims_
     assert get(client, claims_system[1], "/api/schema/").status_code == 200
     assert get(client, claims_system[1], "/api/advisory/clients/").status_code == 401
     assert get(client, claims_system[1], "/api/chat/1/").status_code == 404  # as for anyone anonymous
+
+
+def test_the_date_rules_hold_for_every_caller_not_only_the_api(policies, claims_system):
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    item = ClaimInput(
+        external_id="DEMO-1",
+        policy_number="AUTO-2026-0001",
+        loss_date=tomorrow,
+        reported_date=tomorrow,
+        amount_claimed=Decimal("100.00"),
+        currency="USD",
+        description="A stone chipped the windscreen.",
+    )
+
+    with pytest.raises(FieldErrors) as refused:
+        claims_submit(system=claims_system[0], items=[item, item], batch=True)
+
+    problems = {
+        "loss_date": ["the loss date is in the future"],
+        "reported_date": ["the reported date is in the future"],
+    }
+    assert refused.value.errors["claims"]["0"] == problems
+    assert refused.value.errors["claims"]["1"]["external_id"] == [
+        "the external id 'DEMO-1' appears twice in this batch"
+    ]
+    assert not Claim.objects.exists()
+
+
+def test_the_size_limits_are_the_settings_as_they_are_when_a_request_comes(
+    client, policies, claims_system, settings
+):
+    settings.CLAIMS_DESCRIPTION_MAX_CHARS = 40
+    settings.CLAIMS_BATCH_MAX = 2
+
+    long = post(client, claims_system[1], claim_body())
+    batch = post(
+        client,
+        claims_system[1],
+        {"claims": [claim_body(external_id=f"CS-{n}", description="Hail.") for n in range(3)]},
+        path="/api/claims/batch",
+    )
+
+    assert long.status_code == 400
+    assert long.json()["description"] == ["Ensure this field has no more than 40 characters."]
+    assert batch.status_code == 400
+    assert "claims" in batch.json()
+    assert not Claim.objects.exists()

@@ -14,7 +14,7 @@ from assistant.integrations.models import WebhookDelivery, WebhookEndpoint
 from assistant.integrations.webhooks import secret_new
 from assistant.training.inference import Prediction
 from claims import fraud
-from claims.demo import synthetic_claim_fields, synthetic_policies_store
+from claims.demo import synthetic_claim_input, synthetic_policies_store
 from claims.learning import ROUTE, route_examples
 from claims.models import Claim, Decision, FraudCalibration, Policy, Route
 from claims.policy import policy_check
@@ -118,7 +118,7 @@ def test_the_score_lists_the_reasons_that_raised_it_largest_first():
 
 def _submitted(system, generated_claims, policies) -> list[Claim]:
     synthetic_policies_store(policies)
-    items = [synthetic_claim_fields(c) for c in generated_claims]
+    items = [synthetic_claim_input(c) for c in generated_claims]
     return claims_submit(system=system, items=items, batch=True)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from claims.demo import synthetic_claim_fields, synthetic_policies_store
+from claims.demo import synthetic_claim_input, synthetic_policies_store
 from claims.models import Claim, ExtractedField, Triage
 from claims.services.submission import claims_requeue_stale, claims_submit
 from claims.synthetic import generate
@@ -16,7 +16,7 @@ def test_a_worker_killed_mid_triage_loses_no_claim(start_worker, test_queue, cla
     policies, generated = generate(CLAIMS, seed=31)
     synthetic_policies_store(policies)
     first = start_worker(test_queue)
-    items = [synthetic_claim_fields(c) for c in generated]
+    items = [synthetic_claim_input(c) for c in generated]
     claims_submit(system=claims_system[0], items=items, batch=True)
 
     def done() -> int:

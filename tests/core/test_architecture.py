@@ -119,3 +119,20 @@ def test_the_core_never_imports_a_domain_app():
         for module, imported in _graph().items()
         if module.startswith("assistant.") and any(o.split(".")[0] in DOMAIN_APPS for o in imported)
     } == {}
+
+
+ORM_READS = frozenset(
+    {"objects", "filter", "exclude", "select_related", "prefetch_related", "order_by", "annotate",
+     "aggregate", "values_list", "in_bulk"}
+)  # fmt: skip
+
+
+def test_views_and_apis_read_through_selectors_and_write_through_services():
+    queries = [
+        f"{module}:{node.lineno} .{node.attr}"
+        for module, path in _modules().items()
+        if module.rsplit(".", 1)[-1] in {"views", "apis", "web"}
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Attribute) and node.attr in ORM_READS
+    ]
+    assert queries == []

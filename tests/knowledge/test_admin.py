@@ -131,3 +131,17 @@ def test_only_knowledge_managers_upload(client, library):
     client.force_login(staff)
 
     assert client.get(f"/admin/knowledge/collection/{library['funds'].pk}/upload/").status_code == 403
+
+
+def test_a_replacement_that_is_not_one_document_is_refused_on_the_form_and_changes_nothing(manager, library):
+    document = Document.objects.get(external_id="bonds.md")
+    faq = b"question,answer\nWhat is it?,A fund.\nWhat does it cost?,0.25% a year.\n"
+
+    response = manager.post(
+        f"/admin/knowledge/document/{document.pk}/replace/", {"file": SimpleUploadedFile("faq.csv", faq)}
+    )
+
+    document.refresh_from_db()
+    assert response.status_code == 200
+    assert "the file holds several documents; upload it to the collection" in response.content.decode()
+    assert (document.version, document.status) == (1, DocumentStatus.READY)

@@ -8,7 +8,7 @@ from django.db import connection, connections
 from assistant.knowledge.embedding import embedder
 from assistant.knowledge.models import Chunk, Collection, Document, DocumentStatus
 from assistant.knowledge.parsers import Block, ParsedDocument
-from assistant.knowledge.search import Reader, knowledge_search
+from assistant.knowledge.search import Reader, SearchRequest, knowledge_search
 from assistant.knowledge.services.indexing import documents_index
 from assistant.knowledge.services.submission import collection_get_or_create, document_submit
 from tests.support.documents import docx, pdf
@@ -177,7 +177,7 @@ def test_a_document_added_is_searchable_at_once_without_retraining(collection, i
     index_files(collection, [("gold.md", b"# Gold\n\nGold rose as real yields fell.")])
 
     results = knowledge_search(
-        reader=Reader.system(), query="why did gold go up", collections=["manuals"]
+        reader=Reader.system(), request=SearchRequest(query="why did gold go up", collections=["manuals"])
     ).results
 
     assert results[0].external_id == "gold.md"

@@ -3,7 +3,7 @@ from django.db import connection
 
 from assistant.knowledge.models import Chunk, Collection, Document
 from assistant.knowledge.partitions import partition_name
-from assistant.knowledge.search import Reader, knowledge_search
+from assistant.knowledge.search import Reader, SearchRequest, knowledge_search
 from assistant.knowledge.services.submission import collection_get_or_create
 
 pytestmark = pytest.mark.django_db
@@ -72,7 +72,9 @@ def test_the_prepared_search_statement_walks_only_the_partitions_of_the_collecti
 
     for _ in range(3):  # the plan is made once, for any collection
         for name in ("other", "kept"):
-            knowledge_search(reader=Reader.system(), query="transfer limits", collections=[name])
+            knowledge_search(
+                reader=Reader.system(), request=SearchRequest(query="transfer limits", collections=[name])
+            )
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")  # a statement's plan arrives once its portal is closed: here
 

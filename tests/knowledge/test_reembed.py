@@ -6,7 +6,7 @@ import pytest
 
 from assistant.core.hf import model_path
 from assistant.knowledge.models import Chunk, Collection
-from assistant.knowledge.search import Reader, knowledge_search
+from assistant.knowledge.search import Reader, SearchRequest, knowledge_search
 from assistant.knowledge.services.reembedding import collection_reembed
 from assistant.knowledge.services.submission import collection_get_or_create
 
@@ -40,7 +40,9 @@ def test_reembed_moves_every_chunk_and_the_collection_at_once(index_files, other
     assert set(Chunk.objects.values_list("embedding_model", flat=True)) == {other_model}
     after = dict(Chunk.objects.values_list("pk", "embedding"))
     assert all(list(after[pk]) != list(before[pk]) for pk in before)
-    results = knowledge_search(reader=Reader.system(), query="bravo", collections=["notes"], mode="vector")
+    results = knowledge_search(
+        reader=Reader.system(), request=SearchRequest(query="bravo", collections=["notes"], mode="vector")
+    )
     assert results.results
 
 

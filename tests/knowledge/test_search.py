@@ -11,7 +11,7 @@ from assistant.core.errors import ApplicationError
 from assistant.knowledge.embedding import embedder
 from assistant.knowledge.models import Chunk, Document, LexiconState
 from assistant.knowledge.parsers import Block, ParsedDocument
-from assistant.knowledge.search import Reader, ef_search, knowledge_search
+from assistant.knowledge.search import Reader, SearchRequest, ef_search, knowledge_search
 from assistant.knowledge.services.indexing import documents_index
 from assistant.knowledge.services.submission import collection_get_or_create, document_submit
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 
 def search(user, query: str, **options):
-    return knowledge_search(reader=Reader.of(user), query=query, **options)
+    return knowledge_search(reader=Reader.of(user), request=SearchRequest(query=query, **options))
 
 
 def test_results_carry_their_source_and_score_parts(library, personas):
@@ -71,9 +71,14 @@ def test_documents_outside_their_effective_period_are_left_out(personas, index_f
     index_files(rules, [("now.md", b"# Rule\n\nThe transfer limit is 25000.")], effective_from=today)
     reader = Reader.system()
 
-    current = knowledge_search(reader=reader, query="transfer limit", collections=["rules"]).results
+    current = knowledge_search(
+        reader=reader, request=SearchRequest(query="transfer limit", collections=["rules"])
+    ).results
     last_year = knowledge_search(
-        reader=reader, query="transfer limit", collections=["rules"], as_of=today - timedelta(days=365)
+        reader=reader,
+        request=SearchRequest(
+            query="transfer limit", collections=["rules"], as_of=today - timedelta(days=365)
+        ),
     ).results
 
     assert [r.external_id for r in current] == ["now.md"]
@@ -85,7 +90,9 @@ def test_metadata_filters_documents(personas, index_files):
     index_files(notes, [("eu.md", b"# Rates\n\nEuro rates fall.")], metadata={"region": "EU"})
     index_files(notes, [("us.md", b"# Rates\n\nDollar rates fall.")], metadata={"region": "US"})
 
-    results = knowledge_search(reader=Reader.system(), query="rates", metadata={"region": "US"}).results
+    results = knowledge_search(
+        reader=Reader.system(), request=SearchRequest(query="rates", metadata={"region": "US"})
+    ).results
 
     assert [r.external_id for r in results] == ["us.md"]
 
@@ -110,7 +117,8 @@ def test_a_selective_filter_still_fills_the_top_k(personas):
         )  # fmt: skip
 
     results = knowledge_search(
-        reader=Reader.system(), query="anything", k=15, collections=["small"], mode="vector"
+        reader=Reader.system(),
+        request=SearchRequest(query="anything", k=15, collections=["small"], mode="vector"),
     )
 
     assert len(results.results) == 15
@@ -130,7 +138,9 @@ def test_each_collection_is_searched_with_its_own_embedding_model(personas, monk
     other.save()
     collection_get_or_create(name="default-model")
 
-    knowledge_search(reader=Reader.system(), query="x", collections=["other-model", "default-model"])
+    knowledge_search(
+        reader=Reader.system(), request=SearchRequest(query="x", collections=["other-model", "default-model"])
+    )
 
     assert sorted(seen) == ["all-MiniLM-L6-v2", "some-other-model"]
 
@@ -241,7 +251,7 @@ def test_full_text_counts_words_only_in_the_collections_searched(personas, index
     )
 
     results = knowledge_search(
-        reader=Reader.system(), query="premium", collections=["here"], mode="lexical"
+        reader=Reader.system(), request=SearchRequest(query="premium", collections=["here"], mode="lexical")
     ).results
 
     assert [r.external_id for r in results] == ["a.md"]
@@ -254,9 +264,11 @@ def test_a_query_whose_every_word_is_too_common_matches_nothing_by_full_text(per
     notes = collection_get_or_create(name="notes")
     index_files(notes, [(f"{n}.md", f"# Note {n}\n\nPremium note number {n}.".encode()) for n in range(8)])
 
-    hybrid = knowledge_search(reader=Reader.system(), query="premium", collections=["notes"], k=3).results
+    hybrid = knowledge_search(
+        reader=Reader.system(), request=SearchRequest(query="premium", collections=["notes"], k=3)
+    ).results
     lexical = knowledge_search(
-        reader=Reader.system(), query="premium", collections=["notes"], mode="lexical"
+        reader=Reader.system(), request=SearchRequest(query="premium", collections=["notes"], mode="lexical")
     ).results
 
     assert lexical == []
@@ -274,7 +286,7 @@ def test_a_metadata_filter_answers_alike_exactly_or_through_the_graph(personas, 
     search_us = lambda: [  # noqa: E731
         r.external_id
         for r in knowledge_search(
-            reader=Reader.system(), query="rates", metadata={"region": "US"}, k=6
+            reader=Reader.system(), request=SearchRequest(query="rates", metadata={"region": "US"}, k=6)
         ).results
     ]
 
@@ -324,7 +336,7 @@ def test_full_text_scores_are_bm25(personas, index_files):
     query = "late premium fee in March"
 
     results = knowledge_search(
-        reader=Reader.system(), query=query, collections=["notes"], mode="lexical"
+        reader=Reader.system(), request=SearchRequest(query=query, collections=["notes"], mode="lexical")
     ).results
 
     expected = _bm25_by_hand("notes", query)
@@ -397,7 +409,12 @@ def test_the_graph_walk_widens_with_the_size_of_the_largest_collection_searched(
             cursor.execute("SELECT current_setting('hnsw.ef_search')")
             return cursor.fetchone()[0]
 
-    knowledge_search(reader=Reader.system(), query="bond fund charge", collections=["private"])
+    knowledge_search(
+        reader=Reader.system(), request=SearchRequest(query="bond fund charge", collections=["private"])
+    )
     assert searched_with() == "80"
-    knowledge_search(reader=Reader.system(), query="bond fund charge", collections=["private", "funds"])
+    knowledge_search(
+        reader=Reader.system(),
+        request=SearchRequest(query="bond fund charge", collections=["private", "funds"]),
+    )
     assert searched_with() == "160"

@@ -5,7 +5,7 @@ import pytest
 from assistant.celery import app
 from assistant.knowledge.models import Document, DocumentStatus
 from assistant.knowledge.parsers import Block, ParsedDocument
-from assistant.knowledge.search import Reader, knowledge_search
+from assistant.knowledge.search import Reader, SearchRequest, knowledge_search
 from assistant.knowledge.services.submission import collection_get_or_create, document_submit
 from assistant.knowledge.tasks import document_index_task
 
@@ -24,7 +24,9 @@ def test_an_ingest_worker_indexes_a_submitted_document(start_worker):
 
     assert outcome == {"indexed": 1, "chunks": 1, "failed": {}}
     assert Document.objects.get().status == DocumentStatus.READY
-    results = knowledge_search(reader=Reader.system(), query="when does the Leeds branch close?").results
+    results = knowledge_search(
+        reader=Reader.system(), request=SearchRequest(query="when does the Leeds branch close?")
+    ).results
     assert results[0].external_id == "memo.md"
 
 

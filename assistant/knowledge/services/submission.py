@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -115,6 +116,34 @@ def document_reindex(*, document: Document) -> None:
     """Chunk and embed a document again from its stored text (after a chunking change, say)."""
     Document.objects.filter(pk=document.pk).update(status=DocumentStatus.PENDING, error="")
     document_index_later(document.pk)
+
+
+def document_replace(
+    *,
+    document: Document,
+    name: str,
+    data: bytes,
+    metadata: dict[str, Any] | None = None,
+    effective_from: date | None = None,
+    effective_to: date | None = None,
+) -> Submission:
+    """A new version of `document` from an uploaded file of one document; its identity stays."""
+    try:
+        parsed = parse_file(name, data, max_bytes=settings.UPLOAD_MAX_BYTES)
+    except RejectedFile as rejected:
+        raise ApplicationError(rejected.reason, field="file") from None
+    if len(parsed) != 1:
+        raise ApplicationError("the file holds several documents; upload it to the collection", field="file")
+    replacement = dataclasses.replace(parsed[0], external_id=document.external_id)
+    return document_submit(
+        collection=document.collection,
+        parsed=replacement,
+        source=name,
+        upload=data,
+        metadata=metadata,
+        effective_from=effective_from,
+        effective_to=effective_to,
+    )
 
 
 @dataclass

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from assistant.core.errors import ApplicationError
 from assistant.knowledge.evaluation import Query, evaluate
-from assistant.knowledge.search import Fusion, Reader, SearchResult, knowledge_search
+from assistant.knowledge.search import Fusion, Reader, SearchRequest, SearchResult, knowledge_search
 
 # Chunks fetched per query: several chunks of one document count once.
 CHUNKS_PER_UNIT = 4
@@ -65,13 +65,15 @@ class Command(BaseCommand):
         def search(text: str) -> list[SearchResult]:
             return knowledge_search(
                 reader=Reader.system(),
-                query=text,
-                k=min(k * CHUNKS_PER_UNIT, 100),
-                collections=[collection],
-                mode=mode,
-                lexical_weight=lexical_weight,
-                fusion=fusion,
-                rrf_k=rrf_k,
+                request=SearchRequest(
+                    query=text,
+                    k=min(k * CHUNKS_PER_UNIT, 100),
+                    collections=[collection],
+                    mode=mode,
+                    lexical_weight=lexical_weight,
+                    fusion=fusion,
+                    rrf_k=rrf_k,
+                ),
             ).results
 
         try:

@@ -1,0 +1,22 @@
+"""Reading the registry for the ML engineers' pages: a task's versions and its running run."""
+
+from __future__ import annotations
+
+from assistant.training.models import ModelVersion, TrainingRun
+
+
+def task_versions(task: str, *, limit: int) -> list[ModelVersion]:
+    """The task's latest versions, newest first, with their runs."""
+    return list(ModelVersion.objects.filter(task=task).select_related("run")[:limit])
+
+
+def task_version(task: str, version_id: object) -> ModelVersion | None:
+    """One of the task's versions by id (as a form posts it), or None."""
+    try:
+        return ModelVersion.objects.filter(task=task, pk=int(str(version_id))).first()
+    except ValueError:
+        return None
+
+
+def task_running_run(task: str) -> TrainingRun | None:
+    return TrainingRun.objects.filter(task=task, status=TrainingRun.Status.RUNNING).first()
