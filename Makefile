@@ -35,6 +35,7 @@ run: $(INSTALLED)
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	$(MANAGE) makemigrations --check --dry-run
 
 # The browser tests drive Debian's Chromium through Playwright (no browser download).

@@ -10,7 +10,7 @@ class ReadOnlyInline(admin.TabularInline):
     can_delete = False
 
     def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
-        return list(self.fields or [])
+        return [name for name in self.fields or () if isinstance(name, str)]
 
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False

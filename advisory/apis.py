@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.fields import Field
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -16,15 +17,17 @@ from advisory import selectors, services
 from advisory.access import IsAdvisor
 from advisory.exports import client_export_data
 from advisory.models import Answer, Citation, Client, Holding
+from assistant.core.access import signed_in
+from assistant.core.api import AnyField
 
 
-class HoldingSerializer(serializers.ModelSerializer):
+class HoldingSerializer(serializers.ModelSerializer[Holding]):
     class Meta:
         model = Holding
         fields = ["instrument", "asset_class", "value", "currency"]
 
 
-class ClientSerializer(serializers.ModelSerializer):
+class ClientSerializer(serializers.ModelSerializer[Client]):
     class Meta:
         model = Client
         fields = [
@@ -47,7 +50,7 @@ class ClientListApi(APIView):
 
     @extend_schema(responses=ClientSerializer(many=True))
     def get(self, request: Request) -> Response:
-        return Response(ClientSerializer(selectors.client_list(advisor=request.user), many=True).data)
+        return Response(ClientSerializer(selectors.client_list(advisor=signed_in(request)), many=True).data)
 
 
 class ClientDetailSerializer(ClientSerializer):
@@ -62,7 +65,7 @@ class ClientDetailApi(APIView):
 
     @extend_schema(responses=ClientDetailSerializer)
     def get(self, request: Request, client_id: int) -> Response:
-        client = selectors.client_get(advisor=request.user, client_id=client_id)
+        client = selectors.client_get(advisor=signed_in(request), client_id=client_id)
         return Response(ClientDetailSerializer(client).data)
 
 
@@ -73,11 +76,11 @@ class ClientExportApi(APIView):
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, client_id: int) -> Response:
-        client = selectors.client_get(advisor=request.user, client_id=client_id)
+        client = selectors.client_get(advisor=signed_in(request), client_id=client_id)
         return Response(client_export_data(client))
 
 
-class CitationSerializer(serializers.ModelSerializer):
+class CitationSerializer(serializers.ModelSerializer[Citation]):
     class Meta:
         model = Citation
         fields = [
@@ -95,7 +98,7 @@ class CitationSerializer(serializers.ModelSerializer):
         ]
 
 
-class AnswerSerializer(serializers.ModelSerializer):
+class AnswerSerializer(serializers.ModelSerializer[Answer]):
     citations = CitationSerializer(many=True)
 
     class Meta:
@@ -126,7 +129,7 @@ class AnswerCreateApi(APIView):
 
     permission_classes = [IsAuthenticated, IsAdvisor]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         class Meta:
             ref_name = "AnswerRequest"
 
@@ -139,7 +142,7 @@ class AnswerCreateApi(APIView):
             help_text="collections to search (default: products and research)",
         )
 
-        def get_fields(self) -> dict[str, Field]:
+        def get_fields(self) -> dict[str, AnyField]:
             # Built per request, so the limit is the setting as it is now.
             limit = settings.QUESTION_MAX_CHARS
             return {"question": serializers.CharField(max_length=limit), **super().get_fields()}
@@ -150,7 +153,7 @@ class AnswerCreateApi(APIView):
         given.is_valid(raise_exception=True)
         data = given.validated_data
         answer = services.answer_create(
-            advisor=request.user,
+            advisor=signed_in(request),
             question=data["question"],
             scope=data["scope"],
             client_id=data.get("client"),
@@ -165,14 +168,14 @@ class AnswerDetailApi(APIView):
     @extend_schema(responses=AnswerSerializer)
     def get(self, request: Request, answer_id: int) -> Response:
         return Response(
-            AnswerSerializer(selectors.answer_get(advisor=request.user, answer_id=answer_id)).data
+            AnswerSerializer(selectors.answer_get(advisor=signed_in(request), answer_id=answer_id)).data
         )
 
 
 class AnswerFeedbackApi(APIView):
     permission_classes = [IsAuthenticated, IsAdvisor]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         class Meta:
             ref_name = "AnswerFeedback"
 
@@ -183,6 +186,6 @@ class AnswerFeedbackApi(APIView):
     def post(self, request: Request, answer_id: int) -> Response:
         given = self.InputSerializer(data=request.data)
         given.is_valid(raise_exception=True)
-        answer = selectors.answer_get(advisor=request.user, answer_id=answer_id)
+        answer = selectors.answer_get(advisor=signed_in(request), answer_id=answer_id)
         services.answer_feedback(answer=answer, **given.validated_data)
         return Response(AnswerSerializer(answer).data)

@@ -1,11 +1,12 @@
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from advisory.models import Client, Holding, IncomeBand, Letter, RiskTolerance
 from advisory.services import letter_create
 from assistant.core.demo import demo_loader, demo_user
 
-CLIENTS = [
+CLIENTS: list[dict[str, Any]] = [
     {
         "advisor": "alice",
         "reference": "ADV-1001",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import QuerySet, Sum
 
 from advisory.models import Answer, Citation, Client, Letter
@@ -10,11 +10,11 @@ from assistant.core.errors import NotFound
 from assistant.knowledge.search import Reader, readable_collections
 
 
-def client_list(*, advisor: AbstractBaseUser) -> QuerySet[Client]:
+def client_list(*, advisor: User) -> QuerySet[Client]:
     return Client.objects.filter(advisor=advisor).annotate(total_value=Sum("holdings__value"))
 
 
-def client_get(*, advisor: AbstractBaseUser, client_id: int | str) -> Client:
+def client_get(*, advisor: User, client_id: int | str) -> Client:
     """The advisor's own client; any other (or none) is reported the same way: not found."""
     try:
         return Client.objects.get(advisor=advisor, pk=int(client_id))
@@ -26,12 +26,12 @@ def client_letters(client: Client) -> QuerySet[Letter]:
     return client.letters.prefetch_related("keywords")
 
 
-def answer_list(*, advisor: AbstractBaseUser, client: Client | None = None) -> QuerySet[Answer]:
+def answer_list(*, advisor: User, client: Client | None = None) -> QuerySet[Answer]:
     answers = Answer.objects.filter(advisor=advisor).select_related("client")
     return answers.filter(client=client) if client is not None else answers
 
 
-def answer_get(*, advisor: AbstractBaseUser, answer_id: int | str) -> Answer:
+def answer_get(*, advisor: User, answer_id: int | str) -> Answer:
     try:
         return Answer.objects.select_related("client").get(advisor=advisor, pk=int(answer_id))
     except (Answer.DoesNotExist, ValueError, TypeError):
@@ -45,6 +45,6 @@ def citation_get(*, answer: Answer, number: int) -> Citation:
     return citation
 
 
-def collection_names(*, advisor: AbstractBaseUser) -> list[str]:
+def collection_names(*, advisor: User) -> list[str]:
     """The knowledge collections the advisor may read, by name."""
     return list(readable_collections(Reader.of(advisor)).order_by("name").values_list("name", flat=True))

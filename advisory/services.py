@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -19,7 +19,7 @@ from decimal import Decimal
 
 import numpy as np
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -139,7 +139,7 @@ def _holdings_value(client: Client) -> str:
 
 def client_facts(client: Client, names: Sequence[str]) -> list[Fact]:
     """The named fields of a client as they are sent to an answer backend; nothing else leaves."""
-    values = {
+    values: dict[str, Callable[[], str]] = {
         "age": lambda: f"{timezone.localdate().year - client.birth_year}",
         "income_band": client.get_income_band_display,
         "risk_tolerance": lambda: client.get_risk_tolerance_display().lower(),
@@ -255,7 +255,7 @@ class Asking:
         )
 
 
-def knowledge_collections(*, advisor: AbstractBaseUser, requested: Sequence[str] | None) -> list[str]:
+def knowledge_collections(*, advisor: User, requested: Sequence[str] | None) -> list[str]:
     """The collections a knowledge question searches: those asked for, else the advisory defaults."""
     if requested:
         return list(requested)
@@ -265,7 +265,7 @@ def knowledge_collections(*, advisor: AbstractBaseUser, requested: Sequence[str]
 
 def answer_start(
     *,
-    advisor: AbstractBaseUser,
+    advisor: User,
     question: str,
     scope: str,
     client_id: int | str | None = None,
@@ -365,7 +365,7 @@ def answer_start(
 
 def answer_create(
     *,
-    advisor: AbstractBaseUser,
+    advisor: User,
     question: str,
     scope: str,
     client_id: int | None = None,
@@ -379,7 +379,7 @@ def answer_create(
 
 def knowledge_passages(
     *,
-    advisor: AbstractBaseUser,
+    advisor: User,
     question: str,
     collections: Sequence[str],
     vector: np.ndarray | None = None,
@@ -395,10 +395,10 @@ def knowledge_passages(
         ids = list(readable_collections(reader).filter(name__in=collections).values_list("pk", flat=True))
         metadata = question_filters(question, ids) or None
 
-    def embed_query(name: str, text: str) -> Sequence[float]:
+    def embed_query(name: str, text: str) -> np.ndarray:
         if vector is not None and name == model:
             return vector
-        (found,) = embedder(name).embed([text])
+        found: np.ndarray = embedder(name).embed([text])[0]
         return found
 
     response = knowledge_search(

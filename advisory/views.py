@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
@@ -11,17 +11,18 @@ from advisory import selectors, services
 from advisory.access import advisor_required
 from advisory.exports import client_export_data
 from advisory.models import Answer, Client
+from assistant.core.access import signed_in
 from assistant.core.errors import ApplicationError
 from assistant.core.streaming import streamed_reply
 
 
 def _ask_context(request: HttpRequest, client: Client | None) -> dict[str, object]:
-    readable = selectors.collection_names(advisor=request.user)
-    defaults = services.knowledge_collections(advisor=request.user, requested=None)
+    readable = selectors.collection_names(advisor=signed_in(request))
+    defaults = services.knowledge_collections(advisor=signed_in(request), requested=None)
     return {
         "client": client,
         "collections": [(name, name in defaults) for name in readable],
-        "history": selectors.answer_list(advisor=request.user, client=client)[:20],
+        "history": selectors.answer_list(advisor=signed_in(request), client=client)[:20],
         "scopes": Answer.Scope.choices
         if client
         else [(Answer.Scope.KNOWLEDGE, Answer.Scope.KNOWLEDGE.label)],
@@ -31,13 +32,15 @@ def _ask_context(request: HttpRequest, client: Client | None) -> dict[str, objec
 @advisor_required
 @require_GET
 def client_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "advisory/clients.html", {"clients": selectors.client_list(advisor=request.user)})
+    return render(
+        request, "advisory/clients.html", {"clients": selectors.client_list(advisor=signed_in(request))}
+    )
 
 
 @advisor_required
 @require_GET
 def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
-    client = selectors.client_get(advisor=request.user, client_id=client_id)
+    client = selectors.client_get(advisor=signed_in(request), client_id=client_id)
     letters = selectors.client_letters(client)
     return render(
         request,
@@ -49,7 +52,7 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
 @advisor_required
 @require_GET
 def client_export(request: HttpRequest, client_id: int) -> HttpResponse:
-    client = selectors.client_get(advisor=request.user, client_id=client_id)
+    client = selectors.client_get(advisor=signed_in(request), client_id=client_id)
     response = JsonResponse(client_export_data(client), json_dumps_params={"indent": 2})
     response["Content-Disposition"] = f'attachment; filename="client-{client.pk}.json"'
     return response
@@ -63,11 +66,11 @@ def ask(request: HttpRequest) -> HttpResponse:
 
 @advisor_required
 @require_POST
-def answer_create(request: HttpRequest) -> HttpResponse:
+def answer_create(request: HttpRequest) -> HttpResponseBase:
     """Streams the answer as JSON lines: text pieces, then the finished answer's HTML."""
     try:
         asking = services.answer_start(
-            advisor=request.user,
+            advisor=signed_in(request),
             question=request.POST.get("question", ""),
             scope=request.POST.get("scope", ""),
             client_id=request.POST.get("client") or None,
@@ -88,7 +91,7 @@ def _card(request: HttpRequest, answer: Answer) -> str:
 @advisor_required
 @require_GET
 def answer_detail(request: HttpRequest, answer_id: int) -> HttpResponse:
-    answer = selectors.answer_get(advisor=request.user, answer_id=answer_id)
+    answer = selectors.answer_get(advisor=signed_in(request), answer_id=answer_id)
     return render(request, "advisory/answer.html", {"answer": answer})
 
 
@@ -96,7 +99,7 @@ def answer_detail(request: HttpRequest, answer_id: int) -> HttpResponse:
 @require_POST
 def answer_feedback(request: HttpRequest, answer_id: int) -> HttpResponse:
     try:
-        answer = selectors.answer_get(advisor=request.user, answer_id=answer_id)
+        answer = selectors.answer_get(advisor=signed_in(request), answer_id=answer_id)
         services.answer_feedback(
             answer=answer, rating=request.POST.get("rating"), comment=request.POST.get("comment", "")
         )
@@ -108,7 +111,7 @@ def answer_feedback(request: HttpRequest, answer_id: int) -> HttpResponse:
 @advisor_required
 @require_GET
 def citation_detail(request: HttpRequest, answer_id: int, number: int) -> HttpResponse:
-    answer = selectors.answer_get(advisor=request.user, answer_id=answer_id)
+    answer = selectors.answer_get(advisor=signed_in(request), answer_id=answer_id)
     citation = selectors.citation_get(answer=answer, number=number)
     template = "advisory/_citation.html" if request.headers.get("HX-Request") else "advisory/citation.html"
     return render(request, template, {"answer": answer, "citation": citation})

@@ -15,7 +15,6 @@ from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.fields import Field
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -23,6 +22,7 @@ from rest_framework.views import APIView
 from aml.models import Alert, Channel, Direction, Screening, ScreeningBatch
 from aml.selectors import batch_of, batch_screenings, screening_of
 from aml.services.screening import DocumentInput, TransactionInput, batch_submit, screening_create
+from assistant.core.api import AnyField
 from assistant.integrations.idempotency import HEADER, idempotency_key_checked, idempotent_response
 from assistant.integrations.keys import ApiKeyAuthentication, HasScope, system_of
 from assistant.integrations.schema import IDEMPOTENCY
@@ -31,7 +31,7 @@ MAX_AMOUNT = 10**12
 SCOPE = "aml:screen"
 
 
-class TransactionInputSerializer(serializers.Serializer):
+class TransactionInputSerializer(serializers.Serializer[Any]):
     account = serializers.CharField(max_length=34, help_text="the account's number (IBAN or the bank's own)")
     external_id = serializers.CharField(max_length=100, help_text="the transaction's id in the core system")
     amount = serializers.DecimalField(
@@ -54,11 +54,11 @@ class TransactionInputSerializer(serializers.Serializer):
         return TransactionInput(**super().to_internal_value(data))
 
 
-class DocumentInputSerializer(serializers.Serializer):
+class DocumentInputSerializer(serializers.Serializer[Any]):
     customer = serializers.CharField(max_length=32, help_text="the customer's reference")
     name = serializers.CharField(max_length=255, help_text="the document's file name or title")
 
-    def get_fields(self) -> dict[str, Field]:
+    def get_fields(self) -> dict[str, AnyField]:
         # Built per request, so the limit is the setting as it is now.
         limit = settings.AML_DOCUMENT_MAX_CHARS
         return {**super().get_fields(), "text": serializers.CharField(max_length=limit, help_text="its text")}
@@ -67,7 +67,7 @@ class DocumentInputSerializer(serializers.Serializer):
         return DocumentInput(**super().to_internal_value(data))
 
 
-class ScreenInputSerializer(serializers.Serializer):
+class ScreenInputSerializer(serializers.Serializer[Any]):
     transaction = TransactionInputSerializer(required=False)
     document = DocumentInputSerializer(required=False)
 
@@ -102,8 +102,7 @@ def _alert(screening: Screening) -> dict[str, Any] | None:
 
 
 def screening_resource(screening: Screening) -> dict[str, Any]:
-    if screening.transaction_id is not None:
-        t = screening.transaction
+    if (t := screening.transaction) is not None:
         subject = {"kind": "transaction", "account": t.account.number, "external_id": t.external_id}
     else:
         subject = {"kind": "document", "name": screening.document_name}
@@ -152,12 +151,13 @@ class ScreenApi(AmlApi):
 class BatchApi(AmlApi):
     """Store up to AML_BATCH_MAX transactions (all or none, errors by index) and screen them later."""
 
-    class AmlBatchInputSerializer(serializers.Serializer):
-        def get_fields(self) -> dict[str, Field]:
-            limit = settings.AML_BATCH_MAX
-            return {
-                "transactions": TransactionInputSerializer(many=True, allow_empty=False, max_length=limit)
-            }
+    class AmlBatchInputSerializer(serializers.Serializer[Any]):
+        def get_fields(self) -> dict[str, AnyField]:
+            most = settings.AML_BATCH_MAX
+            transactions: AnyField = serializers.ListSerializer(
+                child=TransactionInputSerializer(), allow_empty=False, max_length=most
+            )
+            return {"transactions": transactions}
 
     @extend_schema(
         operation_id="aml_screen_batch",
@@ -218,14 +218,15 @@ class BatchDetailApi(AmlApi):
                 {
                     "screening": s.pk,
                     "url": screening_url(s.pk),
-                    "account": s.transaction.account.number,
-                    "external_id": s.transaction.external_id,
+                    "account": t.account.number,
+                    "external_id": t.external_id,
                     "risk": round(s.risk, 4) if s.risk is not None else None,
                     "typology": s.typology,
                     "rules": [hit["reason_code"] for hit in s.rule_hits],
                     "alert": _alert(s),
                 }
                 for s in batch_screenings(batch)
+                if (t := s.transaction) is not None
             ]
         return Response(body)
 

@@ -55,7 +55,7 @@ def occlusions(items: Sequence[tuple[str, str]]) -> list[list[dict[str, Any]]]:
         for variant in (text, *(_without(text, u) for u in units))
     ]
     scored = iter(typology_scored(variants, record=False) if variants else [])
-    found = []
+    found: list[list[dict[str, Any]]] = []
     for (text, label), units in zip(items, cut, strict=True):
         if not units:
             found.append([])

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -236,7 +238,7 @@ class Screening(models.Model):
     @property
     def screened_text(self) -> str:
         """What the typology model read: the transaction's narrative or the document's text."""
-        return self.transaction.narrative if self.transaction_id is not None else self.document_text
+        return self.transaction.narrative if self.transaction is not None else self.document_text
 
 
 class Alert(models.Model):
@@ -333,7 +335,7 @@ class AuditEventImmutable(Exception):
     """Raised on any attempt to change or delete an audit event from Python."""
 
 
-class AuditEventQuerySet(models.QuerySet):
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
     def update(self, **kwargs: object) -> int:
         raise AuditEventImmutable("audit events are append-only: they cannot be updated")
 
@@ -375,7 +377,7 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"#{self.sequence} {self.action} {self.subject} by {self.actor}"
 
-    def save(self, *args: object, **kwargs: object) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise AuditEventImmutable(f"audit event #{self.sequence} is append-only: it cannot be changed")
         super().save(*args, **kwargs)

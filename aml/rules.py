@@ -39,11 +39,16 @@ class RuleHit:
 class Booked(Protocol):
     """What the rules read of a customer's earlier transactions (a Transaction has all of it)."""
 
-    pk: int
-    booked_at: datetime
-    amount: Decimal
-    direction: str
-    channel: str
+    @property
+    def pk(self) -> int: ...
+    @property
+    def booked_at(self) -> datetime: ...
+    @property
+    def amount(self) -> Decimal: ...
+    @property
+    def direction(self) -> str: ...
+    @property
+    def channel(self) -> str: ...
 
 
 class Finding(NamedTuple):

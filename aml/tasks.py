@@ -11,7 +11,7 @@ from assistant.core.retry import failure_reason, retried
 from assistant.training.inference import ModelNotReady, NoActiveModel, active_version
 
 
-class ScreenBatchTask(Task):
+class ScreenBatchTask(Task[Any, Any]):
     def on_failure(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
         batch_fail(batch_id=args[0], reason=failure_reason(exc))
 

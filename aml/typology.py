@@ -144,7 +144,7 @@ def _normal(text: str) -> str:
     return " ".join(text.split())
 
 
-def document_label(first_page: str) -> Labelled | tuple[str | None, str]:
+def document_label(first_page: str) -> tuple[str | None, str]:
     """The label of a document from its subject (the start of its first page), and why."""
     subject = _normal(first_page)[:SUBJECT_CHARS].lower()
     if WITHDRAWAL.search(subject) or "rescinded" in subject[:200]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.files.storage import default_storage
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString
@@ -28,7 +28,7 @@ from aml.selectors import (
 )
 from aml.services.cases import alert_take_next, case_ask, case_attach, case_decide, case_note
 from aml.typology import DESCRIPTIONS, NONE, TYPOLOGY_LABELS
-from assistant.core.access import role_required
+from assistant.core.access import role_required, signed_in
 from assistant.core.errors import ApplicationError, NotFound
 from assistant.core.roles import AML_ANALYST
 
@@ -126,7 +126,7 @@ def _risk(explanation: Mapping[str, Any]) -> dict[str, Any] | None:
         }
         for item in _dicts(risk.get("contributions"))
     ]
-    contributions.sort(key=lambda item: -abs(item["contribution"] or 0.0))
+    contributions.sort(key=lambda item: -abs(_number(item["contribution"]) or 0.0))
     return {
         "score": _number(risk.get("score")),
         "bias": _number(risk.get("bias")),
@@ -140,7 +140,8 @@ def _rules(screening: Screening) -> list[dict[str, Any]]:
     transactions = evidence_transactions(screening)
     rules = []
     for hit in hits:
-        cited = hit.get("evidence") if isinstance(hit.get("evidence"), list) else []
+        evidence = hit.get("evidence")
+        cited = evidence if isinstance(evidence, list) else []
         rules.append(
             {
                 "code": str(hit.get("code", "")),
@@ -235,7 +236,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 @analyst_required
 @require_POST
 def take(request: HttpRequest) -> HttpResponse:
-    alert = alert_take_next(analyst=request.user)
+    alert = alert_take_next(analyst=signed_in(request))
     if alert is None:
         messages.info(request, "No open alerts to take: the queue is empty.")
         return redirect("aml:queue")
@@ -255,7 +256,7 @@ def note(request: HttpRequest, case_id: int) -> HttpResponse:
         request,
         case_id,
         "note",
-        lambda item: case_note(case=item, analyst=request.user, text=request.POST.get("note", "")),
+        lambda item: case_note(case=item, analyst=signed_in(request), text=request.POST.get("note", "")),
     )
 
 
@@ -266,14 +267,14 @@ def attach(request: HttpRequest, case_id: int) -> HttpResponse:
         upload = request.FILES.get("attachment")
         if upload is None:
             raise ApplicationError("choose a file to attach", field="attachment")
-        return case_attach(case=item, analyst=request.user, upload=upload)
+        return case_attach(case=item, analyst=signed_in(request), upload=upload)
 
     return _case_action(request, case_id, "attachment", attach_upload)
 
 
 @analyst_required
 @require_GET
-def attachment(request: HttpRequest, case_id: int, index: int) -> HttpResponse:
+def attachment(request: HttpRequest, case_id: int, index: int) -> HttpResponseBase:
     item = case_get(case_id)
     if index >= len(item.attachments):
         raise NotFound(f"case {case_id} has no attachment {index}", field="index")
@@ -295,7 +296,9 @@ def ask(request: HttpRequest, case_id: int) -> HttpResponse:
         request,
         case_id,
         "question",
-        lambda item: case_ask(case=item, analyst=request.user, question=request.POST.get("question", "")),
+        lambda item: case_ask(
+            case=item, analyst=signed_in(request), question=request.POST.get("question", "")
+        ),
     )
 
 
@@ -308,7 +311,7 @@ def decide(request: HttpRequest, case_id: int) -> HttpResponse:
         "decision",
         lambda item: case_decide(
             case=item,
-            analyst=request.user,
+            analyst=signed_in(request),
             decision=request.POST.get("decision", ""),
             reason=request.POST.get("reason", ""),
             typology=request.POST.get("typology", ""),

@@ -1,6 +1,7 @@
 """The Celery application: configuration comes from Django settings (CELERY_*)."""
 
 import os
+from typing import Any
 
 from celery import Celery, Task
 from celery.signals import task_prerun
@@ -14,7 +15,7 @@ app.autodiscover_tasks()
 
 
 @task_prerun.connect
-def recycle_database_connections(task: Task | None = None, **_: object) -> None:
+def recycle_database_connections(task: Task[Any, Any] | None = None, **_: object) -> None:
     """Apply Django's per-request connection policy (CONN_MAX_AGE, health checks) per task.
 
     Not to a task run eagerly: it shares its caller's connection, maybe mid-transaction.

@@ -13,10 +13,13 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
+
+T = TypeVar("T")
+F = TypeVar("F")
 
 
 class ConfigurationError(ImproperlyConfigured):
@@ -81,21 +84,27 @@ class Env:
         value = (self._source.get(name) or "").strip()
         return value or default
 
-    def parsed(
-        self, name: str, default: str | None, doc: str, parse: Callable[[str], Any], fallback: Any
-    ) -> Any:
-        """The value run through `parse`, whose ValueError becomes a configuration error."""
+    def parsed(self, name: str, default: str, doc: str, parse: Callable[[str], T], fallback: T) -> T:
+        """The value (or the default) run through `parse`, whose ValueError becomes a configuration
+        error; then `fallback` serves."""
         raw = self._raw(name, default, doc)
-        if raw is None:
-            return None
+        return self._parse(name, default if raw is None else raw, parse, fallback)
+
+    def optional(self, name: str, doc: str, parse: Callable[[str], T]) -> T | None:
+        """A variable without a default: None when unset, else its value run through `parse`."""
+        raw = self._raw(name, None, doc)
+        return None if raw is None else self._parse(name, raw, parse, None)
+
+    def _parse(self, name: str, raw: str, parse: Callable[[str], T], fallback: F) -> T | F:
         try:
             return parse(raw)
         except ValueError as exc:
             self.errors.append(f"{name}={_shown(name, raw)}: {exc}")
             return fallback
 
-    def string(self, name: str, default: str | None, doc: str) -> str | None:
-        return self._raw(name, default, doc)
+    def string(self, name: str, default: str, doc: str) -> str:
+        raw = self._raw(name, default, doc)
+        return default if raw is None else raw
 
     def required(self, name: str, doc: str, *, when: bool, because: str, fallback: str) -> str:
         """A value that must be set when `when` holds (`because` says why); else `fallback` serves."""

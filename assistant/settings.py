@@ -64,12 +64,10 @@ LOG_LEVEL = env.choice(
 )
 
 # Database --------------------------------------------------------------------------------
-_external_database = env.parsed(
+_external_database = env.optional(
     "DATABASE_URL",
-    None,
     "PostgreSQL with pgvector, postgresql://USER:PASSWORD@HOST:PORT/NAME; unset: embedded server",
     envmod.database_from_url,
-    None,
 )
 CONN_MAX_AGE = env.integer(
     "FINASSIST_DB_CONN_MAX_AGE", 60, "seconds a database connection is reused", minimum=0

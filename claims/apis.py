@@ -10,11 +10,11 @@ from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.fields import Field
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from assistant.core.api import AnyField
 from assistant.integrations.idempotency import HEADER, idempotency_key_checked, idempotent_response
 from assistant.integrations.keys import ApiKeyAuthentication, HasScope, system_of
 from assistant.integrations.schema import IDEMPOTENCY
@@ -26,13 +26,13 @@ from claims.services.submission import Attachment, ClaimInput, claims_submit
 MAX_AMOUNT = 10**12
 
 
-class AttachmentSerializer(serializers.Serializer):
+class AttachmentSerializer(serializers.Serializer[Any]):
     name = serializers.CharField(max_length=200)
     content_type = serializers.CharField(max_length=100)
     url = serializers.URLField(max_length=500, help_text="where the claims system keeps the file")
 
 
-class ClaimInputSerializer(serializers.Serializer):
+class ClaimInputSerializer(serializers.Serializer[Any]):
     external_id = serializers.CharField(max_length=100, help_text="the claim's id in the calling system")
     policy_number = serializers.CharField(max_length=32)
     loss_date = serializers.DateField()
@@ -41,9 +41,11 @@ class ClaimInputSerializer(serializers.Serializer):
         max_digits=14, decimal_places=2, min_value=Decimal("0.01"), max_value=Decimal(MAX_AMOUNT - 1)
     )
     currency = serializers.RegexField(r"^[A-Z]{3}$", help_text="ISO 4217 code, e.g. USD")
-    attachments = AttachmentSerializer(many=True, required=False, max_length=20)
+    attachments: AnyField = serializers.ListSerializer(
+        child=AttachmentSerializer(), required=False, max_length=20
+    )
 
-    def get_fields(self) -> dict[str, Field]:
+    def get_fields(self) -> dict[str, AnyField]:
         # Built per request, so the limit is the setting as it is now.
         return {
             **super().get_fields(),
@@ -56,7 +58,7 @@ class ClaimInputSerializer(serializers.Serializer):
         return ClaimInput(**fields, attachments=attachments)
 
 
-class AcceptedSerializer(serializers.Serializer):
+class AcceptedSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     external_id = serializers.CharField()
     outcome = serializers.CharField(help_text="queued")
@@ -100,7 +102,7 @@ class ClaimSubmitApi(ClaimApi):
             location="status_url",
         )
 
-    class FilterSerializer(serializers.Serializer):
+    class FilterSerializer(serializers.Serializer[Any]):
         external_id = serializers.CharField(max_length=100, required=False)
 
     @extend_schema(
@@ -123,13 +125,13 @@ class ClaimBatchApi(ClaimApi):
 
     required_scopes = ["claims:write"]
 
-    class BatchInputSerializer(serializers.Serializer):
-        def get_fields(self) -> dict[str, Field]:
-            return {
-                "claims": ClaimInputSerializer(
-                    many=True, allow_empty=False, max_length=settings.CLAIMS_BATCH_MAX
-                )
-            }
+    class BatchInputSerializer(serializers.Serializer[Any]):
+        def get_fields(self) -> dict[str, AnyField]:
+            most = settings.CLAIMS_BATCH_MAX
+            claims: AnyField = serializers.ListSerializer(
+                child=ClaimInputSerializer(), allow_empty=False, max_length=most
+            )
+            return {"claims": claims}
 
     @extend_schema(
         operation_id="claims_submit_batch",

@@ -23,7 +23,8 @@ class Section:
 def marked_description(claim: Claim) -> SafeString:
     """The description with each extracted field marked (its kind in the title)."""
     text = claim.description
-    parts, position = [], 0
+    parts: list[str] = []
+    position = 0
     for field in sorted(claim.fields.all(), key=lambda f: (f.start, -f.end)):
         if field.start < position:
             continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -10,10 +11,10 @@ from django.urls import reverse
 
 from assistant.core.errors import NotFound
 from assistant.integrations.models import System
-from claims.models import Claim, ClaimReport
+from claims.models import Claim, ClaimReport, Decision, Triage
 
 # The FHIR ClaimResponse outcome of each status: a claim being triaged is still queued.
-OUTCOMES = {
+OUTCOMES: dict[str, str] = {
     Claim.Status.QUEUED: "queued",
     Claim.Status.PROCESSING: "queued",
     Claim.Status.COMPLETE: "complete",
@@ -76,7 +77,7 @@ def related(claim: Claim, name: str) -> Any:
 
 def report_of(claim: Claim) -> ClaimReport:
     """The claim's report; before triage wrote one, the claim has none to see."""
-    report = related(claim, "report")
+    report: ClaimReport | None = related(claim, "report")
     if report is None:
         raise NotFound(f"claim {claim.pk} has no report yet: it is {claim.status}", field="id")
     return report
@@ -162,10 +163,9 @@ def _triage(triage: Any) -> dict[str, Any]:
 def misclassification_report() -> list[dict[str, Any]]:
     """Per model version: how often its answer matched the adjusters' decisions, and where it did not."""
     from claims.learning import FRAUD, LINE_OF_BUSINESS, ROUTE
-    from claims.models import Decision
 
     threshold = settings.CLAIMS_INVESTIGATION_THRESHOLD
-    readings = {
+    readings: dict[str, tuple[Callable[[Triage], str | None], Callable[[Decision], str]]] = {
         LINE_OF_BUSINESS: (lambda t: t.line_of_business, lambda d: d.line_of_business),
         ROUTE: (lambda t: t.model_route, lambda d: d.route),
         FRAUD: (

@@ -10,7 +10,7 @@ from claims.services.submission import claims_requeue_stale
 from claims.services.triage import claim_fail, claim_triage
 
 
-class TriageTask(Task):
+class TriageTask(Task[Any, Any]):
     def on_failure(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
         claim_fail(claim_id=args[0], reason=failure_reason(exc))
 

@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from assistant.core.access import role_required
+from assistant.core.access import role_required, signed_in
 from assistant.core.errors import ApplicationError
 from assistant.core.roles import CLAIMS_ADJUSTER
 from claims.models import LineOfBusiness, Route
@@ -44,7 +44,7 @@ def claim(request: HttpRequest, claim_id: int) -> HttpResponse:
         try:
             decision_record(
                 claim=item,
-                adjuster=request.user,
+                adjuster=signed_in(request),
                 line_of_business=request.POST.get("line_of_business", ""),
                 route=request.POST.get("route", ""),
                 fraud_suspected=request.POST.get("fraud_suspected") == "on",

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from advisory.models import Answer
+from advisory.models import Answer, Keyword
 from assistant.generation.html import marked_html
 
 register = template.Library()
@@ -34,7 +34,7 @@ def _linked(answer: Answer, text: str) -> str:
 
 
 @register.filter
-def highlighted(letter_text: str, keywords: list) -> SafeString:
+def highlighted(letter_text: str, keywords: list[Keyword]) -> SafeString:
     """A letter with its keyword spans marked by category."""
     parts: list[str] = []
     position = 0

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -45,12 +46,12 @@ class NotAssignee(ApplicationError):
     status = 403
 
 
-def _actor(user: Any) -> str:
+def _actor(user: User) -> str:
     return user.get_username()
 
 
 @transaction.atomic
-def alert_take_next(*, analyst: Any) -> Alert | None:
+def alert_take_next(*, analyst: User) -> Alert | None:
     """Assign the riskiest open alert to the analyst and open its case; None when the queue is empty."""
     alert = (
         Alert.objects.select_for_update(skip_locked=True, of=("self",))
@@ -72,7 +73,7 @@ def alert_take_next(*, analyst: Any) -> Alert | None:
     return alert
 
 
-def _assigned(case: Case, analyst: Any) -> Case:
+def _assigned(case: Case, analyst: User) -> Case:
     """The case, locked for this change, once it is the analyst's and still open."""
     locked = Case.objects.select_for_update().get(pk=case.pk)
     if locked.assignee_id != analyst.pk:
@@ -83,7 +84,7 @@ def _assigned(case: Case, analyst: Any) -> Case:
 
 
 @transaction.atomic
-def case_note(*, case: Case, analyst: Any, text: object) -> Case:
+def case_note(*, case: Case, analyst: User, text: object) -> Case:
     """Add a dated note to the case (notes are kept, never replaced)."""
     note = text_checked(text, field="note", noun="note", limit=NOTE_MAX_CHARS)
     locked = _assigned(case, analyst)
@@ -97,7 +98,7 @@ def case_note(*, case: Case, analyst: Any, text: object) -> Case:
 
 
 @transaction.atomic
-def case_attach(*, case: Case, analyst: Any, upload: UploadedFile) -> Case:
+def case_attach(*, case: Case, analyst: User, upload: UploadedFile[bytes]) -> Case:
     """Store a file as evidence: its name, type, size and SHA-256 go in the case and the audit trail."""
     if upload.size is None or upload.size == 0:
         raise ApplicationError("the file is empty", field="attachment")
@@ -145,7 +146,7 @@ def answer_of(question: str, results: Sequence[SearchResult]) -> str:
     return completed(backend(), prompt)
 
 
-def case_ask(*, case: Case, analyst: Any, question: object) -> CaseQuestion:
+def case_ask(*, case: Case, analyst: User, question: object) -> CaseQuestion:
     """Answer from the AML collections (FinCEN advisories) with citations; kept on the case."""
     text = text_checked(question, field="question", noun="question", limit=QUESTION_MAX_CHARS)
     if case.assignee_id != analyst.pk:
@@ -186,8 +187,7 @@ def sar_draft(case: Case, *, typology: str) -> SarDraft:
         f"{customer.name} (customer {customer.reference}, {customer.get_kind_display()}, "
         f"resident in {customer.country}, risk rating {customer.risk_rating})"
     )
-    if screening.transaction_id is not None:
-        t = screening.transaction
+    if (t := screening.transaction) is not None:
         activity = (
             f"On {t.booked_at:%Y-%m-%d}, account {t.account.number} booked an {t.get_direction_display()} "
             f"{t.get_channel_display()} transaction of {t.amount:,.2f} {t.currency} "
@@ -212,7 +212,7 @@ def sar_draft(case: Case, *, typology: str) -> SarDraft:
         lines.append(f"Wording that drove the typology reading: {quoted}.")
     if flags:
         lines.append("Matching red flags in FinCEN guidance:")
-        lines += [f'- [{f["number"]}] {f["title"]}: "{_excerpt(f["text"])}"' for f in flags]
+        lines += [f'- [{f["number"]}] {f["title"]}: "{_excerpt(str(f["text"]))}"' for f in flags]
     lines.append(f"Analyst's reasons: {case.decision_reason}")
     return SarDraft("\n".join(lines), flags)
 
@@ -223,7 +223,7 @@ def _excerpt(text: str, limit: int = 300) -> str:
 
 
 @transaction.atomic
-def case_decide(*, case: Case, analyst: Any, decision: str, reason: object, typology: str) -> Case:
+def case_decide(*, case: Case, analyst: User, decision: str, reason: object, typology: str) -> Case:
     """Close the case or escalate it (with a SAR draft); the typology becomes a training label."""
     if decision not in (Case.Decision.CLOSED, Case.Decision.ESCALATED):
         raise ApplicationError("the decision must be 'closed' or 'escalated'", field="decision")

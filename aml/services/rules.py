@@ -30,13 +30,10 @@ def rule_update(
     if weight is not None and weight < 0:
         raise ApplicationError(f"a rule's weight cannot be negative, not {weight}", field="weight")
     stored = Rule.objects.select_for_update().get(pk=rule.pk)
+    weight = stored.weight if weight is None else weight
     old = {"enabled": stored.enabled, "parameters": stored.parameters, "weight": stored.weight}
-    new = {
-        "enabled": enabled,
-        "parameters": parameters,
-        "weight": stored.weight if weight is None else weight,
-    }
-    rule.enabled, rule.parameters, rule.weight = new["enabled"], new["parameters"], new["weight"]
+    new = {"enabled": enabled, "parameters": parameters, "weight": weight}
+    rule.enabled, rule.parameters, rule.weight = enabled, parameters, weight
     if new == old:
         return rule
     rule.save(update_fields=["enabled", "parameters", "weight", "updated_at"])

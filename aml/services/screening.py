@@ -116,7 +116,7 @@ def _scored(
         "no_text": "there was no text to read",
     }
     risk = risk_of(setup.calibration, features_of(hits, setup.weights, suspicion), details)
-    explanation = {
+    explanation: dict[str, Any] = {
         "risk": {"score": round(risk.score, 4), "bias": risk.bias, "contributions": risk.contributions},
         "typology": _typology(prediction) if prediction is not None else None,
         "phrases": [],
@@ -230,8 +230,8 @@ def _alerting(screening: Screening) -> bool:
 
 def phrases_attribute(screenings: Sequence[Screening]) -> list[Screening]:
     """Set the phrases of transaction screenings the model read, all in one pass of the model."""
-    read = [s for s in screenings if s.model_scores and s.transaction.narrative.strip()]
-    found = occlusions([(s.transaction.narrative, _suspected(s.model_scores)) for s in read])
+    read = [s for s in screenings if s.model_scores and s.screened_text.strip()]
+    found = occlusions([(s.screened_text, _suspected(s.model_scores)) for s in read])
     for screening, attributed in zip(read, found, strict=True):
         screening.explanation = {**screening.explanation, "phrases": attributed}
     return read

@@ -1,10 +1,12 @@
 from django import forms
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
 from assistant.chat.models import Conversation, IntentRoute, Message, Ticket
 from assistant.chat.services import ticket_reply
+from assistant.core.access import signed_in
 
 
 @admin.register(IntentRoute)
@@ -24,21 +26,24 @@ class IntentRouteAdmin(admin.ModelAdmin):
         return False
 
 
+MESSAGE_FIELDS = (
+    "created_at",
+    "role",
+    "kind",
+    "text",
+    "intent",
+    "confidence",
+    "model_version",
+    "rating",
+    "feedback",
+)
+
+
 class MessageInline(admin.TabularInline):
     model = Message
     extra = 0
-    fields = [
-        "created_at",
-        "role",
-        "kind",
-        "text",
-        "intent",
-        "confidence",
-        "model_version",
-        "rating",
-        "feedback",
-    ]
-    readonly_fields = fields
+    fields = MESSAGE_FIELDS
+    readonly_fields = MESSAGE_FIELDS
     can_delete = False
 
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
@@ -83,17 +88,17 @@ class TicketAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Ticket, form: TicketForm, change: bool) -> None:
         super().save_model(request, obj, form, change)
         if form.cleaned_data.get("reply", "").strip():
-            ticket_reply(ticket=obj, staff=request.user, text=form.cleaned_data["reply"])
+            ticket_reply(ticket=obj, staff=signed_in(request), text=form.cleaned_data["reply"])
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     @admin.action(description="Take the selected tickets")
-    def take(self, request: HttpRequest, queryset: object) -> None:
+    def take(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
         queryset.filter(status=Ticket.Status.OPEN).update(
-            status=Ticket.Status.IN_PROGRESS, assignee=request.user, updated_at=timezone.now()
+            status=Ticket.Status.IN_PROGRESS, assignee=signed_in(request), updated_at=timezone.now()
         )
 
     @admin.action(description="Mark the selected tickets resolved")
-    def resolve(self, request: HttpRequest, queryset: object) -> None:
+    def resolve(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
         queryset.update(status=Ticket.Status.RESOLVED, updated_at=timezone.now())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
@@ -14,7 +16,7 @@ from assistant.chat.models import Message
 from assistant.chat.web import customer_of
 
 
-class MessageSerializer(serializers.ModelSerializer):
+class MessageSerializer(serializers.ModelSerializer[Message]):
     ticket = serializers.SerializerMethodField()
 
     class Meta:
@@ -43,7 +45,7 @@ class MessageSerializer(serializers.ModelSerializer):
         return ticket.pk if ticket else None
 
 
-class ConversationSerializer(serializers.Serializer):
+class ConversationSerializer(serializers.Serializer[Any]):
     conversation = serializers.UUIDField(source="public_id")
     status = serializers.CharField()
     messages = MessageSerializer(many=True)
@@ -75,7 +77,7 @@ class MessageCreateApi(APIView):
 
     permission_classes = [AllowAny]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         class Meta:
             ref_name = "ChatMessageRequest"
 
@@ -84,7 +86,7 @@ class MessageCreateApi(APIView):
             required=False, help_text="an intent the customer chose from the options"
         )
 
-    class OutputSerializer(serializers.Serializer):
+    class OutputSerializer(serializers.Serializer[Any]):
         class Meta:
             ref_name = "ChatTurn"
 
@@ -106,7 +108,7 @@ class MessageCreateApi(APIView):
 class MessageFeedbackApi(APIView):
     permission_classes = [AllowAny]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         class Meta:
             ref_name = "ChatFeedback"
 

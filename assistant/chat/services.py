@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from assistant.chat.intents import CHAT_INTENT, HANDOFF, HANDOFF_CLOSING, INTENTS, intent_label
@@ -245,7 +246,7 @@ def turn_feedback(*, message: Message, rating: object, comment: str = "") -> Mes
 
 
 @transaction.atomic
-def ticket_reply(*, ticket: Ticket, staff: Any, text: Any) -> Message:
+def ticket_reply(*, ticket: Ticket, staff: User, text: Any) -> Message:
     """A colleague's answer to a handed-off customer, in the customer's conversation."""
     message = Message.objects.create(
         conversation=ticket.conversation, role=Message.Role.STAFF, text=_checked(text)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import permission_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
@@ -52,7 +52,7 @@ def _bubble(request: HttpRequest, message: Message) -> str:
 
 
 @require_POST
-def message_create(request: HttpRequest) -> HttpResponse:
+def message_create(request: HttpRequest) -> HttpResponseBase:
     """Streams the reply as JSON lines: the customer's bubble, text pieces, the reply's bubble."""
     conversation = _conversation(request)
     try:

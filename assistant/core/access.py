@@ -7,21 +7,23 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 from django.shortcuts import render
+from rest_framework.request import Request
 
 from assistant.core.errors import ApplicationError
 from assistant.core.roles import user_has_role
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def role_required(role: str, *, refusal: str, error_template: str) -> Callable[[View], View]:
     def decorate(view: View) -> View:
         @login_required
         @wraps(view)
-        def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not user_has_role(request.user, role):
                 raise PermissionDenied(refusal)
             try:
@@ -32,3 +34,11 @@ def role_required(role: str, *, refusal: str, error_template: str) -> Callable[[
         return checked
 
     return decorate
+
+
+def signed_in(request: HttpRequest | Request) -> User:
+    """The person signed in (for a view behind a login or a permission that requires one)."""
+    user = request.user
+    if not isinstance(user, User) or not user.is_authenticated:
+        raise PermissionDenied("sign in first")
+    return user

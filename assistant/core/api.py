@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from rest_framework.fields import Field
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -18,3 +19,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             response["Retry-After"] = str(exc.retry_after_s)
         return response
     return drf_exception_handler(exc, context)
+
+
+# A serializer field of any kind (DRF's Field takes four type parameters).
+AnyField = Field[Any, Any, Any, Any]

@@ -12,7 +12,7 @@ from django.db import transaction
 from assistant.celery import app
 
 
-def send(name: str, *args: object, countdown: float | None = None) -> None:
+def send(name: str, *args: object, countdown: float = 0) -> None:
     """Send task `name` now; where tasks run in the calling process (FINASSIST_CELERY_EAGER), run it.
 
     Celery's send_task ignores eager mode, so an eager process looks the task up and applies it.
@@ -25,6 +25,6 @@ def send(name: str, *args: object, countdown: float | None = None) -> None:
     app.send_task(name, args=args, countdown=countdown)
 
 
-def send_on_commit(name: str, *args: object, countdown: float | None = None) -> None:
+def send_on_commit(name: str, *args: object, countdown: float = 0) -> None:
     """Send task `name` once the current transaction commits (at once outside one)."""
     transaction.on_commit(lambda: send(name, *args, countdown=countdown))

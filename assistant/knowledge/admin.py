@@ -54,7 +54,7 @@ class DocumentDetailsForm(forms.Form):
         return value
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         start, end = data.get("effective_from"), data.get("effective_to")
         if start and end and end < start:
             self.add_error("effective_to", "the effective period ends before it starts")
@@ -62,7 +62,8 @@ class DocumentDetailsForm(forms.Form):
 
 
 class UploadForm(DocumentDetailsForm):
-    files = MultipleFileField(
+    # A declared field: Django's form metaclass moves it aside, so it does not hide Form.files.
+    files = MultipleFileField(  # type: ignore[assignment]
         widget=MultipleFileInput(attrs={"accept": ACCEPT}),
         help_text=f"one or many files ({', '.join(sorted(PARSERS))}); CSV and JSONL hold FAQ pairs",
     )
@@ -74,9 +75,15 @@ class ReplaceForm(DocumentDetailsForm):
 
 class TryQueryForm(forms.Form):
     query = forms.CharField(max_length=2000, widget=forms.TextInput(attrs={"size": 80, "autofocus": True}))
-    collections = forms.ModelMultipleChoiceField(queryset=Collection.objects.none(), required=False)
     mode = forms.ChoiceField(choices=[(m, m) for m in ("hybrid", "vector", "lexical")], initial="hybrid")
     k = forms.IntegerField(min_value=1, max_value=MAX_K, initial=10)
+
+    def __init__(self, data: Any, *, reader: Reader) -> None:
+        super().__init__(data)
+        self.fields["collections"] = forms.ModelMultipleChoiceField(
+            queryset=readable_collections(reader), required=False
+        )
+        self.order_fields(["query", "collections", "mode", "k"])
 
 
 def _report_files(request: HttpRequest, report: FilesReport) -> None:
@@ -103,7 +110,7 @@ class CollectionAdmin(admin.ModelAdmin):
     @admin.display(description="documents", ordering="document_count")
     def documents(self, collection: Collection) -> str:
         url = reverse("admin:knowledge_document_changelist") + f"?collection__id__exact={collection.pk}"
-        return format_html('<a href="{}">{}</a>', url, collection.document_count)
+        return format_html('<a href="{}">{}</a>', url, getattr(collection, "document_count", 0))
 
     @admin.display(description="")
     def upload_link(self, collection: Collection) -> str:
@@ -156,8 +163,7 @@ class CollectionAdmin(admin.ModelAdmin):
 
     def try_query_view(self, request: HttpRequest) -> HttpResponse:
         reader = Reader.of(request.user)
-        form = TryQueryForm(request.GET or None)
-        form.fields["collections"].queryset = readable_collections(reader)
+        form = TryQueryForm(request.GET or None, reader=reader)
         response = None
         if form.is_valid():
             try:
@@ -182,10 +188,14 @@ class CollectionAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/knowledge/try_query.html", context)
 
 
+CHUNK_PREVIEW = ("position", "page", "heading", "text", "token_count")
+CHUNK_DETAIL = ("document", "collection", *CHUNK_PREVIEW, "embedding_model")
+
+
 class ChunkInline(admin.TabularInline):
     model = Chunk
-    fields = ["position", "page", "heading", "text", "token_count"]
-    readonly_fields = fields
+    fields = CHUNK_PREVIEW
+    readonly_fields = CHUNK_PREVIEW
     extra = 0
     max_num = 0
     can_delete = False
@@ -321,17 +331,8 @@ class ChunkAdmin(admin.ModelAdmin):
     list_filter = ["collection", "embedding_model"]
     search_fields = ["text", "heading", "document__external_id"]
     list_select_related = ["document", "document__collection"]
-    fields = [
-        "document",
-        "collection",
-        "position",
-        "page",
-        "heading",
-        "text",
-        "token_count",
-        "embedding_model",
-    ]
-    readonly_fields = fields
+    fields = CHUNK_DETAIL
+    readonly_fields = CHUNK_DETAIL
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Chunk]:
         return super().get_queryset(request).defer("embedding", "search_vector")

@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 from assistant.knowledge.search import MAX_K, Reader, SearchRequest, knowledge_search
 
 
-class ScorePartsSerializer(serializers.Serializer):
+class ScorePartsSerializer(serializers.Serializer[Any]):
     vector_similarity = serializers.FloatField(allow_null=True, help_text="cosine similarity to the query")
     vector_rank = serializers.IntegerField(allow_null=True)
     lexical_score = serializers.FloatField(allow_null=True, help_text="BM25 score of the query words")
@@ -20,7 +20,7 @@ class ScorePartsSerializer(serializers.Serializer):
     )
 
 
-class SearchResultSerializer(serializers.Serializer):
+class SearchResultSerializer(serializers.Serializer[Any]):
     chunk_id = serializers.IntegerField()
     collection = serializers.CharField()
     external_id = serializers.CharField()
@@ -36,7 +36,7 @@ class SearchResultSerializer(serializers.Serializer):
 class SearchApi(APIView):
     """Hybrid search over the collections the caller may read."""
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         query = serializers.CharField(max_length=2000, help_text="the question or keywords")
         k = serializers.IntegerField(min_value=1, max_value=MAX_K, default=10)
         collections = serializers.ListField(
@@ -52,7 +52,7 @@ class SearchApi(APIView):
         def to_internal_value(self, data: Any) -> SearchRequest:
             return SearchRequest(**super().to_internal_value(data))
 
-    class OutputSerializer(serializers.Serializer):
+    class OutputSerializer(serializers.Serializer[Any]):
         results = SearchResultSerializer(many=True)
         collections = serializers.ListField(child=serializers.CharField())
         timings_ms = serializers.DictField(child=serializers.FloatField())

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import groupby
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from django.conf import settings
 
@@ -22,9 +22,17 @@ from assistant.core.errors import ApplicationError
 from assistant.knowledge.parsers import Block, ParsedDocument
 
 
+def _text(path: Path) -> TextIO:
+    """A text file, uncompressed as it is read when it ends in .xz or .gz."""
+    if path.suffix == ".xz":
+        return lzma.open(path, "rt", encoding="utf-8")
+    if path.suffix == ".gz":
+        return gzip.open(path, "rt", encoding="utf-8")
+    return path.open(encoding="utf-8")
+
+
 def _jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    opener = {".xz": lzma.open, ".gz": gzip.open}.get(path.suffix, open)
-    with opener(path, "rt", encoding="utf-8") as lines:
+    with _text(path) as lines:
         for line in lines:
             if line.strip():
                 yield json.loads(line)
@@ -82,8 +90,8 @@ def financebench(folder: Path) -> Iterator[ParsedDocument]:
 def fincen_advisories(folder: Path) -> Iterator[ParsedDocument]:
     """One document per FinCEN advisory, alert or withdrawal, effective from its date."""
     pages = _jsonl(folder / "pages.jsonl.gz")
-    for doc_id, group in groupby(pages, key=lambda page: page["doc_id"]):
-        group = list(group)
+    for doc_id, grouped in groupby(pages, key=lambda page: page["doc_id"]):
+        group = list(grouped)
         first = group[0]
         yield ParsedDocument(
             external_id=doc_id,

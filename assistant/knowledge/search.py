@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from typing import Any, Literal, Protocol
+from weakref import WeakKeyDictionary
 
 import numpy as np
 import psycopg
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -37,7 +37,7 @@ from assistant.knowledge.embedding import embedder
 from assistant.knowledge.models import SEARCH_CONFIG, Collection, LexiconState
 
 Mode = Literal["hybrid", "vector", "lexical"]
-QueryEmbedder = Callable[[str, str], Sequence[float]]
+QueryEmbedder = Callable[[str, str], "np.ndarray | Sequence[float]"]
 """(embedding model, query text) -> the query's vector for that model."""
 MAX_K = 100
 
@@ -50,7 +50,7 @@ class Reader:
     all_collections: bool = False
 
     @classmethod
-    def of(cls, user: AbstractBaseUser | AnonymousUser) -> Reader:
+    def of(cls, user: User | AnonymousUser) -> Reader:
         if not user.is_authenticated:
             return cls(user_id=None)
         return cls(user_id=user.pk, all_collections=user.has_perm("knowledge.read_all_collections"))
@@ -121,7 +121,8 @@ class NoReranker:
 
 @cache
 def reranker() -> Reranker:
-    return import_string(settings.SEARCH_RERANKER)()
+    chosen: Reranker = import_string(settings.SEARCH_RERANKER)()
+    return chosen
 
 
 # The columns a candidate carries from its chunk row to the result.
@@ -466,6 +467,10 @@ def knowledge_search(
     return SearchResponse(results, sorted(found), timings)
 
 
+# The ef_search each search connection has set, outside a transaction.
+_ef_search_set: WeakKeyDictionary[psycopg.Connection[Any], int | None] = WeakKeyDictionary()
+
+
 def _execute_prepared(sql: str, params: dict[str, Any], *, ef_search: int) -> list[tuple[Any, ...]]:
     """Run the search statement bound and prepared on the server, with this ef_search.
 
@@ -477,14 +482,14 @@ def _execute_prepared(sql: str, params: dict[str, Any], *, ef_search: int) -> li
     """
     raw = vector_connection()
     idle = raw.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
-    unset = not idle or getattr(raw, "finassist_ef_search", None) != ef_search
+    unset = not idle or _ef_search_set.get(raw) != ef_search
     # Django turns psycopg's statement preparing off for its own queries; on for this one.
     threshold, raw.prepare_threshold = raw.prepare_threshold, 0
     try:
         with raw.pipeline() if unset else nullcontext(), psycopg.Cursor(raw) as cursor:
             if unset:
                 raw.execute("SELECT set_config('hnsw.ef_search', %s, false)", [str(ef_search)])
-                raw.finassist_ef_search = ef_search if idle else None
+                _ef_search_set[raw] = ef_search if idle else None
             cursor.execute(sql, params, prepare=True)
             return cursor.fetchall()
     finally:
@@ -512,8 +517,8 @@ def ef_widening(chunks: int) -> float:
     return 1 + math.log10(max(1.0, chunks / EF_BASE_CHUNKS))
 
 
-def _embed_query(model: str, text: str) -> Sequence[float]:
-    (vector,) = embedder(model).embed([text])
+def _embed_query(model: str, text: str) -> np.ndarray:
+    vector: np.ndarray = embedder(model).embed([text])[0]
     return vector
 
 

@@ -8,7 +8,7 @@ from assistant.knowledge.services.indexing import document_fail, documents_index
 from assistant.knowledge.services.lexicon import lexicon_refresh
 
 
-class DocumentIndexTask(Task):
+class DocumentIndexTask(Task[Any, Any]):
     def on_failure(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
         document_fail(document_id=args[0], reason=failure_reason(exc))
 

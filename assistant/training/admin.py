@@ -13,6 +13,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from assistant.core.access import signed_in
 from assistant.core.errors import ApplicationError
 from assistant.training.charts import confusion_matrix_svg, loss_curve_svg
 from assistant.training.config import METHODS
@@ -25,7 +26,8 @@ ACTIVATE = "training.activate_modelversion"
 
 
 class TrainForm(forms.Form):
-    task = forms.ChoiceField(choices=())
+    # Callable choices are read when a form is made: the tasks registered by then.
+    task = forms.ChoiceField(choices=lambda: [(spec.name, spec.name) for spec in tasks()])
     method = forms.ChoiceField(choices=[(m, m) for m in METHODS], initial="lora")
     epochs = forms.IntegerField(min_value=1, max_value=100, initial=3)
     data_file = forms.CharField(
@@ -33,10 +35,6 @@ class TrainForm(forms.Form):
         max_length=500,
         help_text="a CSV or JSONL file of examples on the workers' file system; empty: the task's own data",
     )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["task"].choices = [(spec.name, spec.name) for spec in tasks()]
 
 
 def _metric(version: ModelVersion, name: str) -> str:
@@ -50,7 +48,8 @@ def _epochs(version: ModelVersion) -> str:
 
 def _abstain(version: ModelVersion) -> dict[str, Any]:
     """Coverage and accuracy of the kept predictions on the validation split."""
-    return version.metrics.get("abstain", {}).get("on_validation", {})
+    kept: dict[str, Any] = version.metrics.get("abstain", {}).get("on_validation", {})
+    return kept
 
 
 @admin.register(TrainingRun)
@@ -129,7 +128,7 @@ class TrainingRunAdmin(admin.ModelAdmin):
                     task=data["task"],
                     options={"method": data["method"], "epochs": data["epochs"]},
                     data_file=Path(data["data_file"]) if data["data_file"] else None,
-                    user=request.user,
+                    user=signed_in(request),
                 )
             except ApplicationError as error:
                 form.add_error(error.field if error.field in form.fields else None, error.message)
@@ -219,7 +218,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
 
     def _activate(self, request: HttpRequest, version: ModelVersion) -> None:
         try:
-            version_activate(version, user=request.user)
+            version_activate(version, user=signed_in(request))
         except ApplicationError as error:
             self.message_user(request, error.message, messages.ERROR)
         else:
@@ -227,7 +226,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
 
     def _rollback(self, request: HttpRequest, task: str) -> None:
         try:
-            version = version_rollback(task, user=request.user)
+            version = version_rollback(task, user=signed_in(request))
         except ApplicationError as error:
             self.message_user(request, error.message, messages.ERROR)
         else:

@@ -50,7 +50,7 @@ def loss_curve_svg(history: Sequence[dict[str, Any]], *, width: int = 560, heigh
     accuracies = [(h["step"], h["validation_accuracy"]) for h in history if "validation_accuracy" in h]
     if not losses and not accuracies:
         return ""
-    last_step = max([s for s, _ in losses + accuracies] + [1])
+    last_step: float = max([s for s, _ in losses + accuracies] + [1])
     top = max([v for _, v in losses] + [1e-9])
     pad = 30
 

@@ -46,7 +46,7 @@ class TrainingConfig:
             raise ConfigError(f"unknown training options: {', '.join(unknown)}", field=unknown[0])
         values: dict[str, Any] = {}
         for name, value in merged.items():
-            kind = type(names[name].default)
+            kind: type[Any] = type(names[name].default)
             try:
                 values[name] = tuple(value) if kind is tuple else kind(value)
             except (TypeError, ValueError):

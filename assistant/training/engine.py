@@ -216,7 +216,8 @@ def _trainable(model: SentenceClassifier, config: TrainingConfig) -> tuple[torch
 
 
 def _parameter_groups(model: torch.nn.Module, config: TrainingConfig) -> list[dict[str, Any]]:
-    head, body = [], []
+    head: list[torch.nn.Parameter] = []
+    body: list[torch.nn.Parameter] = []
     for name, parameter in model.named_parameters():
         if parameter.requires_grad:
             (head if ".head." in f".{name}" or name.startswith("head.") else body).append(parameter)
@@ -242,7 +243,7 @@ def _padded(sequences: Sequence[Sequence[int]], pad: int, device: str) -> tuple[
 
 def _batches(sequences: Sequence[Sequence[int]], size: int, generator: torch.Generator) -> list[list[int]]:
     order = torch.randperm(len(sequences), generator=generator).tolist()
-    batches = []
+    batches: list[list[int]] = []
     group = size * GROUP_BATCHES
     for start in range(0, len(order), group):
         members = sorted(order[start : start + group], key=lambda i: len(sequences[i]))

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -38,7 +39,7 @@ def run_submit(
     options: dict[str, Any],
     data_file: Path | None = None,
     activation: str = TrainingRun.Activation.NEVER,
-    user: Any = None,
+    user: User | None = None,
     dispatch: bool = True,
 ) -> TrainingRun:
     """Validate and record a run; with `dispatch`, queue it for a worker on the `gpu` queue.
@@ -285,7 +286,9 @@ def library_versions() -> dict[str, str]:
 # The registry ---------------------------------------------------------------------------------
 
 
-def version_activate(version: ModelVersion, *, user: Any = None, prepare_now: bool = False) -> ModelVersion:
+def version_activate(
+    version: ModelVersion, *, user: User | None = None, prepare_now: bool = False
+) -> ModelVersion:
     """Make `version` its task's active version; the one it replaces is retired (and remembered).
 
     What serving it needs besides its model (its task's `prepare`) is built here with
@@ -340,7 +343,7 @@ def version_prepare(version_id: int) -> str:
     return "prepared"
 
 
-def version_rollback(task: str, *, user: Any = None) -> ModelVersion:
+def version_rollback(task: str, *, user: User | None = None) -> ModelVersion:
     """Return the task to the version that was active before the current one."""
     current = ModelVersion.objects.filter(task=task, status=ModelVersion.Status.ACTIVE).first()
     if current is None:

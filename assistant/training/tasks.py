@@ -9,7 +9,7 @@ from assistant.training.inference import predict
 from assistant.training.services import drift_audit_all, run_execute, run_fail, version_prepare
 
 
-class TrainTask(Task):
+class TrainTask(Task[Any, Any]):
     def on_failure(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
         run_fail(run_id=args[0], reason=failure_reason(exc))
 

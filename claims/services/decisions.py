@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from assistant.core.errors import ApplicationError
@@ -33,7 +33,7 @@ def fraud_suspected_by_triage(claim: Claim) -> bool:
 def decision_record(
     *,
     claim: Claim,
-    adjuster: Any,
+    adjuster: User,
     line_of_business: str,
     route: str,
     fraud_suspected: bool,

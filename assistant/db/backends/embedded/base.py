@@ -6,6 +6,7 @@ any command, worker or test that touches the database starts it, and none needs 
 know whether another already has.
 """
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.backends.postgresql import base, client
@@ -16,7 +17,7 @@ from assistant.db.embedded import SUPERUSER, EmbeddedPostgres, binary
 class DatabaseClient(client.DatabaseClient):
     @classmethod
     def settings_to_cmd_args_env(
-        cls, settings_dict: dict[str, Any], parameters: list[str]
+        cls, settings_dict: dict[str, Any], parameters: Iterable[str]
     ) -> tuple[list[str], dict[str, str] | None]:
         socket_dir = EmbeddedPostgres.from_settings(settings_dict).ensure_running()
         embedded = {**settings_dict, "HOST": str(socket_dir), "USER": SUPERUSER, "PORT": ""}

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from assistant.core.errors import ApplicationError
 from assistant.knowledge.evaluation import Query, evaluate
-from assistant.knowledge.search import Fusion, Reader, SearchRequest, SearchResult, knowledge_search
+from assistant.knowledge.search import Fusion, Mode, Reader, SearchRequest, SearchResult, knowledge_search
 
 # Chunks fetched per query: several chunks of one document count once.
 CHUNKS_PER_UNIT = 4
@@ -51,7 +51,7 @@ class Command(BaseCommand):
         collection: str,
         queries: Path,
         k: int,
-        mode: str,
+        mode: Mode,
         lexical_weight: float | None,
         fusion: Fusion | None,
         rrf_k: int | None,
@@ -80,8 +80,8 @@ class Command(BaseCommand):
             metrics = evaluate(labelled, search, k=k)
         except ApplicationError as exc:
             raise CommandError(str(exc)) from exc
-        metrics = {"collection": collection, "mode": mode, **metrics}
-        for name, value in metrics.items():
+        report = {"collection": collection, "mode": mode, **metrics}
+        for name, value in report.items():
             self.stdout.write(f"{name:>12}  {value}")
         if json_out is not None:
-            json_out.write_text(json.dumps(metrics, indent=2) + "\n")
+            json_out.write_text(json.dumps(report, indent=2) + "\n")
