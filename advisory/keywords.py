@@ -28,7 +28,7 @@ from assistant.knowledge.embedding import embedder
 MAX_WORDS = 3
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z'&-]*|\d[\d,.]*%?")
 # Only the phrases that are frequent or early are embedded: KeyBERT's similarity alone favours
-# rare phrases close to the text's topic, which readers do not pick (P@10 0.23 against 0.44).
+# rare phrases close to the text's topic, which readers do not pick (docs/advisory.md, Keywords from letters).
 SHORTLIST = 80
 # Weights of the ranking features, chosen on a quarter of the shared 500N-KPCrowd documents.
 SIMILARITY_WEIGHT = 0.5

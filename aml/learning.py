@@ -58,8 +58,8 @@ TYPOLOGY_TASK = TaskSpec(
     labels=TYPOLOGY_LABELS,
     examples=typology_examples,
     description="The money-laundering typology a narrative or document describes, or none.",
-    # Advisory passages run to about 110 tokens. Four epochs (about 100 s each on two CPU cores) beat
-    # two on the held-out narratives, 0.955 against 0.934 accuracy, and match them on the advisories.
+    # Advisory passages run to about 110 tokens, within max_tokens. Four epochs beat two on the
+    # held-out narratives and match them on the advisories (docs/aml.md, Measured).
     defaults={"max_tokens": 128, "epochs": 4},
     quantized=True,
     prepare=risk_calibration_fit,

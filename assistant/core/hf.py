@@ -155,7 +155,7 @@ def _read_json(path: Path) -> Any:
 
 
 # Batches are padded to a multiple of this many tokens: fewer distinct shapes for the math
-# library's kernels to be prepared for (6-20% faster embedding of a real corpus here).
+# library's kernels to be prepared for, which embeds a real corpus faster (docs/retrieval.md).
 PAD_MULTIPLE = 16
 
 

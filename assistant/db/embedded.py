@@ -33,10 +33,10 @@ def _quarter_of_memory_mb() -> int:
     return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 4 // 2**20
 
 
-# Tuned for vector work: HNSW builds need maintenance memory (1 GB built 3x faster than
-# the 64 MB default at 100k vectors), and searches stay fast while the HNSW graphs they
-# walk and the rows they fetch stay in shared buffers: a quarter of the memory, at least
-# 1 GB (the graph of a million chunks alone is 2 GB).
+# Tuned for vector work: HNSW builds need maintenance memory (the 64 MB default builds a graph
+# several times slower: docs/deploy.md), and searches stay fast while the HNSW graphs they walk
+# and the rows they fetch stay in shared buffers: a quarter of the memory, at least 1 GB (the
+# graph of a million chunks alone is 2 GB).
 SERVER_SETTINGS = {
     "maintenance_work_mem": "1GB",
     "shared_buffers": f"{max(1024, _quarter_of_memory_mb())}MB",

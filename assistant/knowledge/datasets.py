@@ -46,7 +46,7 @@ def ask_cfpb(folder: Path) -> Iterator[ParsedDocument]:
     """One document per Ask CFPB answer, titled by its topic.
 
     The subcategories stay in the metadata: as part of the title (embedded with every
-    chunk) they lowered nDCG@10 on the validation questions from 0.795 to 0.780.
+    chunk) they lowered nDCG@10 on the validation questions (docs/retrieval.md, Quality).
     """
     for row in _jsonl(folder / "kb_answers.jsonl"):
         title = row["topic"]

@@ -4,8 +4,8 @@ Models are named as `assistant.core.hf` finds them (the bundled all-MiniLM-L6-v2
 directory); nothing is downloaded. Pooling and normalisation follow
 the model's sentence-transformers configuration when it has one (mean pooling and unit
 length otherwise). On a processor that computes bfloat16 natively the weights run in
-bfloat16: 1.6x (AVX512-BF16) to 3.2x (AMX) the float32 throughput in the benchmark, with
-vectors at a cosine of 0.9999 to float32's.
+bfloat16: faster than float32, with vectors all but the same (docs/retrieval.md, What the
+processor allows).
 """
 
 from __future__ import annotations

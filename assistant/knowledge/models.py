@@ -122,8 +122,8 @@ class Chunk(models.Model):
             ),
         ]
         indexes = [
-            # ef_construction 128 rather than 64: a better-connected graph kept filtered
-            # recall@10 at 0.965 instead of 0.895 (bench, 10% filter), at twice the build time.
+            # ef_construction 128 rather than 64: a better-connected graph keeps filtered
+            # recall up, at twice the build time (docs/retrieval.md, Index builds).
             HnswIndex(
                 name="chunk_embedding_hnsw",
                 fields=["embedding"],

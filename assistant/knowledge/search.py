@@ -475,7 +475,7 @@ def _execute_prepared(sql: str, params: dict[str, Any], *, ef_search: int) -> li
     """Run the search statement bound and prepared on the server, with this ef_search.
 
     Django's cursors bind parameters on the client, so every query would be planned afresh
-    and its vector written and parsed as a 7 KB literal; bound on the server, the vector
+    and its vector written and parsed as a literal of kilobytes; bound on the server, the vector
     goes in binary and planning is done once per connection. ef_search, when it must be
     set, goes in the same round trip. What was set outside a transaction stays set; inside
     one, a rollback would take it back, so it is not taken as set there.
@@ -504,10 +504,9 @@ def ef_search(chunks: int) -> int:
     """HNSW ef_search for a search whose largest collection holds `chunks` chunks.
 
     Recall at a given ef_search falls as a graph grows, and a wider walk costs a small
-    graph the most (bench/retrieval.py --ef-sweep: at 100,000 chunks ef 64 already finds
-    the exact top ten and ef 200 takes twice the time of 100; at a million ef 100 finds
-    94% of it and ef 200 96%). So FINASSIST_SEARCH_EF up to EF_BASE_CHUNKS, growing with
-    the logarithm of the size beyond: twice as wide at a million.
+    graph the most (bench/retrieval.py --ef-sweep; docs/retrieval.md). So FINASSIST_SEARCH_EF
+    up to EF_BASE_CHUNKS, growing with the logarithm of the size beyond: twice as wide at a
+    million.
     """
     return round(settings.SEARCH_EF * ef_widening(chunks))
 
@@ -529,7 +528,7 @@ def configure_connection(sender: Any, connection: Any, **kwargs: Any) -> None:
     binds its own queries on the client); it is planned once per connection for any
     collections, which are pruned when the plan starts. No parallel workers: a plan made
     for any collections expects many rows from the filtered exact path, and started two
-    workers for it on every filtered search (9 ms here) even where it does not run. Each
+    workers for it on every filtered search (docs/retrieval.md) even where it does not run. Each
     search sets its own ef_search.
     """
     with connection.cursor() as cursor:

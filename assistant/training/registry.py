@@ -36,8 +36,9 @@ class TaskSpec:
     label_column: str = "label"
     # Training options this task overrides (see training.config.TrainingConfig).
     defaults: dict[str, Any] = field(default_factory=dict)
-    # Serve with int8 weights in the encoder's linear layers when on a CPU (about 4x the float32
-    # throughput on short texts): for tasks scored in bulk, once its accuracy has been measured.
+    # Serve with int8 weights in the encoder's linear layers when on a CPU (faster than float32
+    # and bfloat16 on short texts: docs/training.md, Serving): for tasks scored in bulk, once its
+    # accuracy has been measured.
     quantized: bool = False
     # What serving a version needs besides its model, fitted on its predictions (a combination with
     # rules or other signals): `prepare(version)` builds and stores it, and is safe to call twice.

@@ -101,8 +101,8 @@ _CHUNK_COLUMNS = {
 
 
 def _copy_chunks(document: Document, plan: _Plan) -> None:
-    """Insert the chunks by binary COPY: a third less time than INSERT statements, whose
-    vectors Python writes out as text and the server parses back (measured here)."""
+    """Insert the chunks by binary COPY, faster than INSERT statements, whose vectors Python
+    writes out as text and the server parses back (docs/retrieval.md, Ingestion)."""
     raw = vector_connection()
     with (
         raw.cursor() as cursor,
