@@ -127,3 +127,20 @@ def test_evaluate_retrieval_refuses_a_malformed_query_file(tmp_path, content, me
 
     with pytest.raises(CommandError, match=message):
         run("evaluate_retrieval", "--collection", "c", "--queries", str(path))
+
+
+def test_ingest_shows_each_stage_with_its_total_from_the_start(tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for n in range(3):
+        (folder / f"{n}.md").write_text(f"# Note {n}\n\n" + "A sentence about fees and charges. " * 60)
+    err = StringIO()
+
+    call_command("ingest", str(folder), "--collection", "notes", stdout=StringIO(), stderr=err)
+
+    chunks = Chunk.objects.count()
+    shown = err.getvalue()
+    assert "chunking: 100%" in shown
+    assert "3/3" in shown
+    assert f"0/{chunks}" in shown  # the total, before the first batch is embedded
+    assert f"{chunks}/{chunks}" in shown

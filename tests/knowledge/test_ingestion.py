@@ -225,16 +225,18 @@ def test_chunks_embedded_across_windows_and_threads_keep_their_own_vectors(colle
         ).document
         for number in range(4)
     ]
-    progress: list[tuple[int, int]] = []
+    progress: list[tuple[str, int, int]] = []
 
     report = documents_index(
-        [d.pk for d in documents], on_progress=lambda done, total: progress.append((done, total))
+        [d.pk for d in documents],
+        on_progress=lambda stage, done, total: progress.append((stage, done, total)),
     )
 
     chunks = list(Chunk.objects.filter(collection=collection).order_by("document_id", "position"))
     assert report.indexed == 4
     assert report.chunks == len(chunks) > 16
-    assert progress[-1] == (len(chunks), len(chunks))
+    assert progress[:5] == [("chunking", n, 4) for n in (1, 2, 3, 4)] + [("embedding", 0, len(chunks))]
+    assert progress[-1] == ("embedding", len(chunks), len(chunks))
     for document in Document.objects.all():
         assert (document.status, document.chunks_done) == (DocumentStatus.READY, document.chunks_total)
     alone = embedder("all-MiniLM-L6-v2").embed([f"{c.heading}\n{c.text}" for c in chunks])

@@ -2,27 +2,42 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
+from tqdm.contrib.logging import logging_redirect_tqdm
 
-from assistant.knowledge.services.indexing import IndexReport, Progress, documents_index
+from assistant.knowledge.services.indexing import CHUNKING, EMBEDDING, IndexReport, Progress, documents_index
 from assistant.knowledge.services.lexicon import lexicon_refresh
 from assistant.knowledge.services.submission import Submission
 
+UNITS = {CHUNKING: "document", EMBEDDING: "chunk"}
+
 
 @contextmanager
-def progress_bar(command: BaseCommand, description: str) -> Iterator[Progress]:
-    """A chunk-counting progress bar on the command's standard error."""
-    with tqdm(total=0, unit="chunk", desc=description, file=command.stderr._out) as bar:
+def progress_bars(command: BaseCommand) -> Iterator[Progress]:
+    """A progress bar on the command's standard error for each stage as it starts, with its
+    total from the first report; log lines print above the bars instead of through them."""
+    bars: dict[str, tqdm[None]] = {}
 
-        def update(done: int, total: int) -> None:
-            bar.total = total
-            bar.update(done - bar.n)
+    def update(stage: str, done: int, total: int) -> None:
+        bar = bars.get(stage)
+        if bar is None:
+            for finished in bars.values():
+                finished.close()
+            bar = bars[stage] = tqdm(total=total, unit=UNITS[stage], desc=stage, file=command.stderr._out)
+        bar.total = total
+        bar.update(done - bar.n)
 
-        yield update
+    with logging_redirect_tqdm(loggers=[logging.getLogger("finassist")]):
+        try:
+            yield update
+        finally:
+            for bar in bars.values():
+                bar.close()
 
 
 def index_submissions(command: BaseCommand, submissions: Sequence[Submission]) -> IndexReport:
@@ -32,7 +47,7 @@ def index_submissions(command: BaseCommand, submissions: Sequence[Submission]) -
         command.stdout.write(f"{unchanged} document(s) unchanged (same checksum): nothing to do")
     if not changed:
         return IndexReport()
-    with progress_bar(command, "embedding") as progress:
+    with progress_bars(command) as progress:
         report = documents_index(changed, on_progress=progress)
     lexicon_refresh()
     command.stdout.write(f"indexed {report.indexed} document(s), {report.chunks} chunk(s)")

@@ -196,8 +196,9 @@ def _embed(window: _Window) -> Iterator[_Embedded]:
         yield _Embedded(window, [], error=f"embedding failed: {exc}")
 
 
-Progress = Callable[[int, int], None]
-"""Called with (chunks embedded so far, chunks in all)."""
+Progress = Callable[[str, int, int], None]
+"""Called with (stage, done, total): CHUNKING counts documents, EMBEDDING chunks."""
+CHUNKING, EMBEDDING = "chunking", "embedding"
 
 
 def documents_index(document_ids: Sequence[int], *, on_progress: Progress | None = None) -> IndexReport:
@@ -212,17 +213,20 @@ def documents_index(document_ids: Sequence[int], *, on_progress: Progress | None
     report = IndexReport()
     plans: list[_Plan] = []
     documents = Document.objects.filter(pk__in=document_ids).select_related("collection").order_by("pk")
-    for document in documents.iterator(chunk_size=200):
+    count = documents.count()
+    for number, document in enumerate(documents.iterator(chunk_size=200), start=1):
         try:
             model = embedder(document.collection.embedding_model)
             specs = _chunk(document, model)
         except ApplicationError as exc:
             _fail(document, str(exc), report)
-            continue
-        Document.objects.filter(pk=document.pk).update(
-            status=DocumentStatus.PROCESSING, chunks_total=len(specs), chunks_done=0, error=""
-        )
-        plans.append(_Plan(document, model.name, specs))
+        else:
+            Document.objects.filter(pk=document.pk).update(
+                status=DocumentStatus.PROCESSING, chunks_total=len(specs), chunks_done=0, error=""
+            )
+            plans.append(_Plan(document, model.name, specs))
+        if on_progress:
+            on_progress(CHUNKING, number, count)
     model_changed = _embed_and_store(plans, report, on_progress) if plans else []
     if model_changed:
         # The collection was re-embedded meanwhile: index again with its model now.
@@ -240,6 +244,8 @@ def _embed_and_store(plans: list[_Plan], report: IndexReport, on_progress: Progr
     embedded = unsaved = 0
     touched: set[_Plan] = set()
     model_changed: list[int] = []
+    if on_progress:
+        on_progress(EMBEDDING, 0, total)
     for item in threaded(
         _embed,
         _windows(plans, threads),
@@ -267,7 +273,7 @@ def _embed_and_store(plans: list[_Plan], report: IndexReport, on_progress: Progr
             touched.clear()
             unsaved = 0
         if on_progress:
-            on_progress(embedded, total)
+            on_progress(EMBEDDING, embedded, total)
     return model_changed
 
 

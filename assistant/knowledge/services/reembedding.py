@@ -11,7 +11,7 @@ from pgvector import Vector
 
 from assistant.knowledge.embedding import embedder
 from assistant.knowledge.models import Chunk, Collection
-from assistant.knowledge.services.indexing import Progress
+from assistant.knowledge.services.indexing import EMBEDDING, Progress
 
 logger = logging.getLogger("finassist.knowledge")
 
@@ -59,7 +59,7 @@ def collection_reembed(
         nonlocal staged
         staged += len(chunks)
         if on_progress:
-            on_progress(staged, max(total, staged))
+            on_progress(EMBEDDING, staged, max(total, staged))
 
     last = 0
     page_size = settings.EMBEDDING_BATCH_SIZE * 8

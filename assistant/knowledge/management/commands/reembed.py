@@ -3,7 +3,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from assistant.core.errors import ApplicationError
-from assistant.knowledge.management.cli import progress_bar
+from assistant.knowledge.management.cli import progress_bars
 from assistant.knowledge.models import Collection
 from assistant.knowledge.services.reembedding import collection_reembed
 
@@ -23,7 +23,7 @@ class Command(BaseCommand):
             target = Collection.objects.get(name=collection)
         except Collection.DoesNotExist:
             raise CommandError(f"no collection named {collection!r}") from None
-        with progress_bar(self, "re-embedding") as progress:
+        with progress_bars(self) as progress:
             try:
                 report = collection_reembed(collection=target, model_name=model, on_progress=progress)
             except ApplicationError as exc:
