@@ -11,11 +11,13 @@ export TRANSFORMERS_OFFLINE := 1
 CHROMIUM := /usr/bin/chromium
 .PHONY: run test test-fast test-gpu lint bench lock db-status db-stop clean
 
-# torch first, as the exact pin that takes the local CPU build; the rest from the lock.
+# torch first, with pip, as the exact pin that takes the local CPU build; the rest from the
+# lock with uv, which installs it in a quarter of pip's time.
+UV_VERSION := 0.13.9
 $(INSTALLED): pyproject.toml requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -qq torch==2.13.0
-	$(PY) -m pip install -qq -c requirements.lock -e '.[dev]'
+	$(PY) -m pip install -qq torch==2.13.0 uv==$(UV_VERSION)
+	$(VENV)/bin/uv pip install -q --python $(PY) --compile-bytecode -c requirements.lock -e '.[dev]'
 	@touch $@
 
 run: $(INSTALLED)
@@ -72,7 +74,7 @@ bench: $(INSTALLED)
 # Re-pin the whole dependency tree after changing pyproject.toml (torch stays out: see above).
 lock: $(INSTALLED)
 	$(PY) -m pip install --quiet -e '.[dev]'
-	$(PY) -m pip freeze --exclude-editable | grep -iv '^torch==' > requirements.lock
+	$(PY) -m pip freeze --exclude-editable | grep -iv '^torch==\|^uv==' > requirements.lock
 
 db-status: $(INSTALLED)
 	$(MANAGE) embedded_db status
