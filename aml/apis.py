@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 from aml.models import Alert, Channel, Direction, Screening, ScreeningBatch
 from aml.selectors import batch_of, batch_screenings, screening_of
 from aml.services.screening import DocumentInput, TransactionInput, batch_submit, screening_create
-from assistant.core.api import AnyField
+from assistant.core.api import AnyField, batch_serializer
 from assistant.integrations.idempotency import HEADER, idempotency_key_checked, idempotent_response
 from assistant.integrations.keys import ApiKeyAuthentication, HasScope, system_of
 from assistant.integrations.schema import IDEMPOTENCY
@@ -151,13 +151,9 @@ class ScreenApi(AmlApi):
 class BatchApi(AmlApi):
     """Store up to AML_BATCH_MAX transactions (all or none, errors by index) and screen them later."""
 
-    class AmlBatchInputSerializer(serializers.Serializer[Any]):
-        def get_fields(self) -> dict[str, AnyField]:
-            most = settings.AML_BATCH_MAX
-            transactions: AnyField = serializers.ListSerializer(
-                child=TransactionInputSerializer(), allow_empty=False, max_length=most
-            )
-            return {"transactions": transactions}
+    AmlBatchInputSerializer = batch_serializer(
+        "AmlBatchInputSerializer", "transactions", TransactionInputSerializer, "AML_BATCH_MAX"
+    )
 
     @extend_schema(
         operation_id="aml_screen_batch",

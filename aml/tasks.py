@@ -1,24 +1,17 @@
-from typing import Any
-
-from celery import Task, shared_task
+from celery import shared_task
 
 from aml import dispatch
 from aml.services.calibration import risk_calibration_fit
 from aml.services.screening import batch_fail, batch_screen
 from aml.typology import TYPOLOGY
 from assistant.core.errors import missing_skipped
-from assistant.core.retry import failure_reason, retried
+from assistant.core.retry import marks_failed, retried
 from assistant.training.inference import ModelNotReady, NoActiveModel, active_version
-
-
-class ScreenBatchTask(Task[Any, Any]):
-    def on_failure(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
-        batch_fail(batch_id=args[0], reason=failure_reason(exc))
 
 
 @shared_task(
     name=dispatch.SCREEN_BATCH,
-    base=ScreenBatchTask,
+    base=marks_failed(batch_fail),
     soft_time_limit=600,
     time_limit=660,
     **retried(ModelNotReady),

@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from assistant.core.api import AnyField
+from assistant.core.api import AnyField, batch_serializer
 from assistant.integrations.idempotency import HEADER, idempotency_key_checked, idempotent_response
 from assistant.integrations.keys import ApiKeyAuthentication, HasScope, system_of
 from assistant.integrations.schema import IDEMPOTENCY
@@ -125,13 +125,9 @@ class ClaimBatchApi(ClaimApi):
 
     required_scopes = ["claims:write"]
 
-    class BatchInputSerializer(serializers.Serializer[Any]):
-        def get_fields(self) -> dict[str, AnyField]:
-            most = settings.CLAIMS_BATCH_MAX
-            claims: AnyField = serializers.ListSerializer(
-                child=ClaimInputSerializer(), allow_empty=False, max_length=most
-            )
-            return {"claims": claims}
+    BatchInputSerializer = batch_serializer(
+        "BatchInputSerializer", "claims", ClaimInputSerializer, "CLAIMS_BATCH_MAX"
+    )
 
     @extend_schema(
         operation_id="claims_submit_batch",

@@ -1,22 +1,19 @@
-from typing import Any
-
-from celery import Task, shared_task
+from celery import shared_task
 
 from assistant.core.errors import missing_skipped
-from assistant.core.retry import NOT_RETRIED, failure_reason, retried
+from assistant.core.retry import NOT_RETRIED, marks_failed, retried
 from assistant.training.inference import ModelNotReady
 from claims import dispatch
 from claims.services.submission import claims_requeue_stale
 from claims.services.triage import claim_fail, claim_triage
 
 
-class TriageTask(Task[Any, Any]):
-    def on_failure(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
-        claim_fail(claim_id=args[0], reason=failure_reason(exc))
-
-
 @shared_task(
-    name=dispatch.TRIAGE, base=TriageTask, soft_time_limit=120, time_limit=150, **retried(ModelNotReady)
+    name=dispatch.TRIAGE,
+    base=marks_failed(claim_fail),
+    soft_time_limit=120,
+    time_limit=150,
+    **retried(ModelNotReady),
 )
 @missing_skipped
 def triage_task(claim_id: int) -> str:

@@ -449,7 +449,7 @@ def batch_screen(batch_id: int) -> ScreeningBatch:
     except ModelNotReady:
         raise  # its task tries again shortly
     except ApplicationError as error:
-        batch_fail(batch_id=batch_id, reason=error.message)
+        batch_fail(batch_id, error.message)
         return ScreeningBatch.objects.get(pk=batch_id)
     with transaction.atomic():
         ScreeningBatch.objects.filter(pk=batch_id).update(
@@ -465,7 +465,7 @@ def batch_screen(batch_id: int) -> ScreeningBatch:
     return batch
 
 
-def batch_fail(*, batch_id: int, reason: str) -> None:
+def batch_fail(batch_id: int, reason: str) -> None:
     """Mark a batch failed (a refusal, or its task gave up), unless it was screened meanwhile."""
     unfinished = ScreeningBatch.objects.filter(pk=batch_id).exclude(status=ScreeningBatch.Status.COMPLETE)
     if unfinished.update(status=ScreeningBatch.Status.ERROR, error=reason[:2000], finished_at=timezone.now()):

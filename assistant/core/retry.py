@@ -9,8 +9,10 @@ at once instead of when a periodic sweep next looks.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from celery import Task
 from django.db import InterfaceError, OperationalError
 
 TRANSIENT: tuple[type[Exception], ...] = (OperationalError, InterfaceError)
@@ -37,3 +39,14 @@ NOT_RETRIED: dict[str, Any] = {"autoretry_for": (), "max_retries": 0}
 def failure_reason(error: BaseException) -> str:
     """What a row that failed records: an ApplicationError's message, else the exception."""
     return getattr(error, "message", None) or f"{type(error).__name__}: {error}"[:2000]
+
+
+def marks_failed(mark: Callable[[int, str], None]) -> type[Task[Any, Any]]:
+    """A task base class whose `on_failure` calls `mark(row id, reason)` with the task's first
+    argument, once the task has failed for good."""
+
+    class MarksFailed(Task[Any, Any]):
+        def on_failure(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
+            mark(args[0], failure_reason(exc))
+
+    return MarksFailed

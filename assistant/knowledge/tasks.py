@@ -1,21 +1,14 @@
-from typing import Any
+from celery import shared_task
 
-from celery import Task, shared_task
-
-from assistant.core.retry import NOT_RETRIED, failure_reason, retried
+from assistant.core.retry import NOT_RETRIED, marks_failed, retried
 from assistant.knowledge import dispatch
 from assistant.knowledge.services.indexing import document_fail, documents_index
 from assistant.knowledge.services.lexicon import lexicon_refresh
 
 
-class DocumentIndexTask(Task[Any, Any]):
-    def on_failure(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
-        document_fail(document_id=args[0], reason=failure_reason(exc))
-
-
 @shared_task(
     name=dispatch.DOCUMENT_INDEX,
-    base=DocumentIndexTask,
+    base=marks_failed(document_fail),
     soft_time_limit=1800,
     time_limit=1900,
     **retried(max_retries=3),

@@ -85,7 +85,7 @@ def run_cancel(run: TrainingRun) -> TrainingRun:
     return run
 
 
-def run_fail(*, run_id: int, reason: str) -> None:
+def run_fail(run_id: int, reason: str) -> None:
     """Mark a run failed (its task gave up), unless it finished meanwhile."""
     unfinished = TrainingRun.objects.filter(
         pk=run_id, status__in=[TrainingRun.Status.QUEUED, TrainingRun.Status.RUNNING]

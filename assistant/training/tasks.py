@@ -1,24 +1,21 @@
-from typing import Any
-
-from celery import Task, shared_task
+from celery import shared_task
 
 from assistant.core.errors import missing_skipped
-from assistant.core.retry import NOT_RETRIED, failure_reason, retried
+from assistant.core.retry import NOT_RETRIED, marks_failed, retried
 from assistant.training import dispatch
 from assistant.training.inference import predict
 from assistant.training.services import drift_audit_all, run_execute, run_fail, version_prepare
-
-
-class TrainTask(Task[Any, Any]):
-    def on_failure(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
-        run_fail(run_id=args[0], reason=failure_reason(exc))
 
 
 # Below the broker's visibility timeout (FINASSIST_CELERY_VISIBILITY_TIMEOUT, checked at start-up):
 # longer training needs both raised together. A failure inside the training marks the run itself;
 # what is retried is a database that went away before or after it.
 @shared_task(
-    name=dispatch.TRAIN, base=TrainTask, soft_time_limit=6600, time_limit=7000, **retried(max_retries=3)
+    name=dispatch.TRAIN,
+    base=marks_failed(run_fail),
+    soft_time_limit=6600,
+    time_limit=7000,
+    **retried(max_retries=3),
 )
 def train_task(run_id: int) -> str:
     """Train one run (queue `gpu`: CUDA where the worker has it, else its CPU threads)."""

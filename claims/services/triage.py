@@ -59,7 +59,7 @@ def claim_triage(claim_id: int) -> Claim:
         raise
 
 
-def claim_fail(*, claim_id: int, reason: str) -> None:
+def claim_fail(claim_id: int, reason: str) -> None:
     """Mark a claim's triage failed (its task gave up), unless it was triaged meanwhile."""
     unfinished = Claim.objects.filter(pk=claim_id).exclude(
         status__in=[Claim.Status.COMPLETE, Claim.Status.PARTIAL]

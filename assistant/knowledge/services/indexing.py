@@ -73,7 +73,7 @@ def _fail(document: Document, reason: str, report: IndexReport) -> None:
     logger.warning("indexing %s failed: %s", document, reason)
 
 
-def document_fail(*, document_id: int, reason: str) -> None:
+def document_fail(document_id: int, reason: str) -> None:
     """Mark a document's indexing failed (its task gave up), unless a version of it is ready."""
     unfinished = Document.objects.filter(pk=document_id).exclude(status=DocumentStatus.READY)
     if unfinished.update(status=DocumentStatus.FAILED, error=reason):
