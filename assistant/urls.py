@@ -24,6 +24,7 @@ urlpatterns = [
     path("chat/", include("assistant.chat.urls")),
     path("api/chat/", include("assistant.chat.api_urls")),
     path("api/knowledge/", include("assistant.knowledge.urls")),
+    path("api/training/", include("assistant.training.urls")),
     path("claims/", include("claims.urls")),
     path("api/claims/", include("claims.api_urls")),
     path("aml/", include("aml.urls")),

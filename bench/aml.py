@@ -92,9 +92,9 @@ def _predicted(texts: list[str]) -> list[str]:
 
 def _float32_predicted(version: ModelVersion, texts: list[str]) -> list[str]:
     """The same version's labels without the int8 quantization it is served with."""
-    from assistant.training.modeling import Classifier
+    from assistant.training.techniques import predictor_load
 
-    classifier = Classifier.load(Path(version.artefact_path), expected_checksum=version.artefact_checksum)
+    classifier = predictor_load(Path(version.artefact_path), expected_checksum=version.artefact_checksum)
     return [classifier.labels[int(row.argmax())] for row in classifier.scores(texts).probabilities]
 
 

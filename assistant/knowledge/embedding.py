@@ -1,138 +1,26 @@
-"""Sentence embeddings from a local Hugging Face encoder, loaded once per process.
-
-Models are named as `assistant.core.hf` finds them (the bundled all-MiniLM-L6-v2 or a local
-directory); nothing is downloaded. Pooling and normalisation follow
-the model's sentence-transformers configuration when it has one (mean pooling and unit
-length otherwise). On a processor that computes bfloat16 natively the weights run in
-bfloat16: faster than float32, with vectors all but the same (docs/retrieval.md, What the
-processor allows).
-"""
+"""The knowledge base's embedder: the process's encoder for a model (`assistant.core.encoder`),
+checked to give the vectors the chunk table stores."""
 
 from __future__ import annotations
 
-import logging
-import threading
-from collections.abc import Iterator, Sequence
-from functools import cache
-from typing import TYPE_CHECKING, Any
-
-from django.conf import settings
-
+from assistant.core.encoder import Embedder, encoder
 from assistant.core.errors import ApplicationError
-from assistant.core.hf import SentenceConfig, compute_dtype, length_batches, model_path, pool, torch_device
 from assistant.knowledge.models import EMBEDDING_DIMENSIONS
 
-if TYPE_CHECKING:
-    import numpy as np
-
-logger = logging.getLogger("finassist.knowledge")
+__all__ = ["Embedder", "EmbeddingModelError", "embedder"]
 
 
 class EmbeddingModelError(ApplicationError):
     pass
 
 
-class HFTokenizer:
-    """The model's tokenizer, in the shape the chunker needs."""
-
-    def __init__(self, tokenizer: Any) -> None:
-        self._tokenizer = tokenizer
-
-    def count(self, texts: Sequence[str]) -> list[int]:
-        if not texts:
-            return []
-        # verbose=False: counting texts longer than the model's input is the point here.
-        encoded = self._tokenizer(list(texts), add_special_tokens=False, verbose=False)["input_ids"]
-        return [len(ids) for ids in encoded]
-
-    def split(self, text: str, max_tokens: int) -> list[str]:
-        encoded = self._tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
-        offsets, words = encoded["offset_mapping"], encoded.word_ids()
-        pieces, start, total = [], 0, len(offsets)
-        while start < total:
-            end = cut = min(start + max_tokens, total)
-            # Back up to the start of a word, unless one word alone is longer than a chunk.
-            while start + 1 < cut < total and words[cut] == words[cut - 1]:
-                cut -= 1
-            if cut == total or words[cut] != words[cut - 1]:
-                end = cut
-            pieces.append(text[offsets[start][0] : offsets[end - 1][1]].strip())
-            start = end
-        return [piece for piece in pieces if piece]
-
-
-class Embedder:
-    def __init__(self, name: str) -> None:
-        from transformers import AutoModel, AutoTokenizer
-        from transformers.utils import logging as transformers_logging
-
-        transformers_logging.disable_progress_bar()  # a bar per weight file, on every worker start
-        path = model_path(name)
-        self.name = name
-        self.device = torch_device()
-        self.dtype = compute_dtype(settings.TORCH_DTYPE, self.device)
-        self._tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-        self.tokenizer = HFTokenizer(self._tokenizer)
-        self._model = (
-            AutoModel.from_pretrained(path, local_files_only=True, dtype=self.dtype).to(self.device).eval()
-        )
-        self.sentence = SentenceConfig.read(
-            path,
-            positions=self._model.config.max_position_embeddings,
-            tokenizer_limit=self._tokenizer.model_max_length,
-        )
-        self.max_tokens = self.sentence.max_tokens
-        self.dimensions = int(self._model.config.hidden_size)
-        if self.dimensions != EMBEDDING_DIMENSIONS:
-            raise EmbeddingModelError(
-                f"embedding model {name!r} gives {self.dimensions} dimensions; "
-                f"the chunk table stores {EMBEDDING_DIMENSIONS}"
-            )
-        logger.info(
-            "embedding model %s loaded on %s in %s", name, self.device, str(self.dtype).split(".")[-1]
-        )
-
-    def embed(self, texts: Sequence[str], *, batch_size: int | None = None) -> np.ndarray:
-        """Unit-length float32 vectors, one row per text, in the order given."""
-        import numpy as np
-
-        vectors = np.zeros((len(texts), self.dimensions), dtype=np.float32)
-        for indices, batch_vectors in self.embed_batches(texts, batch_size=batch_size):
-            vectors[indices] = batch_vectors
-        return vectors
-
-    def embed_batches(
-        self, texts: Sequence[str], *, batch_size: int | None = None
-    ) -> Iterator[tuple[list[int], np.ndarray]]:
-        """(indices into `texts`, their vectors) a forward pass at a time, longest texts first."""
-        import torch
-
-        for indices, batch in length_batches(
-            self._tokenizer,
-            texts,
-            batch_size=batch_size or settings.EMBEDDING_BATCH_SIZE,
-            max_tokens=self.max_tokens,
-            device=self.device,
-        ):
-            # Not held across the yield: the caller's code would run in inference mode.
-            with torch.inference_mode():
-                hidden = self._model(**batch).last_hidden_state
-                pooled = pool(hidden, batch["attention_mask"], cls=self.sentence.cls_pooling).float()
-                if self.sentence.normalize:
-                    pooled = torch.nn.functional.normalize(pooled, dim=-1)
-                vectors = pooled.cpu().numpy()
-            yield indices, vectors
-
-
-_lock = threading.Lock()
-
-
-@cache
-def _load(name: str) -> Embedder:
-    return Embedder(name)
-
-
 def embedder(name: str) -> Embedder:
-    """The process's embedder for a model, loaded on first use."""
-    with _lock:
-        return _load(name)
+    """The process's embedder for a model, loaded on first use; refused when its vectors are not
+    the chunk table's size."""
+    model = encoder(name)
+    if model.dimensions != EMBEDDING_DIMENSIONS:
+        raise EmbeddingModelError(
+            f"embedding model {name!r} gives {model.dimensions} dimensions; "
+            f"the chunk table stores {EMBEDDING_DIMENSIONS}"
+        )
+    return model

@@ -15,4 +15,7 @@ class TrainingConfig(AppConfig):
             "training.add_trainingrun",
             "training.change_trainingrun",
             "training.activate_modelversion",
+            "training.add_taskdefinition",
+            "training.view_taskdefinition",
+            "training.add_indexedexample",
         )

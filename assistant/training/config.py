@@ -10,8 +10,16 @@ from django.conf import settings
 
 from assistant.core.errors import ApplicationError
 
-METHODS = ("lora", "full", "qlora")
+# Fine-tuning trains the encoder (on a gpu-queue worker); the other techniques fit in seconds to
+# minutes around a frozen one, or prompt a generative model (on an inference worker).
+FINE_TUNING = ("lora", "full", "qlora")
+FROZEN = ("zero-shot", "knn", "probe", "tfidf", "icl")
+METHODS = FROZEN + FINE_TUNING
 DEFAULT_LEARNING_RATES = {"lora": 1e-3, "qlora": 1e-3, "full": 1e-4}
+KNN_WEIGHTINGS = ("uniform", "similarity", "softmax")
+ICL_BACKENDS = ("configured", "smollm2")
+# Held-out examples an icl version is scored on, per split: each costs a generation.
+ICL_EVALUATION_LIMIT = 200
 
 
 class ConfigError(ApplicationError):
@@ -35,6 +43,17 @@ class TrainingConfig:
     lora_dropout: float = 0.05
     lora_target_modules: tuple[str, ...] = ("query", "key", "value", "dense")
     seed: int = 42
+    # knn: neighbours and their weighting; 0 and "" choose them on the validation split.
+    knn_k: int = 0
+    knn_weighting: str = ""
+    # probe and tfidf: the inverse regularisation strength of the logistic regression.
+    regularization: float = 10.0
+    # icl: labelled examples in each prompt, and which generative model answers ("configured":
+    # FINASSIST_GENERATION_BACKEND, which must then be openai or transformers).
+    icl_shots: int = 8
+    icl_backend: str = "smollm2"
+    # Held-out examples scored per split (a seeded sample); 0: all of them.
+    evaluation_limit: int = 0
 
     @classmethod
     def build(cls, options: dict[str, Any], *, defaults: dict[str, Any] | None = None) -> TrainingConfig:
@@ -55,8 +74,10 @@ class TrainingConfig:
         config._check()
         if not config.base_model:
             config = dataclasses.replace(config, base_model=settings.TRAINING_BASE_MODEL)
-        if not config.learning_rate:
+        if not config.learning_rate and config.method in FINE_TUNING:
             config = dataclasses.replace(config, learning_rate=DEFAULT_LEARNING_RATES[config.method])
+        if config.method == "icl" and "evaluation_limit" not in merged:
+            config = dataclasses.replace(config, evaluation_limit=ICL_EVALUATION_LIMIT)
         return config
 
     def _check(self) -> None:
@@ -64,17 +85,26 @@ class TrainingConfig:
             raise ConfigError(
                 f"method must be one of {', '.join(METHODS)}, not {self.method!r}", field="method"
             )
-        positive = ("epochs", "batch_size", "max_tokens", "lora_r", "lora_alpha")
+        positive = ("epochs", "batch_size", "max_tokens", "lora_r", "lora_alpha", "icl_shots")
         for name in positive:
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1", field=name)
-        for name in ("learning_rate", "head_learning_rate", "weight_decay"):
+        for name in ("learning_rate", "head_learning_rate", "weight_decay", "knn_k", "evaluation_limit"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} must not be negative", field=name)
         for name in ("warmup_share", "lora_dropout"):
             if not 0 <= getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 0 and below 1", field=name)
-        if self.method != "full" and not self.lora_target_modules:
+        if self.knn_weighting not in ("", *KNN_WEIGHTINGS):
+            raise ConfigError(
+                f"knn_weighting must be one of {', '.join(KNN_WEIGHTINGS)} (or empty: chosen)",
+                field="knn_weighting",
+            )
+        if self.icl_backend not in ICL_BACKENDS:
+            raise ConfigError(f"icl_backend must be one of {', '.join(ICL_BACKENDS)}", field="icl_backend")
+        if self.regularization <= 0:
+            raise ConfigError("regularization must be above 0", field="regularization")
+        if self.method in ("lora", "qlora") and not self.lora_target_modules:
             raise ConfigError("LoRA needs at least one target module", field="lora_target_modules")
 
     def as_dict(self) -> dict[str, Any]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,46 +23,80 @@ class DataError(ApplicationError):
     pass
 
 
-def examples_read(path: Path, *, text_column: str, label_column: str, labels: Sequence[str]) -> list[Example]:
-    """Examples from a CSV (with a header) or JSONL file; any bad row refuses the whole file."""
+def examples_read(
+    path: Path,
+    *,
+    text_column: str,
+    label_column: str,
+    labels: Sequence[str] | None = None,
+    aliases: Mapping[str, str] | None = None,
+) -> list[Example]:
+    """Examples from a CSV (with a header) or JSONL file; any bad row refuses the whole file.
+
+    With `labels`, every example's label must be one of them, or a dataset's own name that
+    `aliases` maps to one."""
     if not path.is_file():
         raise DataError(f"{path}: no such file", field="data")
-    suffix = path.suffix.lower()
+    with path.open("rb") as handle:
+        return examples_parse(
+            path.name, handle.read(), text_column=text_column, label_column=label_column, labels=labels,
+            aliases=aliases,
+        )  # fmt: skip
+
+
+def examples_parse(
+    name: str,
+    content: bytes,
+    *,
+    text_column: str,
+    label_column: str,
+    labels: Sequence[str] | None = None,
+    aliases: Mapping[str, str] | None = None,
+) -> list[Example]:
+    """`examples_read` for a file's name and bytes (an upload)."""
+    suffix = Path(name).suffix.lower()
     if suffix not in (".csv", ".jsonl"):
         raise DataError(
-            f"{path.name}: unsupported file type {suffix or '(none)'}; use .csv or .jsonl", field="data"
+            f"{name}: unsupported file type {suffix or '(none)'}; use .csv or .jsonl", field="data"
         )
     try:
-        rows = _rows(path, suffix)
+        rows = _rows(io.StringIO(content.decode("utf-8-sig"), newline=""), suffix)
         examples = [_example(row, number, text_column, label_column) for number, row in rows]
-    except (UnicodeDecodeError, json.JSONDecodeError, csv.Error) as error:
-        raise DataError(f"{path.name}: cannot be read ({error})", field="data") from error
+    except UnicodeDecodeError as error:
+        raise DataError(
+            f"{name}: not UTF-8 text ({error.reason} at byte {error.start})", field="data"
+        ) from None
+    except (json.JSONDecodeError, csv.Error) as error:
+        raise DataError(f"{name}: cannot be read ({error})", field="data") from error
     except DataError as error:
-        raise DataError(f"{path.name}: {error.message}", field="data") from None
+        raise DataError(f"{name}: {error.message}", field="data") from None
     if not examples:
-        raise DataError(f"{path.name}: no examples", field="data")
-    known = set(labels)
-    for number, example in enumerate(examples, start=1):
-        if example.label not in known:
-            raise DataError(
-                f"{path.name}: example {number} has label {example.label!r}, which the task does not have",
-                field="data",
-            )
+        raise DataError(f"{name}: no examples", field="data")
+    if aliases:
+        examples = [Example(e.text, aliases.get(e.label, e.label)) for e in examples]
+    if labels is not None:
+        known = set(labels)
+        for number, example in enumerate(examples, start=1):
+            if example.label not in known:
+                raise DataError(
+                    f"{name}: example {number} has label {example.label!r}, which the task does not have",
+                    field="data",
+                )
     return examples
 
 
-def _rows(path: Path, suffix: str) -> list[tuple[int, dict[str, object]]]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        if suffix == ".csv":
-            return [(number, row) for number, row in enumerate(csv.DictReader(handle), start=2)]
-        rows = []
-        for number, line in enumerate(handle, start=1):
-            if line.strip():
-                row = json.loads(line)
-                if not isinstance(row, dict):
-                    raise DataError(f"line {number} is not a JSON object")
-                rows.append((number, row))
-        return rows
+def _rows(handle: io.StringIO, suffix: str) -> list[tuple[int, dict[str, object]]]:
+    if suffix == ".csv":
+        reader = csv.DictReader(handle)
+        return [(reader.line_num, row) for row in reader]
+    rows = []
+    for number, line in enumerate(handle, start=1):
+        if line.strip():
+            row = json.loads(line)
+            if not isinstance(row, dict):
+                raise DataError(f"line {number} is not a JSON object")
+            rows.append((number, row))
+    return rows
 
 
 def _example(row: dict[str, object], number: int, text_column: str, label_column: str) -> Example:

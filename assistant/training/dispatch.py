@@ -3,14 +3,16 @@
 from assistant.core.dispatch import send_on_commit
 
 TRAIN = "training.train"
+FIT = "training.fit"
 PREDICT = "training.predict"
 DRIFT_AUDIT = "training.drift_audit"
 VERSION_PREPARE = "training.version_prepare"
 
 
-def train_later(run_id: int) -> None:
-    """Train the run on a gpu-queue worker once the transaction that recorded it commits."""
-    send_on_commit(TRAIN, run_id)
+def train_later(run_id: int, *, fine_tuning: bool) -> None:
+    """Run the fit once the transaction that recorded it commits: fine-tuning on a gpu-queue
+    worker, the other techniques on an inference worker."""
+    send_on_commit(TRAIN if fine_tuning else FIT, run_id)
 
 
 def version_prepare_later(version_id: int) -> None:

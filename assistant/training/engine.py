@@ -17,7 +17,7 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from assistant.core.hf import SentenceConfig, compute_dtype, model_path, torch_d
 from assistant.training.config import TrainingConfig
 from assistant.training.data import Splits
 from assistant.training.modeling import SentenceClassifier
+from assistant.training.techniques import Progress
 
 logger = logging.getLogger("finassist.training")
 
@@ -47,16 +48,7 @@ class TrainingCancelled(Exception):
 
 
 @dataclass
-class Progress:
-    epoch: int
-    step: int
-    total_steps: int
-    loss: float | None
-    history: list[dict[str, Any]] = field(default_factory=list)
-
-
-@dataclass
-class Fitted:
+class Trained:
     model: SentenceClassifier  # LoRA merged in
     tokenizer: Any
     cls_pooling: bool
@@ -73,7 +65,7 @@ def fit(
     *,
     on_progress: Callable[[Progress], None],
     should_stop: Callable[[], bool],
-) -> Fitted:
+) -> Trained:
     _seed(config.seed)
     device = torch_device()
     if config.method == "qlora":
@@ -146,10 +138,10 @@ def fit(
         on_progress(Progress(epoch, step, total, history[-2].get("loss"), history))
         if should_stop():
             raise TrainingCancelled
-    return Fitted(model, tokenizer, sentence.cls_pooling, device, history, epoch_seconds, adapter)
+    return Trained(model, tokenizer, sentence.cls_pooling, device, history, epoch_seconds, adapter)
 
 
-def adapter_save_and_merge(fitted: Fitted, folder: Path) -> None:
+def adapter_save_and_merge(fitted: Trained, folder: Path) -> None:
     """Save the LoRA adapter as trained, then fold it into the encoder (merging first would empty it)."""
     if fitted.adapter is None:
         return

@@ -15,14 +15,18 @@ def classification_metrics(
     """Accuracy, macro-F1, per-class precision/recall/F1, confusion matrix and expected calibration error.
 
     `truth` holds label indices; `probabilities` has one row per example, one column per label.
+    An all-zero row is no answer: wrong for accuracy and recall, in no column of the confusion
+    matrix (which then counts it in `unanswered`).
     """
     truth_array = np.asarray(truth)
     predicted = probabilities.argmax(axis=1)
+    answered = probabilities.max(axis=1) > 0
     size = len(labels)
     confusion = np.zeros((size, size), dtype=np.int64)
-    np.add.at(confusion, (truth_array, predicted), 1)
+    np.add.at(confusion, (truth_array[answered], predicted[answered]), 1)
     hits = np.diag(confusion).astype(float)
-    predicted_counts, true_counts = confusion.sum(axis=0), confusion.sum(axis=1)
+    predicted_counts = confusion.sum(axis=0)
+    true_counts = np.bincount(truth_array, minlength=size)[:size]
     precision = np.divide(hits, predicted_counts, out=np.zeros(size), where=predicted_counts > 0)
     recall = np.divide(hits, true_counts, out=np.zeros(size), where=true_counts > 0)
     f1 = np.divide(
@@ -44,7 +48,13 @@ def classification_metrics(
             for i, label in enumerate(labels)
         },
         "confusion_matrix": confusion.tolist(),
+        "unanswered": int((~answered).sum()),
     }
+
+
+def right(truth: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
+    """Which predictions are right: the likeliest label is the true one, and there was an answer."""
+    return np.asarray((probabilities.argmax(axis=1) == truth) & (probabilities.max(axis=1) > 0))
 
 
 def log_odds(probability: float, *, clip: float = 6.0) -> float:
@@ -57,7 +67,7 @@ def log_odds(probability: float, *, clip: float = 6.0) -> float:
 def expected_calibration_error(truth: np.ndarray, probabilities: np.ndarray, *, bins: int = 15) -> float:
     """Mean |accuracy - confidence| over equal-width confidence bins, weighted by their sizes."""
     confidence = probabilities.max(axis=1)
-    correct = probabilities.argmax(axis=1) == truth
+    correct = right(truth, probabilities)
     edges = np.linspace(0.0, 1.0, bins + 1)
     which = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, bins - 1)
     error = 0.0
@@ -81,7 +91,7 @@ def abstain_threshold(
     truth_array = np.asarray(truth)
     confidence = probabilities.max(axis=1)
     order = np.argsort(-confidence, kind="stable")
-    correct = (probabilities.argmax(axis=1) == truth_array)[order]
+    correct = right(truth_array, probabilities)[order]
     kept_precision = np.cumsum(correct) / np.arange(1, len(correct) + 1)
     good = np.flatnonzero(kept_precision >= precision)
     if not len(good):
@@ -98,7 +108,7 @@ def abstain_effect(truth: Sequence[int], probabilities: np.ndarray, threshold: f
     """Coverage and accuracy of the kept predictions at a threshold, on other examples."""
     truth_array = np.asarray(truth)
     kept = probabilities.max(axis=1) >= threshold
-    correct = probabilities.argmax(axis=1) == truth_array
+    correct = right(truth_array, probabilities)
     return {
         "coverage": round(float(kept.mean()), 4),
         "accuracy_kept": round(float(correct[kept].mean()) if kept.any() else 0.0, 4),

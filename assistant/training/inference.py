@@ -17,7 +17,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
@@ -25,6 +25,9 @@ from django.utils import timezone
 from assistant.core.errors import ApplicationError
 from assistant.training.models import ModelVersion, PredictionRecord
 from assistant.training.registry import task_get
+
+if TYPE_CHECKING:
+    from assistant.training.techniques import Predictor
 
 logger = logging.getLogger("finassist.training")
 
@@ -67,19 +70,20 @@ class Prediction:
         }
 
 
-_cache: OrderedDict[int, Any] = OrderedDict()
+_cache: OrderedDict[int, Predictor] = OrderedDict()
 _lock = threading.Lock()
 
 
-def classifier_for(version: ModelVersion) -> Any:
-    """The version's loaded classifier: checked against its checksum and format on first load."""
-    from assistant.training.modeling import Classifier
+def classifier_for(version: ModelVersion) -> Predictor:
+    """The version's loaded predictor, whatever its technique: checked against its checksum and
+    format on first load."""
+    from assistant.training.techniques import predictor_load
 
     with _lock:
         if version.pk in _cache:
             _cache.move_to_end(version.pk)
             return _cache[version.pk]
-        classifier = Classifier.load(
+        classifier = predictor_load(
             Path(version.artefact_path),
             expected_checksum=version.artefact_checksum,
             quantized=task_get(version.task).quantized,
@@ -129,18 +133,21 @@ def predict(
     version = active_version(task)
     classifier = classifier_for(version)
     scores = classifier.scores(list(texts))
+    labels = classifier.labels
     threshold = version.abstain_threshold
     predictions = []
     for row in scores.probabilities:
         order = row.argsort()[::-1][:alternatives]
         best = int(order[0])
+        confidence = float(row[best])
         predictions.append(
             Prediction(
-                label=classifier.labels[best],
-                confidence=float(row[best]),
-                abstained=float(row[best]) < threshold,
+                label=labels[best],
+                confidence=confidence,
+                # A technique that gave no answer (icl's reply named no label) always abstains.
+                abstained=confidence < threshold or confidence == 0.0,
                 model_version=version.pk,
-                alternatives=tuple((classifier.labels[int(i)], float(row[int(i)])) for i in order),
+                alternatives=tuple((labels[int(i)], float(row[int(i)])) for i in order),
             )
         )
     if record:

@@ -4,21 +4,16 @@ The encoder's pooled, unit-length embedding is compared with one unit vector per
 (scaled cosine similarity). The label vectors start at the centroids of the training
 examples, so training begins from a nearest-centroid classifier instead of a random head.
 
-An artefact is a folder: `encoder/` (Hugging Face weights and tokenizer, LoRA merged in),
-`head.safetensors`, `adapter/` for LoRA runs (the adapter as trained, for reuse), and
-`finassist-model.json` (format version, labels, threshold, drift reference). Its checksum
-covers every file; loading refuses a folder whose checksum or format version is not the one
-registered.
+Its artefact is a folder: `encoder/` (Hugging Face weights and tokenizer, LoRA merged in),
+`head.safetensors`, `adapter/` for LoRA runs (the adapter as trained, for reuse), and the
+manifest every technique writes (`techniques.artefact`).
 
 This module imports torch: import it where a model is trained or served, not at start-up.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,18 +25,13 @@ from torch import nn
 from torch.nn import functional
 from transformers import AutoModel, AutoTokenizer
 
-from assistant.core.errors import ApplicationError
 from assistant.core.hf import compute_dtype, int8_linear, length_batches, pool, torch_device
+from assistant.training.techniques import Scores
+from assistant.training.techniques.base import Drifting
 
-FORMAT_VERSION = 1
-MANIFEST = "finassist-model.json"
 HEAD = "head.safetensors"
 ENCODER = "encoder"
 LOGIT_SCALE = 20.0
-
-
-class ArtefactError(ApplicationError):
-    status = 503  # the model cannot be served until an engineer repairs or replaces it
 
 
 class SentenceClassifier(nn.Module):
@@ -63,17 +53,6 @@ class SentenceClassifier(nn.Module):
         return self.logits_of(self.embed(input_ids, attention_mask))
 
 
-def checksum(folder: Path) -> str:
-    """SHA-256 over every file's relative path and content, in a fixed order."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    return digest.hexdigest()
-
-
 def artefact_write(model: Any, tokenizer: Any, folder: Path) -> None:
     """The model's weights and tokenizer; the manifest is written last, by `manifest_write`."""
     model.encoder.save_pretrained(folder / ENCODER)
@@ -81,57 +60,23 @@ def artefact_write(model: Any, tokenizer: Any, folder: Path) -> None:
     save_file({"weight": model.head.weight.detach().float().contiguous()}, str(folder / HEAD))
 
 
-def manifest_write(folder: Path, manifest: dict[str, Any]) -> None:
-    (folder / MANIFEST).write_text(json.dumps({"format_version": FORMAT_VERSION, **manifest}, indent=2))
-
-
-def artefact_verify(folder: Path, *, expected_checksum: str) -> dict[str, Any]:
-    """The artefact's manifest, once its files match the registered checksum and its format is ours."""
-    if not (folder / MANIFEST).is_file():
-        raise ArtefactError(f"model artefact {folder} is missing or incomplete")
-    found = checksum(folder)
-    if found != expected_checksum:
-        raise ArtefactError(
-            f"model artefact {folder} does not match its registered checksum "
-            f"({found[:12]}... != {expected_checksum[:12]}...); refusing to load it"
-        )
-    manifest = json.loads((folder / MANIFEST).read_text())
-    if manifest.get("format_version") != FORMAT_VERSION:
-        raise ArtefactError(
-            f"model artefact {folder} has format version {manifest.get('format_version')}; "
-            f"this code reads version {FORMAT_VERSION}"
-        )
-    return manifest
-
-
-@dataclass
-class Scores:
-    probabilities: np.ndarray  # (texts, labels)
-    embeddings: np.ndarray  # (texts, hidden), unit length
-
-
-class Classifier:
+class Classifier(Drifting):
     """A loaded classifier: probabilities and embeddings for texts, in batches sorted by length."""
 
     def __init__(
         self, model: Any, tokenizer: Any, manifest: dict[str, Any], *, device: str, dtype: Any
     ) -> None:
+        super().__init__(manifest)
         self.model = model
         self.tokenizer = tokenizer
-        self.manifest = manifest
-        self.labels: list[str] = list(manifest["labels"])
+        self._labels: list[str] = list(manifest["labels"])
         self.max_tokens = int(manifest["max_tokens"])
         self.device = device
         self.dtype = dtype
-        reference = manifest.get("drift_reference") or {}
-        self._drift_mean = np.array(reference.get("mean", []))
-        self._drift_components = np.array(reference.get("components", []))
 
-    @classmethod
-    def load(cls, folder: Path, *, expected_checksum: str, quantized: bool = False) -> Classifier:
-        """The artefact at `folder`, after checking that it is exactly the one registered."""
-        manifest = artefact_verify(folder, expected_checksum=expected_checksum)
-        return cls.from_files(folder, manifest, quantized=quantized)
+    @property
+    def labels(self) -> list[str]:
+        return self._labels
 
     @classmethod
     def from_files(cls, folder: Path, manifest: dict[str, Any], *, quantized: bool = False) -> Classifier:
@@ -162,6 +107,5 @@ class Classifier:
                 embeddings[indices] = embedded.cpu().numpy()
         return Scores(probabilities, embeddings)
 
-    def drift_projections(self, embeddings: np.ndarray) -> np.ndarray:
-        """Coordinates of embeddings on the training data's main directions (the drift reference)."""
-        return (embeddings - self._drift_mean) @ self._drift_components.T
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return self.scores(texts).embeddings

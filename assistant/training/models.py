@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
+from pgvector.django import VectorField
 
 
 class TrainingRun(models.Model):
@@ -78,6 +79,14 @@ class ModelVersion(models.Model):
     artefact_path = models.CharField(max_length=500)
     artefact_checksum = models.CharField(max_length=64)
     format_version = models.PositiveIntegerField()
+    fit_seconds = models.FloatField(null=True, blank=True, help_text="wall seconds the fit took")
+    fit_device = models.CharField(max_length=40, blank=True)
+    artefact_bytes = models.BigIntegerField(
+        null=True, blank=True, help_text="the artefact's files, and its stored examples for knn and icl"
+    )
+    peak_memory_bytes = models.BigIntegerField(
+        null=True, blank=True, help_text="the fitting process's resident memory at its peak during the fit"
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.CANDIDATE, db_index=True)
     run = models.OneToOneField(
         TrainingRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="model_version"
@@ -141,3 +150,75 @@ class DriftAudit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model_version}: {self.verdict} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class ExampleIndex(models.Model):
+    """Labelled examples embedded for retrieval: what a knn version votes with and what an icl
+    version shows its generative model. Examples added to it serve at once, without a refit."""
+
+    task = models.CharField(max_length=100, db_index=True)
+    encoder = models.CharField(max_length=500, help_text="the model that embedded the examples")
+    # The labels it answers with: the task's, and any a person added since with their examples.
+    labels = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.task} examples {self.pk}"
+
+
+class IndexedExample(models.Model):
+    index = models.ForeignKey(ExampleIndex, on_delete=models.CASCADE, related_name="examples")
+    text = models.TextField()
+    label = models.CharField(max_length=200)
+    # As many dimensions as the index's encoder gives; searched exactly within one index.
+    embedding = VectorField()
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.text[:60]}"
+
+
+class TaskDefinition(models.Model):
+    """A classification task a person created from a file, served and trained like a registered one."""
+
+    name = models.SlugField(max_length=100, unique=True)
+    labels = models.JSONField()
+    description = models.CharField(max_length=500, blank=True)
+    text_column = models.CharField(max_length=100)
+    label_column = models.CharField(max_length=100)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Dataset(models.Model):
+    """One version of a created task's examples; the newest is what the task trains on."""
+
+    task = models.ForeignKey(TaskDefinition, on_delete=models.CASCADE, related_name="datasets")
+    source = models.CharField(max_length=300, help_text="the file's name")
+    hash = models.CharField(max_length=64)
+    rows = models.PositiveIntegerField()
+    label_counts = models.JSONField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.task} dataset {self.pk} ({self.rows} rows)"
+
+
+class DatasetRow(models.Model):
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="examples")
+    text = models.TextField()
+    label = models.CharField(max_length=200)
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.text[:60]}"

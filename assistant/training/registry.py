@@ -1,4 +1,5 @@
-"""Classification tasks that domain apps register, so that training is written once.
+"""Classification tasks, so that training is written once: those domain apps register, and
+those people create from a file (stored in the database, `services.task_create`).
 
 A domain app calls `task_register` in its `AppConfig.ready()` with the task's name, its
 labels and how to build its labelled examples; the core never imports a domain app.
@@ -15,7 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 from assistant.core.errors import ApplicationError
 
 if TYPE_CHECKING:
-    from assistant.training.models import ModelVersion
+    from assistant.training.models import ModelVersion, TaskDefinition
 
 
 class Example(NamedTuple):
@@ -31,6 +32,10 @@ class TaskSpec:
     # replaces them. Raises ApplicationError when they cannot be had (a missing dataset).
     examples: Callable[[], Sequence[Example]]
     description: str = ""
+    # One line per label that says what it means (zero-shot embeds it instead of the label's name).
+    label_descriptions: dict[str, str] = field(default_factory=dict)
+    # A dataset's own label names and the task's label each stands for (evaluate_model --data).
+    label_aliases: dict[str, str] = field(default_factory=dict)
     # Columns of a CSV or JSONL file of examples for this task.
     text_column: str = "text"
     label_column: str = "label"
@@ -64,15 +69,47 @@ def task_register(spec: TaskSpec) -> None:
     _tasks[spec.name] = spec
 
 
+def is_registered(name: str) -> bool:
+    return name in _tasks
+
+
 def task_get(name: str) -> TaskSpec:
-    try:
+    if name in _tasks:
         return _tasks[name]
-    except KeyError:
-        known = ", ".join(sorted(_tasks)) or "none"
-        raise UnknownTask(
-            f"no classification task {name!r}; registered tasks: {known}", field="task"
-        ) from None
+    from assistant.training.models import TaskDefinition
+
+    definition = TaskDefinition.objects.filter(name=name).first()
+    if definition is None:
+        known = ", ".join(spec.name for spec in tasks()) or "none"
+        raise UnknownTask(f"no classification task {name!r}; tasks: {known}", field="task")
+    return created_task(definition)
 
 
 def tasks() -> list[TaskSpec]:
-    return [_tasks[name] for name in sorted(_tasks)]
+    """Every task: registered ones and those created from files, by name."""
+    from assistant.training.models import TaskDefinition
+
+    created = [created_task(d) for d in TaskDefinition.objects.exclude(name__in=list(_tasks))]
+    return sorted([*_tasks.values(), *created], key=lambda spec: spec.name)
+
+
+def created_task(definition: TaskDefinition) -> TaskSpec:
+    """A task created from a file, as a spec: it trains on its newest dataset."""
+
+    def examples() -> list[Example]:
+        from assistant.training.models import DatasetRow
+
+        newest = definition.datasets.order_by("-created_at", "-pk").first()
+        if newest is None:
+            raise UnknownTask(f"task {definition.name!r} has no dataset", field="task")
+        rows = DatasetRow.objects.filter(dataset=newest).order_by("pk").values_list("text", "label")
+        return [Example(text, label) for text, label in rows]
+
+    return TaskSpec(
+        name=definition.name,
+        labels=tuple(definition.labels),
+        examples=examples,
+        description=definition.description,
+        text_column=definition.text_column,
+        label_column=definition.label_column,
+    )

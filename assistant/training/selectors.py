@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from assistant.core.errors import NotFound
 from assistant.training.models import ModelVersion, TrainingRun
 
 
@@ -20,3 +21,22 @@ def task_version(task: str, version_id: object) -> ModelVersion | None:
 
 def task_running_run(task: str) -> TrainingRun | None:
     return TrainingRun.objects.filter(task=task, status=TrainingRun.Status.RUNNING).first()
+
+
+def version_of(version_id: int) -> ModelVersion:
+    version = ModelVersion.objects.filter(pk=version_id).first()
+    if version is None:
+        raise NotFound(f"no model version {version_id}", field="version")
+    return version
+
+
+def task_active_version(task: str) -> ModelVersion | None:
+    return ModelVersion.objects.filter(task=task, status=ModelVersion.Status.ACTIVE).first()
+
+
+def task_tried(task: str, method: str | None) -> bool:
+    """Whether a run of `method` (any, when None) for the task is queued, running or succeeded."""
+    runs = TrainingRun.objects.filter(task=task).exclude(
+        status__in=[TrainingRun.Status.FAILED, TrainingRun.Status.CANCELLED]
+    )
+    return (runs.filter(method=method) if method else runs).exists()

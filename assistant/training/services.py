@@ -5,21 +5,33 @@ from __future__ import annotations
 import importlib.metadata
 import logging
 import shutil
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from assistant.core.errors import ApplicationError, NotFound
-from assistant.training.config import TrainingConfig
-from assistant.training.data import Splits, dataset_hash, examples_read
+from assistant.training.config import FINE_TUNING, TrainingConfig
+from assistant.training.data import DataError, Splits, dataset_hash, examples_read
 from assistant.training.dispatch import train_later, version_prepare_later
-from assistant.training.models import DriftAudit, ModelVersion, PredictionRecord, TrainingRun
+from assistant.training.models import (
+    Dataset,
+    DatasetRow,
+    DriftAudit,
+    ExampleIndex,
+    ModelVersion,
+    PredictionRecord,
+    TaskDefinition,
+    TrainingRun,
+)
 from assistant.training.registry import Example, TaskSpec, task_get
 
 logger = logging.getLogger("finassist.training")
@@ -33,6 +45,10 @@ class RegistryError(ApplicationError):
     pass
 
 
+class TaskExists(ApplicationError):
+    status = 409
+
+
 def run_submit(
     *,
     task: str,
@@ -42,7 +58,8 @@ def run_submit(
     user: User | None = None,
     dispatch: bool = True,
 ) -> TrainingRun:
-    """Validate and record a run; with `dispatch`, queue it for a worker on the `gpu` queue.
+    """Validate and record a run; with `dispatch`, queue it for a worker (fine-tuning on the `gpu`
+    queue, other techniques on `inference`).
 
     Web requests dispatch (a web process never trains); `manage.py train` runs it itself.
     """
@@ -69,7 +86,7 @@ def run_submit(
         created_by=user if user is not None and user.is_authenticated else None,
     )
     if dispatch:
-        train_later(run.pk)
+        train_later(run.pk, fine_tuning=config.method in FINE_TUNING)
     return run
 
 
@@ -147,21 +164,20 @@ def _examples(spec: TaskSpec, data_file: Path | None) -> list[Example]:
     if data_file is None:
         return list(spec.examples())
     return examples_read(
-        data_file, text_column=spec.text_column, label_column=spec.label_column, labels=spec.labels
+        data_file,
+        text_column=spec.text_column,
+        label_column=spec.label_column,
+        labels=spec.labels,
+        aliases=spec.label_aliases,
     )
 
 
 def _train_and_register(
     run: TrainingRun, folder: Path, on_progress: Callable[[Any], None] | None
 ) -> ModelVersion:
-    from assistant.training import engine
-    from assistant.training.modeling import (
-        FORMAT_VERSION,
-        Classifier,
-        artefact_write,
-        checksum,
-        manifest_write,
-    )
+    from assistant.training.costs import measured
+    from assistant.training.techniques import Job, Progress, technique
+    from assistant.training.techniques.artefact import FORMAT_VERSION, checksum, folder_bytes, manifest_write
 
     spec = task_get(run.task)
     config = TrainingConfig.build(run.config)
@@ -170,7 +186,7 @@ def _train_and_register(
     run.dataset_hash, run.dataset_sizes = dataset_hash(examples), splits.sizes()
     run.save(update_fields=["dataset_hash", "dataset_sizes"])
 
-    def progress(report: engine.Progress) -> None:
+    def progress(report: Progress) -> None:
         TrainingRun.objects.filter(pk=run.pk).update(
             epoch=report.epoch, step=report.step, total_steps=report.total_steps, loss=report.loss,
             history=report.history,
@@ -181,28 +197,28 @@ def _train_and_register(
     def should_stop() -> bool:
         return TrainingRun.objects.filter(pk=run.pk, cancel_requested=True).exists()
 
-    fitted = engine.fit(splits, spec.labels, config, on_progress=progress, should_stop=should_stop)
     shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    engine.adapter_save_and_merge(fitted, folder / "adapter")
-    artefact_write(fitted.model, fitted.tokenizer, folder)
+    job = Job(spec, splits, config, folder, progress, should_stop, user_id=run.created_by_id)
+    with measured() as cost:
+        fitted = technique(config.method).fit(job)
+    folder.mkdir(parents=True, exist_ok=True)
+    predictor = fitted.predictor
+    evaluation = evaluate(predictor, splits, limit=config.evaluation_limit, seed=config.seed)
+    reference = drift_reference(predictor, splits.train)
     manifest = {
         "task": spec.name,
         "labels": list(spec.labels),
         "base_model": config.base_model,
         "method": config.method,
-        "max_tokens": config.max_tokens,
-        "cls_pooling": fitted.cls_pooling,
+        **fitted.manifest,
+        "abstain_threshold": evaluation["abstain"]["threshold"],
+        "drift_reference": reference,
     }
-    classifier = Classifier.from_files(folder, manifest)
-    evaluation = evaluate(classifier, splits)
-    reference = drift_reference(classifier, splits.train)
-    manifest.update(abstain_threshold=evaluation["abstain"]["threshold"], drift_reference=reference)
     manifest_write(folder, manifest)
     metrics = {
         **evaluation,
-        "epoch_seconds": fitted.epoch_seconds,
-        "history_start_accuracy": fitted.history[0]["validation_accuracy"],
+        **fitted.metrics,
+        **getattr(predictor, "usage", dict)(),
         "dataset_sizes": run.dataset_sizes,
     }
     with transaction.atomic():
@@ -221,28 +237,45 @@ def _train_and_register(
             artefact_path=str(folder),
             artefact_checksum=checksum(folder),
             format_version=FORMAT_VERSION,
+            fit_seconds=cost.seconds,
+            fit_device=fitted.device,
+            artefact_bytes=folder_bytes(folder) + fitted.stored_bytes,
+            peak_memory_bytes=cost.peak_memory_bytes,
             run=run,
         )
         TrainingRun.objects.filter(pk=run.pk).update(device=fitted.device, history=fitted.history)
     logger.info(
-        "%s: version %s (%s) accuracy %.4f macro-F1 %.4f",
-        spec.name, version.pk, config.method, metrics["accuracy"], metrics["macro_f1"],
+        "%s: version %s (%s) accuracy %.4f macro-F1 %.4f, fitted in %.1f s",
+        spec.name, version.pk, config.method, metrics["accuracy"], metrics["macro_f1"], cost.seconds,
     )  # fmt: skip
     return version
 
 
-def evaluate(classifier: Any, splits: Splits) -> dict[str, Any]:
-    """Metrics on the validation split; the abstain threshold from the calibration split."""
+def _sample(examples: list[Example], limit: int, seed: int) -> list[Example]:
+    """At most `limit` of the examples (all when 0), the same ones for the same seed."""
+    if not limit or len(examples) <= limit:
+        return examples
+    import random
+
+    return random.Random(seed).sample(examples, limit)
+
+
+def evaluate(predictor: Any, splits: Splits, *, limit: int = 0, seed: int = 0) -> dict[str, Any]:
+    """Metrics on the validation split; the abstain threshold from the calibration split (each a
+    seeded sample of `limit` examples where one is given)."""
     from assistant.training.evaluation import abstain_threshold
 
-    truth, probabilities = _scored(classifier, splits.calibration)
+    truth, probabilities = _scored(predictor, _sample(splits.calibration, limit, seed))
     threshold = abstain_threshold(truth, probabilities, precision=settings.ABSTAIN_PRECISION)
-    metrics = evaluate_examples(classifier, splits.validation, threshold=threshold["threshold"])
+    validation = _sample(splits.validation, limit, seed)
+    metrics = evaluate_examples(predictor, validation, threshold=threshold["threshold"])
     metrics["abstain"] = {
         **threshold,
         "wanted_precision": settings.ABSTAIN_PRECISION,
         "on_validation": metrics["abstain"],
     }
+    if len(validation) < len(splits.validation):
+        metrics["evaluated_on"] = {"validation": len(validation), "of": len(splits.validation)}
     return metrics
 
 
@@ -259,7 +292,7 @@ def drift_reference(classifier: Any, train: list[Example]) -> dict[str, Any]:
         shares[example.label] += 1 / len(train)
     rng = np.random.default_rng(0)
     sample = [train[i].text for i in rng.permutation(len(train))[:DRIFT_REFERENCE_TEXTS]]
-    embeddings = classifier.scores(sample).embeddings.astype(np.float64)
+    embeddings = classifier.embed(sample).astype(np.float64)
     mean = embeddings.mean(axis=0)
     _, _, components = np.linalg.svd(embeddings - mean, full_matrices=False)
     components = components[: min(DRIFT_COMPONENTS, len(sample) - 1, components.shape[0])]
@@ -283,6 +316,149 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
+# Tasks from files and examples added to versions ----------------------------------------------
+
+MIN_EXAMPLES_PER_LABEL = 2
+MAX_LABEL_CHARS = 200
+MAX_EXAMPLES_ADDED = 1000
+RETRIEVING = ("knn", "icl")
+
+
+def task_create(
+    *,
+    name: str,
+    file_name: str,
+    content: bytes,
+    text_column: str = "text",
+    label_column: str = "label",
+    description: str = "",
+    user: User | None = None,
+) -> Dataset:
+    """A classification task from a CSV or JSONL file of labelled examples: its labels are the
+    file's, its examples a versioned dataset (returned) in the database. Nothing is stored unless
+    all is well."""
+    from django.core.validators import validate_slug
+
+    from assistant.training.data import examples_parse
+    from assistant.training.registry import is_registered
+
+    if not name or len(name) > 100:
+        raise DataError("give the task a name of at most 100 characters", field="name")
+    try:
+        validate_slug(name)
+    except ValidationError:
+        raise DataError(
+            "a task name has only letters, digits, hyphens and underscores", field="name"
+        ) from None
+    if is_registered(name) or TaskDefinition.objects.filter(name=name).exists():
+        raise TaskExists(f"a task named {name!r} exists already", field="name")
+    if len(content) > settings.TASK_FILE_MAX_BYTES:
+        raise DataError(
+            f"{file_name} is {len(content):,} bytes; at most {settings.TASK_FILE_MAX_BYTES:,} "
+            "(FINASSIST_TASK_FILE_MAX_BYTES)",
+            field="data",
+        )
+    examples = examples_parse(file_name, content, text_column=text_column, label_column=label_column)
+    counts = Counter(example.label for example in examples)
+    if len(counts) < 2:
+        raise DataError(f"{file_name}: a task needs two labels or more; it has {len(counts)}", field="data")
+    long = sorted(label for label in counts if len(label) > MAX_LABEL_CHARS)
+    if long:
+        raise DataError(
+            f"{file_name}: label {long[0][:60]!r}... is longer than {MAX_LABEL_CHARS}", field="data"
+        )
+    rare = sorted(label for label, count in counts.items() if count < MIN_EXAMPLES_PER_LABEL)
+    if rare:
+        raise DataError(
+            f"{file_name}: every label needs {MIN_EXAMPLES_PER_LABEL} examples or more; "
+            f"{', '.join(repr(label) for label in rare[:10])} {'has' if len(rare) == 1 else 'have'} one",
+            field="data",
+        )
+    Splits.of(examples)  # refuses a file too small to leave every split some examples
+    labels = sorted(counts)
+    with transaction.atomic():
+        definition = TaskDefinition.objects.create(
+            name=name,
+            labels=labels,
+            description=description[:500],
+            text_column=text_column,
+            label_column=label_column,
+            created_by=_person(user),
+        )
+        dataset = Dataset.objects.create(
+            task=definition,
+            source=file_name[:300],
+            hash=dataset_hash(examples),
+            rows=len(examples),
+            label_counts={label: counts[label] for label in labels},
+            created_by=_person(user),
+        )
+        DatasetRow.objects.bulk_create(
+            (DatasetRow(dataset=dataset, text=e.text, label=e.label) for e in examples), batch_size=2000
+        )
+    logger.info(
+        "task %s created from %s: %d examples, %d labels", name, file_name, len(examples), len(labels)
+    )
+    return dataset
+
+
+@dataclass(frozen=True)
+class ExamplesAdded:
+    added: int
+    new_labels: list[str]
+    labels: list[str]
+
+
+def examples_add(
+    version: ModelVersion, examples: Sequence[Example], *, user: User | None = None
+) -> ExamplesAdded:
+    """Embed labelled examples into a knn or icl version's index: its next prediction uses them,
+    without a refit. A label it did not have is added with them."""
+    from assistant.core.encoder import encoder
+    from assistant.training.inference import active_forget
+    from assistant.training.techniques.artefact import artefact_verify
+    from assistant.training.techniques.examples import examples_insert
+
+    if version.method not in RETRIEVING:
+        raise RegistryError(
+            f"version {version.pk} is {version.method}: only knn and icl versions take examples "
+            "without a refit (train a new version instead)",
+            field="version",
+        )
+    if not examples:
+        raise DataError("give one or more examples", field="examples")
+    if len(examples) > MAX_EXAMPLES_ADDED:
+        raise DataError(
+            f"at most {MAX_EXAMPLES_ADDED} examples at a time, not {len(examples)}", field="examples"
+        )
+    for number, example in enumerate(examples, start=1):
+        if not example.text.strip() or not example.label.strip():
+            raise DataError(f"example {number} has an empty text or label", field="examples")
+        if len(example.label) > MAX_LABEL_CHARS:
+            raise DataError(
+                f"example {number}: a label has at most {MAX_LABEL_CHARS} characters", field="examples"
+            )
+    manifest = artefact_verify(Path(version.artefact_path), expected_checksum=version.artefact_checksum)
+    cleaned = [Example(e.text.strip(), e.label.strip()) for e in examples]
+    vectors = encoder(version.base_model).embed([e.text for e in cleaned])
+    with transaction.atomic():
+        index = ExampleIndex.objects.select_for_update().get(pk=manifest["index"])
+        added = sorted({e.label for e in cleaned} - set(index.labels))
+        person = _person(user)
+        examples_insert(index, cleaned, vectors, user_id=person.pk if person else None)
+        if added:
+            index.labels = [*index.labels, *added]
+            index.save(update_fields=["labels"])
+            ModelVersion.objects.filter(pk=version.pk).update(labels=index.labels)
+    active_forget(version.task)
+    logger.info("version %s: %d example(s) added, new labels %s", version.pk, len(cleaned), added or "none")
+    return ExamplesAdded(len(cleaned), added, list(index.labels))
+
+
+def _person(user: User | None) -> User | None:
+    return user if user is not None and user.is_authenticated else None
+
+
 # The registry ---------------------------------------------------------------------------------
 
 
@@ -294,7 +470,7 @@ def version_activate(
     What serving it needs besides its model (its task's `prepare`) is built here with
     `prepare_now` (a worker, a command), else queued for an inference worker (a web request).
     """
-    from assistant.training.modeling import artefact_verify
+    from assistant.training.techniques.artefact import artefact_verify
 
     # A version whose artefact is missing, changed or of another format is never activated
     # (checked here without loading the model into this process).

@@ -18,7 +18,19 @@ from assistant.training.services import drift_audit_all, run_execute, run_fail, 
     **retried(max_retries=3),
 )
 def train_task(run_id: int) -> str:
-    """Train one run (queue `gpu`: CUDA where the worker has it, else its CPU threads)."""
+    """Fine-tune one run (queue `gpu`: CUDA where the worker has it, else its CPU threads)."""
+    return run_execute(run_id, restart_interrupted=True).status
+
+
+@shared_task(
+    name=dispatch.FIT,
+    base=marks_failed(run_fail),
+    soft_time_limit=3600,
+    time_limit=3700,
+    **retried(max_retries=3),
+)
+def fit_task(run_id: int) -> str:
+    """Fit one run of a technique that trains no encoder (queue `inference`: minutes at most)."""
     return run_execute(run_id, restart_interrupted=True).status
 
 

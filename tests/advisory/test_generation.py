@@ -200,8 +200,8 @@ class TestLocalCausalModel:
         from peft import LoraConfig, get_peft_model
         from transformers import AutoModelForCausalLM
 
-        from assistant.training.modeling import checksum
         from assistant.training.models import ModelVersion
+        from assistant.training.techniques.artefact import checksum
 
         model_dir = _tiny_causal_model(tmp_path / "model")
         adapter_dir = tmp_path / "adapter"

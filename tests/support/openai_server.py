@@ -1,4 +1,5 @@
-"""A small HTTP server that speaks the OpenAI chat-completions protocol, streaming or not.
+"""A small HTTP server that speaks the OpenAI chat-completions protocol, streaming or not (a
+whole reply with its token counts when the request does not ask for a stream).
 
 The edge the `openai` generation backend talks to in tests: it records every request and
 answers from a script of responses (an HTTP status to fail with, or text to stream, a word at a
@@ -32,6 +33,18 @@ class FakeChatServer:
                     self.send_response(step)
                     self.end_headers()
                     self.wfile.write(b'{"error": "scripted failure"}')
+                    return
+                if body.get("stream") is not True:
+                    reply = {
+                        "choices": [{"index": 0, "message": {"role": "assistant", "content": step}}],
+                        "usage": {"prompt_tokens": 50, "completion_tokens": len(step.split())},
+                    }
+                    payload = json.dumps(reply).encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
                     return
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")

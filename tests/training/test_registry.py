@@ -9,10 +9,11 @@ from django.db import IntegrityError
 from assistant.core.errors import ApplicationError
 from assistant.training import inference
 from assistant.training.inference import NoActiveModel, predict, records_flush
-from assistant.training.modeling import HEAD, MANIFEST, ArtefactError
+from assistant.training.modeling import HEAD
 from assistant.training.models import ModelVersion, TrainingRun
 from assistant.training.services import run_execute, run_submit, version_activate, version_rollback
 from assistant.training.tasks import version_prepare_task
+from assistant.training.techniques.artefact import MANIFEST, ArtefactError
 from tests.support.training import PREPARED_TASK, TOPIC_TASK, prepared_count
 
 pytestmark = pytest.mark.django_db
@@ -110,7 +111,7 @@ def test_an_artefact_of_another_format_version_is_refused(train):
     manifest_path = Path(version.artefact_path) / MANIFEST
     manifest = json.loads(manifest_path.read_text())
     manifest_path.write_text(json.dumps({**manifest, "format_version": 99}))
-    from assistant.training.modeling import checksum
+    from assistant.training.techniques.artefact import checksum
 
     ModelVersion.objects.filter(pk=version.pk).update(artefact_checksum=checksum(Path(version.artefact_path)))
     version.refresh_from_db()

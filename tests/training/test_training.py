@@ -7,9 +7,9 @@ import pytest
 
 from assistant.core.errors import ApplicationError
 from assistant.training.config import ConfigError, TrainingConfig
-from assistant.training.modeling import MANIFEST
 from assistant.training.models import ModelVersion, TrainingRun
 from assistant.training.services import run_cancel, run_execute, run_submit
+from assistant.training.techniques.artefact import MANIFEST
 from tests.support.training import TOPIC_TASK
 
 pytestmark = pytest.mark.django_db

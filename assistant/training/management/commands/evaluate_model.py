@@ -18,7 +18,11 @@ class Command(BaseCommand):
         parser.add_argument("task")
         parser.add_argument("--data", type=Path, required=True)
         parser.add_argument("--text-column", help="default: the task's (usually text)")
-        parser.add_argument("--label-column", help="default: the task's (Banking77: category)")
+        parser.add_argument(
+            "--label-column",
+            help="default: the task's (Banking77: category); a dataset's own label names are read "
+            "where the task maps them (InsuranceQA's domains for claims-line-of-business)",
+        )
         parser.add_argument("--json", dest="json_out", type=Path, help="also write the metrics to this file")
 
     def handle(
@@ -38,6 +42,7 @@ class Command(BaseCommand):
                 text_column=text_column or spec.text_column,
                 label_column=label_column or spec.label_column,
                 labels=spec.labels,
+                aliases=spec.label_aliases,
             )
             version = active_version(task)
             metrics = evaluate_examples(classifier_for(version), examples)

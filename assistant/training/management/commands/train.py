@@ -1,18 +1,23 @@
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from assistant.core.errors import ApplicationError
 from assistant.training.config import METHODS
-from assistant.training.engine import Progress
-from assistant.training.models import ModelVersion, TrainingRun
+from assistant.training.models import TrainingRun
+from assistant.training.selectors import task_active_version, task_tried
 from assistant.training.services import run_execute, run_submit
+from assistant.training.techniques import Progress
 
 
 class Command(BaseCommand):
-    help = "Fine-tune a registered classification task in this process, evaluate it and register a version."
+    help = (
+        "Fit a technique (fine-tuning by default) to a classification task, evaluate it and register a "
+        "version: in this process, or with --queue on a worker."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("task")
@@ -32,13 +37,28 @@ class Command(BaseCommand):
             action="store_true",
             help="do nothing when the task already has an active version (make run trains once)",
         )
+        parser.add_argument(
+            "--unless-tried",
+            action="store_true",
+            help="do nothing when a run of this method for the task is queued, running or succeeded",
+        )
+        parser.add_argument(
+            "--queue",
+            action="store_true",
+            help="queue the run for a worker (gpu queue for fine-tuning) and return at once",
+        )
 
     def handle(
-        self, *args: Any, task: str, data: Path | None, activate: str, unless_active: bool, **options: Any
+        self, *args: Any, task: str, data: Path | None, activate: str, queue: bool, **options: Any
     ) -> None:
-        active = ModelVersion.objects.filter(task=task, status=ModelVersion.Status.ACTIVE)
-        if unless_active and active.exists():
+        if options["unless_active"] and task_active_version(task) is not None:
             self.stdout.write(f"{task} has an active version: nothing to train")
+            return
+        if options["unless_tried"] and task_tried(task, options["method"]):
+            self.stdout.write(f"{task} has a {options['method'] or 'default'} run already: nothing to train")
+            return
+        if queue and settings.CELERY_TASK_ALWAYS_EAGER:
+            self.stdout.write(f"{task}: no worker to queue the run for (tasks run in-process); not queued")
             return
         names = ("method", "epochs", "batch_size", "learning_rate", "max_tokens", "lora_r", "seed")
         try:
@@ -47,12 +67,17 @@ class Command(BaseCommand):
                 options={name: options[name] for name in names},
                 data_file=data,
                 activation=activate,
-                dispatch=False,
+                dispatch=queue,
             )
         except ApplicationError as error:
             raise CommandError(error.message) from None
-        self.stdout.write(f"run {run.pk}: {run.task}, {run.method}, {run.config['epochs']} epoch(s)")
-        with tqdm(total=0, unit="step", desc="training", file=self.stderr._out) as bar:
+        if queue:
+            self.stdout.write(
+                f"run {run.pk}: {run.task}, {run.method}, queued (activation: {run.activation})"
+            )
+            return
+        self.stdout.write(f"run {run.pk}: {run.task}, {run.method}")
+        with tqdm(total=0, unit="step", desc=run.method, file=self.stderr._out) as bar:
 
             def progress(report: Progress) -> None:
                 bar.total = report.total_steps
@@ -71,5 +96,5 @@ class Command(BaseCommand):
             f"ECE {metrics['ece']:.4f}\n"
             f"abstains below confidence {threshold:.3f}: keeps {kept['coverage']:.1%} "
             f"at accuracy {kept['accuracy_kept']:.4f}\n"
-            f"seconds per epoch: {', '.join(map(str, metrics['epoch_seconds']))} on {run.device}"
+            f"fitted in {version.fit_seconds:.1f} s on {run.device}"
         )
