@@ -4,6 +4,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from assistant.core import health
+from assistant.training.registry import tasks
+from assistant.training.selectors import task_states
 
 
 @require_GET
@@ -30,4 +32,8 @@ def readyz(request: HttpRequest) -> JsonResponse:
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/home.html")
+    """The start page; signed-in staff also see what serves each task and any training under way."""
+    models = []
+    if request.user.is_authenticated and request.user.has_perm("training.view_modelversion"):
+        models = task_states([spec.name for spec in tasks()])
+    return render(request, "core/home.html", {"models": models, "refresh": any(m.running for m in models)})

@@ -17,12 +17,45 @@ from assistant.core.access import signed_in
 from assistant.core.errors import ApplicationError
 from assistant.training.charts import confusion_matrix_svg, loss_curve_svg
 from assistant.training.config import METHODS
-from assistant.training.models import DriftAudit, ModelVersion, TrainingRun
-from assistant.training.registry import task_get, tasks
-from assistant.training.selectors import task_running_run, task_version, task_versions
-from assistant.training.services import run_cancel, run_submit, version_activate, version_rollback
+from assistant.training.models import DriftAudit, ModelVersion, TaskDefinition, TrainingRun
+from assistant.training.registry import Example, task_get, tasks
+from assistant.training.selectors import task_running_run, task_version, task_versions, version_of
+from assistant.training.services import (
+    examples_add,
+    run_cancel,
+    run_submit,
+    task_create,
+    version_activate,
+    version_rollback,
+)
 
 ACTIVATE = "training.activate_modelversion"
+
+
+class TaskFileForm(forms.Form):
+    name = forms.SlugField(max_length=100, help_text="letters, digits, hyphens and underscores")
+    file = forms.FileField(help_text="CSV with a header row, or JSONL: one labelled example per row")
+    text_column = forms.CharField(max_length=100, initial="text")
+    label_column = forms.CharField(max_length=100, initial="label")
+    description = forms.CharField(max_length=500, required=False)
+
+
+class ExamplesForm(forms.Form):
+    examples = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 12, "cols": 90}),
+        help_text="one example per line: the label, a tab, then the text; a new label is added with it",
+    )
+
+    def clean_examples(self) -> list[Example]:
+        examples = []
+        for number, line in enumerate(self.cleaned_data["examples"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            label, tab, text = line.partition("\t")
+            if not tab or not label.strip() or not text.strip():
+                raise forms.ValidationError(f"line {number}: write the label, a tab, then the text")
+            examples.append(Example(text.strip(), label.strip()))
+        return examples
 
 
 class TrainForm(forms.Form):
@@ -44,6 +77,10 @@ def _metric(version: ModelVersion, name: str) -> str:
 
 def _epochs(version: ModelVersion) -> str:
     return ", ".join(map(str, version.metrics.get("epoch_seconds", ())))
+
+
+def _size(count: int | None) -> str:
+    return f"{count / 1e6:.1f} MB" if count is not None else "-"
 
 
 def _abstain(version: ModelVersion) -> dict[str, Any]:
@@ -158,9 +195,10 @@ class ModelVersionAdmin(admin.ModelAdmin):
     )
     list_filter = ("task", "status", "method")
     change_list_template = "admin/training/modelversion_change_list.html"
-    actions = ["activate", "roll_back"]
+    actions = ["activate", "roll_back", "add_examples"]
     readonly_fields = (
-        "task", "status", "method", "base_model", "metrics_table", "confusion_matrix", "abstain_threshold",
+        "task", "status", "method", "base_model", "fit_seconds", "fit_device", "artefact_bytes",
+        "peak_memory_bytes", "metrics_table", "confusion_matrix", "abstain_threshold",
         "config", "library_versions", "dataset_hash", "validation_hash", "artefact_path", "artefact_checksum",
         "format_version", "run", "previous", "created_at", "activated_at", "activated_by",
     )  # fmt: skip
@@ -216,6 +254,42 @@ class ModelVersionAdmin(admin.ModelAdmin):
         for task in sorted(set(queryset.values_list("task", flat=True))):
             self._rollback(request, task)
 
+    @admin.action(description="Add labelled examples to the selected knn or icl version")
+    def add_examples(self, request: HttpRequest, queryset: QuerySet[ModelVersion]) -> HttpResponse | None:
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one knn or icl version.", messages.ERROR)
+            return None
+        return HttpResponseRedirect(reverse("admin:training_examples_add", args=[queryset.get().pk]))
+
+    def examples_view(self, request: HttpRequest, version_id: int) -> HttpResponse:
+        """Labelled examples for a knn or icl version: its next prediction uses them, no refit."""
+        if not request.user.has_perm("training.add_indexedexample"):
+            raise PermissionDenied
+        version = version_of(version_id)
+        form = ExamplesForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                added = examples_add(version, form.cleaned_data["examples"], user=signed_in(request))
+            except ApplicationError as error:
+                form.add_error(None, error.message)
+            else:
+                new = f"; new labels: {', '.join(added.new_labels)}" if added.new_labels else ""
+                self.message_user(request, f"{added.added} example(s) added to version {version.pk}{new}.")
+                return HttpResponseRedirect(reverse("admin:training_task", args=[version.task]))
+        return TemplateResponse(
+            request,
+            "admin/training/form_page.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": f"Add examples to {version}",
+                "explanation": "Each example is embedded and stored with the version's examples at once; "
+                "the next prediction votes with it (knn) or may show it to the model (icl).",
+                "form": form,
+                "submit": "Add examples",
+            },
+        )
+
     def _activate(self, request: HttpRequest, version: ModelVersion) -> None:
         try:
             version_activate(version, user=signed_in(request))
@@ -242,6 +316,11 @@ class ModelVersionAdmin(admin.ModelAdmin):
     def get_urls(self) -> list[Any]:
         return [
             path("task/<str:task>/", self.admin_site.admin_view(self.task_view), name="training_task"),
+            path(
+                "<int:version_id>/examples/",
+                self.admin_site.admin_view(self.examples_view),
+                name="training_examples_add",
+            ),
             *super().get_urls(),
         ]
 
@@ -276,6 +355,9 @@ class ModelVersionAdmin(admin.ModelAdmin):
             ("abstain threshold", [f"{v.abstain_threshold:.3f}" for v in versions]),
             ("abstain coverage", [_abstain(v).get("coverage") for v in versions]),
             ("seconds per epoch", [_epochs(v) for v in versions]),
+            ("fit seconds", [f"{v.fit_seconds:.1f}" if v.fit_seconds is not None else "-" for v in versions]),
+            ("artefact", [_size(v.artefact_bytes) for v in versions]),
+            ("peak memory", [_size(v.peak_memory_bytes) for v in versions]),
             ("training examples", [v.metrics.get("dataset_sizes", {}).get("train") for v in versions]),
             ("validation split", [v.validation_hash[:10] for v in versions]),
             ("created", [v.created_at.strftime("%Y-%m-%d %H:%M") for v in versions]),
@@ -322,3 +404,68 @@ class DriftAuditAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(TaskDefinition)
+class TaskDefinitionAdmin(admin.ModelAdmin):
+    """Tasks created from files: the add page takes the file; a task is read-only once created."""
+
+    list_display = ("name", "label_count", "description", "created_by", "created_at")
+    readonly_fields = (
+        "name",
+        "labels",
+        "description",
+        "text_column",
+        "label_column",
+        "created_by",
+        "created_at",
+    )
+
+    @admin.display(description="labels")
+    def label_count(self, definition: TaskDefinition) -> int:
+        return len(definition.labels)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = TaskFileForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                dataset = task_create(
+                    name=form.cleaned_data["name"],
+                    file_name=upload.name,
+                    content=upload.read(),
+                    text_column=form.cleaned_data["text_column"],
+                    label_column=form.cleaned_data["label_column"],
+                    description=form.cleaned_data["description"],
+                    user=signed_in(request),
+                )
+            except ApplicationError as error:
+                form.add_error("file" if error.field == "data" else "name", error.message)
+            else:
+                self.message_user(
+                    request,
+                    f"Task {dataset.task.name}: {dataset.rows} examples, {len(dataset.label_counts)} labels. "
+                    "Train it from the Train page (knn serves in seconds).",
+                )
+                return HttpResponseRedirect(reverse("admin:training_task", args=[dataset.task.name]))
+        return TemplateResponse(
+            request,
+            "admin/training/form_page.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": "Create a task from a file",
+                "explanation": "The labels are read from the file; its examples are stored as the task's "
+                "dataset (hash, rows, per-label counts). A bad file is refused with the reason, and "
+                "nothing is stored.",
+                "form": form,
+                "submit": "Create task",
+            },
+        )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from assistant.core.errors import NotFound
 from assistant.training.models import ModelVersion, TrainingRun
 
@@ -40,3 +42,28 @@ def task_tried(task: str, method: str | None) -> bool:
         status__in=[TrainingRun.Status.FAILED, TrainingRun.Status.CANCELLED]
     )
     return (runs.filter(method=method) if method else runs).exists()
+
+
+@dataclass(frozen=True)
+class TaskState:
+    """What serves a task now, and the run that may replace it."""
+
+    task: str
+    active: ModelVersion | None
+    running: TrainingRun | None
+    queued: int
+
+
+def task_states(names: list[str]) -> list[TaskState]:
+    active = {
+        v.task: v for v in ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE, task__in=names)
+    }
+    running = {
+        r.task: r for r in TrainingRun.objects.filter(status=TrainingRun.Status.RUNNING, task__in=names)
+    }
+    queued: dict[str, int] = {}
+    for task in TrainingRun.objects.filter(status=TrainingRun.Status.QUEUED, task__in=names).values_list(
+        "task", flat=True
+    ):
+        queued[task] = queued.get(task, 0) + 1
+    return [TaskState(name, active.get(name), running.get(name), queued.get(name, 0)) for name in names]

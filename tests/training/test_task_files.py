@@ -143,3 +143,22 @@ def test_a_dataset_s_own_label_names_are_read_where_the_task_maps_them(db):
     )  # fmt: skip
 
     assert examples[0].label == "home"
+
+
+def test_the_admin_creates_a_task_from_an_upload_and_shows_a_bad_file_s_reason(client, db):
+    user = User.objects.create_user("eng", is_staff=True)
+    Group.objects.get(name=roles.ML_ENGINEER).user_set.add(user)
+    client.force_login(user)
+
+    bad = client.post(
+        "/admin/training/taskdefinition/add/",
+        {"name": "topics", "file": SimpleUploadedFile("t.csv", csv_of([("a", "card")])), **COLUMNS},
+    )
+    good = client.post(
+        "/admin/training/taskdefinition/add/",
+        {"name": "topics", "file": SimpleUploadedFile("topics.csv", GOOD), **COLUMNS},
+    )
+
+    assert "two labels or more" in bad.content.decode()
+    assert good.status_code == 302
+    assert TaskDefinition.objects.get().labels == ["card", "fraud", "loan"]

@@ -39,7 +39,7 @@ def fit(db):
 
 @pytest.fixture
 def engineer(client):
-    user = User.objects.create_user("eng")
+    user = User.objects.create_user("eng", is_staff=True)
     Group.objects.get(name=roles.ML_ENGINEER).user_set.add(user)
     client.force_login(user)
     return client
@@ -242,3 +242,32 @@ def test_an_inference_queue_worker_fits_a_submitted_knn_run(start_worker, settin
     version = ModelVersion.objects.get()
     assert version.method == "knn"
     assert run.step == run.total_steps > 0
+
+
+def test_the_admin_adds_examples_to_a_knn_version_and_the_task_page_shows_costs(fit, engineer):
+    version = fit("knn", knn_k=1)
+
+    form = engineer.get(f"/admin/training/modelversion/{version.pk}/examples/")
+    bad = engineer.post(f"/admin/training/modelversion/{version.pk}/examples/", {"examples": "no tab here"})
+    added = engineer.post(
+        f"/admin/training/modelversion/{version.pk}/examples/", {"examples": "pension\tmy pension statement"}
+    )
+    page = engineer.get(f"/admin/training/modelversion/task/{TOPIC_TASK.name}/")
+
+    assert form.status_code == 200
+    assert "write the label, a tab, then the text" in bad.content.decode()
+    assert added.status_code == 302
+    assert ModelVersion.objects.get(pk=version.pk).labels[-1] == "pension"
+    assert "fit seconds" in page.content.decode()
+    assert "peak memory" in page.content.decode()
+
+
+def test_the_home_page_shows_each_task_s_technique_and_training_under_way(fit, engineer):
+    version_activate(fit("knn"))
+    run_submit(task=TOPIC_TASK.name, options={"method": "lora"}, dispatch=False)
+
+    page = engineer.get("/").content.decode()
+
+    assert "Models serving" in page
+    assert "knn (v" in page
+    assert "1 queued" in page
