@@ -77,7 +77,7 @@ class Command(BaseCommand):
             )
             return
         self.stdout.write(f"run {run.pk}: {run.task}, {run.method}")
-        with tqdm(total=0, unit="step", desc=run.method, file=self.stderr._out) as bar:
+        with tqdm(total=0, unit="step", desc="training", file=self.stderr._out) as bar:
 
             def progress(report: Progress) -> None:
                 bar.total = report.total_steps
