@@ -13,6 +13,7 @@ from assistant.knowledge.models import Collection
 from assistant.knowledge.services.indexing import documents_index
 from assistant.knowledge.services.lexicon import lexicon_refresh
 from assistant.knowledge.services.submission import FilesReport, files_submit
+from tests.support.openai_server import FakeChatServer
 from tests.support.processes import RedisServer, Worker, project_env
 
 # The tiers: `make test-fast` leaves out `slow` and `browser`; `make test` runs every test but `gpu`.
@@ -160,3 +161,28 @@ def browser_page(site):
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         yield page
         browser.close()
+
+
+@pytest.fixture
+def chat_server(settings) -> Iterator[Callable[[list[int | str]], FakeChatServer]]:
+    """Start an OpenAI-compatible test server answering from a script, as the configured backend."""
+    from assistant.generation import backend
+
+    servers: list[FakeChatServer] = []
+
+    def start(script: list[int | str]) -> FakeChatServer:
+        server = FakeChatServer(script)
+        servers.append(server)
+        settings.GENERATION_BACKEND = "openai"
+        settings.OPENAI_BASE_URL = server.url
+        settings.OPENAI_MODEL = "tiny-chat"
+        settings.OPENAI_API_KEY = "sk-test"
+        settings.GENERATION_RETRIES = 2
+        settings.GENERATION_TIMEOUT = 5.0
+        backend.cache_clear()
+        return server
+
+    yield start
+    backend.cache_clear()
+    for server in servers:
+        server.stop()

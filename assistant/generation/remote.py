@@ -104,68 +104,65 @@ class OpenAICompatible:
             probability=math.exp(sum(logprobs)) if logprobs else None,
         )
 
+    @property
+    def _url(self) -> str:
+        return f"{self.base_url}/chat/completions"
+
+    @property
+    def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+
+    def _checked(self, response: httpx.Response) -> None:
+        """Retry a busy or failing server; refuse on any other answer that is not 200."""
+        if response.status_code in _RETRYABLE:
+            raise _Retry(f"answered HTTP {response.status_code}")
+        if response.status_code != 200:
+            response.read()
+            raise GenerationUnavailable(
+                f"the generation server at {self.base_url} refused the request "
+                f"(HTTP {response.status_code}): {response.text[:200]}"
+            )
+
+    def _failed(self, error: Exception, attempt: int, *, final: bool) -> None:
+        """Give up with GenerationUnavailable when `final`, else wait before the next attempt."""
+        reason = (
+            "timed out" if isinstance(error, httpx.TimeoutException) else str(error) or type(error).__name__
+        )
+        if final:
+            raise GenerationUnavailable(
+                f"the generation server at {self.base_url} is not answering ({reason}); "
+                "try again later or ask an administrator"
+            ) from error
+        logger.warning("generation attempt %d failed (%s); retrying", attempt + 1, reason)
+        time.sleep(min(0.5 * 2**attempt, 4.0))
+
     def _reply(self, body: dict[str, object]) -> dict[str, Any]:
-        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
         attempt = 0
         while True:
             try:
-                response = httpx.post(
-                    f"{self.base_url}/chat/completions", json=body, headers=headers, timeout=self.timeout
-                )
-                if response.status_code in _RETRYABLE:
-                    raise _Retry(f"answered HTTP {response.status_code}")
-                if response.status_code != 200:
-                    raise GenerationUnavailable(
-                        f"the generation server at {self.base_url} refused the request "
-                        f"(HTTP {response.status_code}): {response.text[:200]}"
-                    )
+                response = httpx.post(self._url, json=body, headers=self._headers, timeout=self.timeout)
+                self._checked(response)
                 reply: dict[str, Any] = response.json()
                 return reply
             except (httpx.TransportError, _Retry, json.JSONDecodeError) as error:
-                if attempt == self.retries:
-                    raise GenerationUnavailable(
-                        f"the generation server at {self.base_url} is not answering ({error}); "
-                        "try again later or ask an administrator"
-                    ) from error
-                logger.warning("generation attempt %d failed (%s); retrying", attempt + 1, error)
-                time.sleep(min(0.5 * 2**attempt, 4.0))
-                attempt += 1
+                self._failed(error, attempt, final=attempt == self.retries)
+            attempt += 1
 
     def _pieces(self, body: dict[str, object]) -> Iterator[str]:
-        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
-        url = f"{self.base_url}/chat/completions"
         for attempt in range(self.retries + 1):
             started = False
             try:
                 with (
                     httpx.Client(timeout=self.timeout) as client,
-                    client.stream("POST", url, json=body, headers=headers) as response,
+                    client.stream("POST", self._url, json=body, headers=self._headers) as response,
                 ):
-                    if response.status_code in _RETRYABLE:
-                        raise _Retry(f"answered HTTP {response.status_code}")
-                    if response.status_code != 200:
-                        response.read()
-                        raise GenerationUnavailable(
-                            f"the generation server at {self.base_url} refused the request "
-                            f"(HTTP {response.status_code}): {response.text[:200]}"
-                        )
+                    self._checked(response)
                     for piece in _events(response.iter_lines()):
                         started = True
                         yield piece
                 return
             except (httpx.TransportError, _Retry) as error:
-                reason = (
-                    "timed out"
-                    if isinstance(error, httpx.TimeoutException)
-                    else str(error) or type(error).__name__
-                )
-                if started or attempt == self.retries:
-                    raise GenerationUnavailable(
-                        f"the generation server at {self.base_url} is not answering ({reason}); "
-                        "try again later or ask an administrator"
-                    ) from error
-                logger.warning("generation attempt %d failed (%s); retrying", attempt + 1, reason)
-                time.sleep(min(0.5 * 2**attempt, 4.0))
+                self._failed(error, attempt, final=started or attempt == self.retries)
 
 
 def _events(lines: Iterator[str]) -> Iterator[str]:

@@ -133,7 +133,7 @@ def predict(
     version = active_version(task)
     classifier = classifier_for(version)
     scores = classifier.scores(list(texts))
-    labels = classifier.labels
+    labels = scores.labels
     threshold = version.abstain_threshold
     predictions = []
     for row in scores.probabilities:

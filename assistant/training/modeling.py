@@ -105,7 +105,7 @@ class Classifier(Drifting):
                 embedded = self.model.embed(batch["input_ids"], batch["attention_mask"])
                 probabilities[indices] = torch.softmax(self.model.logits_of(embedded), dim=-1).cpu().numpy()
                 embeddings[indices] = embedded.cpu().numpy()
-        return Scores(probabilities, embeddings)
+        return Scores(probabilities, embeddings, self.labels)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         return self.scores(texts).embeddings

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import Count
+
 from assistant.core.errors import NotFound
 from assistant.training.models import ModelVersion, TrainingRun
 
@@ -61,9 +63,9 @@ def task_states(names: list[str]) -> list[TaskState]:
     running = {
         r.task: r for r in TrainingRun.objects.filter(status=TrainingRun.Status.RUNNING, task__in=names)
     }
-    queued: dict[str, int] = {}
-    for task in TrainingRun.objects.filter(status=TrainingRun.Status.QUEUED, task__in=names).values_list(
-        "task", flat=True
-    ):
-        queued[task] = queued.get(task, 0) + 1
+    queued = dict(
+        TrainingRun.objects.filter(status=TrainingRun.Status.QUEUED, task__in=names)
+        .values_list("task")
+        .annotate(Count("pk"))
+    )
     return [TaskState(name, active.get(name), running.get(name), queued.get(name, 0)) for name in names]

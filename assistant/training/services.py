@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import logging
+import random
 import shutil
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -198,10 +199,10 @@ def _train_and_register(
         return TrainingRun.objects.filter(pk=run.pk, cancel_requested=True).exists()
 
     shutil.rmtree(folder, ignore_errors=True)
-    job = Job(spec, splits, config, folder, progress, should_stop, user_id=run.created_by_id)
+    folder.mkdir(parents=True)
+    job = Job(spec, splits, config, folder, progress, should_stop)
     with measured() as cost:
         fitted = technique(config.method).fit(job)
-    folder.mkdir(parents=True, exist_ok=True)
     predictor = fitted.predictor
     evaluation = evaluate(predictor, splits, limit=config.evaluation_limit, seed=config.seed)
     reference = drift_reference(predictor, splits.train)
@@ -218,7 +219,7 @@ def _train_and_register(
     metrics = {
         **evaluation,
         **fitted.metrics,
-        **getattr(predictor, "usage", dict)(),
+        **predictor.usage(),
         "dataset_sizes": run.dataset_sizes,
     }
     with transaction.atomic():
@@ -255,8 +256,6 @@ def _sample(examples: list[Example], limit: int, seed: int) -> list[Example]:
     """At most `limit` of the examples (all when 0), the same ones for the same seed."""
     if not limit or len(examples) <= limit:
         return examples
-    import random
-
     return random.Random(seed).sample(examples, limit)
 
 

@@ -10,7 +10,6 @@ from assistant.generation.base import NO_ANSWER, Fact, GenerationUnavailable, Pa
 from assistant.generation.extractive import Extractive
 from assistant.generation.remote import OpenAICompatible
 from assistant.generation.text import sentences, ungrounded_numbers
-from tests.support.openai_server import FakeChatServer
 
 PASSAGES = [
     Passage(
@@ -100,26 +99,6 @@ class TestMasking:
 
 
 class TestOpenAICompatible:
-    @pytest.fixture
-    def chat_server(self, settings):
-        servers: list[FakeChatServer] = []
-
-        def start(script: list[int | str]) -> FakeChatServer:
-            server = FakeChatServer(script)
-            servers.append(server)
-            settings.GENERATION_BACKEND = "openai"
-            settings.OPENAI_BASE_URL = server.url
-            settings.OPENAI_MODEL = "tiny-chat"
-            settings.OPENAI_API_KEY = "sk-test"
-            settings.GENERATION_RETRIES = 2
-            settings.GENERATION_TIMEOUT = 5.0
-            backend.cache_clear()
-            return server
-
-        yield start
-        for server in servers:
-            server.stop()
-
     def test_it_streams_the_answer_from_a_numbered_prompt(self, chat_server):
         server = chat_server(["The charge is 0.25% [1]."])
         answering = backend()

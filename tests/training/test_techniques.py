@@ -20,7 +20,6 @@ from assistant.training.services import (
 )
 from assistant.training.tasks import fit_task
 from assistant.training.techniques.icl import parsed
-from tests.support.openai_server import FakeChatServer
 from tests.support.training import TOPIC_TASK, tone_examples
 
 FROZEN = ["zero-shot", "knn", "probe", "tfidf"]
@@ -139,26 +138,6 @@ def test_activation_and_rollback_work_across_techniques(fit):
 
     assert restored.pk == knn.pk
     assert predict(TOPIC_TASK.name, ["loan repayment"], record=False)[0].model_version == knn.pk
-
-
-@pytest.fixture
-def chat_server(settings):
-    servers: list[FakeChatServer] = []
-
-    def start(script: list[int | str]) -> FakeChatServer:
-        server = FakeChatServer(script)
-        servers.append(server)
-        settings.GENERATION_BACKEND = "openai"
-        settings.OPENAI_BASE_URL = server.url
-        settings.OPENAI_MODEL = "tiny-chat"
-        settings.GENERATION_RETRIES = 0
-        backend.cache_clear()
-        return server
-
-    yield start
-    backend.cache_clear()
-    for server in servers:
-        server.stop()
 
 
 def test_icl_prompts_the_configured_server_with_the_nearest_examples_and_parses_its_label(fit, chat_server):

@@ -47,6 +47,7 @@ assert set(MODULES) == set(METHODS)
 class Scores:
     probabilities: np.ndarray  # (texts, labels); an all-zero row: no answer (icl could not parse one)
     embeddings: np.ndarray  # (texts, dimensions): what drift audits project
+    labels: list[str]  # the columns' labels, read once with the scores (knn and icl can gain one)
 
 
 class Predictor(Protocol):
@@ -64,6 +65,9 @@ class Predictor(Protocol):
 
     def drift_projections(self, embeddings: np.ndarray) -> np.ndarray: ...
 
+    def usage(self) -> dict[str, Any]:
+        """What its predictions cost besides time (icl: generations and their tokens), for metrics."""
+
 
 @dataclass(frozen=True)
 class Progress:
@@ -78,7 +82,8 @@ class Progress:
 
 @dataclass
 class Job:
-    """What a fit is given: the task, its splits, the validated configuration and its folder."""
+    """What a fit is given: the task, its splits, the validated configuration and its folder
+    (made empty for it)."""
 
     spec: TaskSpec
     splits: Splits
@@ -86,7 +91,6 @@ class Job:
     folder: Path
     on_progress: Callable[[Progress], None]
     should_stop: Callable[[], bool]
-    user_id: int | None = None
 
 
 @dataclass
@@ -106,5 +110,5 @@ def technique(method: str) -> ModuleType:
 def predictor_load(folder: Path, *, expected_checksum: str, quantized: bool = False) -> Predictor:
     """The version at `folder`, after checking it is exactly the one registered."""
     manifest = artefact_verify(folder, expected_checksum=expected_checksum)
-    loaded: Predictor = technique(manifest.get("method", "lora")).load(folder, manifest, quantized=quantized)
+    loaded: Predictor = technique(manifest["method"]).load(folder, manifest, quantized=quantized)
     return loaded

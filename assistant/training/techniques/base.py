@@ -8,7 +8,9 @@ from typing import Any
 import numpy as np
 
 from assistant.core.encoder import encoder
-from assistant.training.techniques import Progress
+from assistant.training.models import ExampleIndex
+from assistant.training.techniques import Job, Progress
+from assistant.training.techniques.examples import index_create, index_labels
 
 EMBED_REPORTS = 50  # progress reports while the training examples are embedded
 
@@ -25,6 +27,9 @@ class Drifting:
     def drift_projections(self, embeddings: np.ndarray) -> np.ndarray:
         return np.asarray((embeddings - self._drift_mean) @ self._drift_components.T)
 
+    def usage(self) -> dict[str, Any]:
+        return {}
+
 
 class FrozenEncoded(Drifting):
     """A predictor on the embeddings of a stock encoder, loaded once per process and shared."""
@@ -40,6 +45,27 @@ class FrozenEncoded(Drifting):
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         return self.encoder.embed(list(texts))
+
+
+class Retrieving(FrozenEncoded):
+    """A predictor that retrieves labelled examples from its index, whose labels can grow."""
+
+    def __init__(self, manifest: dict[str, Any]) -> None:
+        super().__init__(manifest)
+        self.index_id = int(manifest["index"])
+
+    @property
+    def labels(self) -> list[str]:
+        return index_labels(self.index_id)  # a person may add one at any time
+
+
+def training_indexed(job: Job) -> ExampleIndex:
+    """The job's training examples, embedded into a new index (what knn and icl retrieve)."""
+    base, train = job.config.base_model, job.splits.train
+    vectors = embedded(base, [e.text for e in train], job.on_progress)
+    return index_create(
+        task=job.spec.name, encoder=base, labels=list(job.spec.labels), examples=train, vectors=vectors
+    )
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

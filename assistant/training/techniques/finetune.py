@@ -17,7 +17,6 @@ def fit(job: Job) -> Fitted:
     trained = engine.fit(
         job.splits, job.spec.labels, config, on_progress=job.on_progress, should_stop=job.should_stop
     )
-    job.folder.mkdir(parents=True, exist_ok=True)
     engine.adapter_save_and_merge(trained, job.folder / "adapter")
     artefact_write(trained.model, trained.tokenizer, job.folder)
     manifest = {"max_tokens": config.max_tokens, "cls_pooling": trained.cls_pooling}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -19,11 +20,12 @@ import numpy as np
 from assistant.generation.base import Completer, Completion
 from assistant.training.config import ConfigError
 from assistant.training.techniques import Fitted, Job, Scores
-from assistant.training.techniques.base import FrozenEncoded, embedded
-from assistant.training.techniques.examples import index_bytes, index_create, index_labels, nearest
+from assistant.training.techniques.base import Retrieving, training_indexed
+from assistant.training.techniques.examples import index_bytes, nearest
 
 MAX_TEXT_CHARS = 600  # of each example and of the text, in the prompt
 REPLY_TOKENS = 16
+USAGE_CALLS = 1000  # generations whose cost `usage` reports (a serving process keeps no more)
 
 
 def completer(backend: str) -> Completer:
@@ -77,19 +79,14 @@ def messages(
     return conversation
 
 
-class Icl(FrozenEncoded):
+class Icl(Retrieving):
     def __init__(self, manifest: dict[str, Any]) -> None:
         super().__init__(manifest)
-        self.index_id = int(manifest["index"])
         self.shots = int(manifest["shots"])
         self.backend = str(manifest["backend"])
         self.description = str(manifest.get("description", ""))
-        self._calls: list[Completion] = []
+        self._calls: deque[Completion] = deque(maxlen=USAGE_CALLS)
         self._lock = threading.Lock()
-
-    @property
-    def labels(self) -> list[str]:
-        return index_labels(self.index_id)
 
     def scores(self, texts: Sequence[str]) -> Scores:
         labels, model = self.labels, completer(self.backend)
@@ -108,10 +105,10 @@ class Icl(FrozenEncoded):
             confidence = reply.probability if reply.probability is not None else 1.0
             probabilities[row] = (1 - confidence) / max(len(labels) - 1, 1)
             probabilities[row, chosen] = confidence
-        return Scores(probabilities, embeddings)
+        return Scores(probabilities, embeddings, labels)
 
     def usage(self) -> dict[str, Any]:
-        """Per-call latency and tokens of the generations made so far in this process."""
+        """Per-call latency and tokens of this process's latest USAGE_CALLS generations."""
         with self._lock:
             calls = list(self._calls)
         if not calls:
@@ -128,10 +125,8 @@ class Icl(FrozenEncoded):
 
 
 def fit(job: Job) -> Fitted:
-    labels, base, train = list(job.spec.labels), job.config.base_model, job.splits.train
     completer(job.config.icl_backend)  # refuse a backend that cannot complete before embedding
-    vectors = embedded(base, [e.text for e in train], job.on_progress)
-    index = index_create(task=job.spec.name, encoder=base, labels=labels, examples=train, vectors=vectors)
+    index = training_indexed(job)
     manifest = {
         "index": index.pk,
         "shots": job.config.icl_shots,
@@ -139,7 +134,9 @@ def fit(job: Job) -> Fitted:
         "description": job.spec.description,
     }
     return Fitted(
-        Icl({"labels": labels, "base_model": base, **manifest}), manifest, stored_bytes=index_bytes(index.pk)
+        Icl({"labels": list(job.spec.labels), "base_model": job.config.base_model, **manifest}),
+        manifest,
+        stored_bytes=index_bytes(index.pk),
     )
 
 

@@ -13,14 +13,8 @@ import numpy as np
 
 from assistant.training.evaluation import classification_metrics
 from assistant.training.techniques import Fitted, Job, Scores
-from assistant.training.techniques.base import FrozenEncoded, embedded, label_indices
-from assistant.training.techniques.examples import (
-    Neighbours,
-    index_bytes,
-    index_create,
-    index_labels,
-    nearest,
-)
+from assistant.training.techniques.base import Retrieving, embedded, label_indices, training_indexed
+from assistant.training.techniques.examples import Neighbours, index_bytes, nearest
 
 KS = (1, 3, 5, 10, 20, 50)
 SOFTMAX_TEMPERATURE = 0.05  # similarities differ by hundredths between near neighbours
@@ -46,27 +40,21 @@ def vote(neighbours: Neighbours, labels: Sequence[str], *, k: int, weighting: st
     return probabilities
 
 
-class Knn(FrozenEncoded):
+class Knn(Retrieving):
     def __init__(self, manifest: dict[str, Any]) -> None:
         super().__init__(manifest)
-        self.index_id = int(manifest["index"])
         self.k = int(manifest["k"])
         self.weighting = str(manifest["weighting"])
 
-    @property
-    def labels(self) -> list[str]:
-        return index_labels(self.index_id)  # a person may add one at any time
-
     def scores(self, texts: Sequence[str]) -> Scores:
-        embeddings = self.embed(texts)
+        labels, embeddings = self.labels, self.embed(texts)
         neighbours = nearest(self.index_id, embeddings, self.k)
-        return Scores(vote(neighbours, self.labels, k=self.k, weighting=self.weighting), embeddings)
+        return Scores(vote(neighbours, labels, k=self.k, weighting=self.weighting), embeddings, labels)
 
 
 def fit(job: Job) -> Fitted:
     labels, base, train = list(job.spec.labels), job.config.base_model, job.splits.train
-    vectors = embedded(base, [e.text for e in train], job.on_progress)
-    index = index_create(task=job.spec.name, encoder=base, labels=labels, examples=train, vectors=vectors)
+    index = training_indexed(job)
     validation = job.splits.validation
     validation_vectors = embedded(base, [e.text for e in validation], job.on_progress)
     neighbours = nearest(index.pk, validation_vectors, max(*KS, job.config.knn_k))

@@ -46,7 +46,7 @@ class Probe(FrozenEncoded):
 
     def scores(self, texts: Sequence[str]) -> Scores:
         embeddings = self.embed(texts)
-        return Scores(softmax(embeddings @ self.weights.T + self.biases), embeddings)
+        return Scores(softmax(embeddings @ self.weights.T + self.biases), embeddings, self.labels)
 
 
 def fit(job: Job) -> Fitted:
@@ -55,7 +55,6 @@ def fit(job: Job) -> Fitted:
     weights, biases = logistic_regression(
         vectors, [e.label for e in train], labels, job.config.regularization, job.config.seed
     )
-    job.folder.mkdir(parents=True, exist_ok=True)
     save_file({"weights": weights, "biases": biases}, str(job.folder / WEIGHTS))
     predictor = Probe({"labels": labels, "base_model": base}, weights, biases)
     return Fitted(predictor, {})

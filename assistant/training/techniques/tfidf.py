@@ -49,7 +49,7 @@ class Tfidf(Drifting):
 
     def scores(self, texts: Sequence[str]) -> Scores:
         probabilities = softmax(np.asarray(self.features(texts) @ self.weights.T) + self.biases)
-        return Scores(probabilities, probabilities)
+        return Scores(probabilities, probabilities, self.labels)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         return self.scores(texts).embeddings
@@ -65,7 +65,6 @@ def fit(job: Job) -> Fitted:
     weights, biases = logistic_regression(
         features, [e.label for e in train], labels, job.config.regularization, job.config.seed
     )
-    job.folder.mkdir(parents=True, exist_ok=True)
     vocabulary = {
         name: {term: int(column) for term, column in vectorizers[name].vocabulary_.items()}
         for name in ANALYZERS

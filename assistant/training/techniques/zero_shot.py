@@ -30,7 +30,7 @@ class ZeroShot(FrozenEncoded):
 
     def scores(self, texts: Sequence[str]) -> Scores:
         embeddings = self.embed(texts)
-        return Scores(softmax(self.scale * embeddings @ self.vectors.T), embeddings)
+        return Scores(softmax(self.scale * embeddings @ self.vectors.T), embeddings, self.labels)
 
 
 def fit(job: Job) -> Fitted:
@@ -47,7 +47,6 @@ def fit(job: Job) -> Fitted:
         for scale in SCALES
     }
     scale = min(losses, key=lambda s: losses[s])
-    job.folder.mkdir(parents=True, exist_ok=True)
     save_file({"labels": vectors}, str(job.folder / VECTORS))
     manifest = {"scale": scale}
     predictor = ZeroShot({"labels": labels, "base_model": base, **manifest}, vectors)
