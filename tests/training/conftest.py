@@ -2,7 +2,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import Group, User
 
+from assistant.core import roles
 from assistant.training import inference
 from assistant.training.models import ModelVersion, TrainingRun
 from assistant.training.services import run_execute, run_submit
@@ -40,3 +42,12 @@ def train(db) -> Callable[..., ModelVersion]:
 @pytest.fixture
 def artefact(train) -> Callable[[ModelVersion], Path]:
     return lambda version: Path(version.artefact_path)
+
+
+@pytest.fixture
+def engineer(client):
+    """A test client signed in as an ML engineer (staff, for the admin pages too)."""
+    user = User.objects.create_user("mel", password="pw", is_staff=True)
+    Group.objects.get(name=roles.ML_ENGINEER).user_set.add(user)
+    client.force_login(user)
+    return client

@@ -12,14 +12,6 @@ pytestmark = pytest.mark.django_db
 TASK = TOPIC_TASK.name
 
 
-@pytest.fixture
-def engineer(client):
-    user = User.objects.create_user("mel", password="pw", is_staff=True)
-    Group.objects.get(name=roles.ML_ENGINEER).user_set.add(user)
-    client.force_login(user)
-    return client
-
-
 def test_the_task_page_shows_versions_side_by_side_and_activates_and_rolls_back(engineer, train):
     first, second = train(epochs=1), train(epochs=1, seed=2)
 

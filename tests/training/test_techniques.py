@@ -5,9 +5,8 @@ import uuid
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 
-from assistant.core import roles
 from assistant.generation import backend
 from assistant.training.inference import predict
 from assistant.training.models import ModelVersion, TrainingRun
@@ -34,14 +33,6 @@ def fit(db):
         return finished.model_version
 
     return run
-
-
-@pytest.fixture
-def engineer(client):
-    user = User.objects.create_user("eng", is_staff=True)
-    Group.objects.get(name=roles.ML_ENGINEER).user_set.add(user)
-    client.force_login(user)
-    return client
 
 
 @pytest.mark.parametrize("method", FROZEN)
@@ -207,20 +198,35 @@ def test_icl_runs_offline_on_the_bundled_smollm2(fit, settings, tmp_path_factory
     assert version.metrics["call_seconds_p50"] > 0
 
 
-def test_an_inference_queue_worker_fits_a_submitted_knn_run(start_worker, settings, tiny_model):
+def test_an_inference_queue_worker_fits_every_technique_that_needs_no_training(
+    start_worker, settings, tiny_model, chat_server
+):
+    server = chat_server(["card"] * 100)
     queue = f"test-{uuid.uuid4().hex[:12]}"
     start_worker(
-        queue, FINASSIST_TRAINING_BASE_MODEL=tiny_model, FINASSIST_MODELS_DIR=str(settings.MODELS_DIR)
+        queue,
+        FINASSIST_TRAINING_BASE_MODEL=tiny_model,
+        FINASSIST_MODELS_DIR=str(settings.MODELS_DIR),
+        FINASSIST_GENERATION_BACKEND="openai",
+        FINASSIST_OPENAI_BASE_URL=server.url,
+        FINASSIST_OPENAI_MODEL="tiny-chat",
     )
-    run = run_submit(task=TOPIC_TASK.name, options={"method": "knn"}, dispatch=False)
+    options: dict[str, dict[str, object]] = {m: {} for m in FROZEN}
+    options["icl"] = {"icl_backend": "configured", "icl_shots": 2, "evaluation_limit": 3}
 
-    status = fit_task.apply_async((run.pk,), queue=queue).get(timeout=180)
+    for method, extra in options.items():
+        run = run_submit(task=TOPIC_TASK.name, options={"method": method, **extra}, dispatch=False)
+        status = fit_task.apply_async((run.pk,), queue=queue).get(timeout=180)
+        run.refresh_from_db()
+        assert status == "succeeded", (method, run.error)
+        assert run.step == run.total_steps > 0
+        version_activate(run.model_version)
+        [prediction] = predict(TOPIC_TASK.name, ["my card was declined"], record=False)
+        assert prediction.model_version == run.model_version.pk
+        assert prediction.label in TOPIC_TASK.labels
 
-    run.refresh_from_db()
-    assert status == "succeeded", run.error
-    version = ModelVersion.objects.get()
-    assert version.method == "knn"
-    assert run.step == run.total_steps > 0
+    assert sorted(ModelVersion.objects.values_list("method", flat=True)) == sorted(options)
+    assert len(server.requests) >= 6
 
 
 def test_the_admin_adds_examples_to_a_knn_version_and_the_task_page_shows_costs(fit, engineer):

@@ -14,12 +14,13 @@ from typing import Any
 import numpy as np
 from safetensors.numpy import load_file, save_file
 
-from assistant.training.techniques import Fitted, Job, Scores
+from assistant.training.techniques import Fitted, Job, Progress, Scores
 from assistant.training.techniques.base import Drifting, softmax
 from assistant.training.techniques.probe import logistic_regression
 
 VOCABULARY = "vocabulary.json"
 WEIGHTS = "tfidf.safetensors"
+STEPS = 2  # progress: the features, then the regression
 ANALYZERS = {"word": ("word", (1, 2)), "char": ("char_wb", (2, 5))}
 
 
@@ -62,9 +63,11 @@ def fit(job: Job) -> Fitted:
     texts = [e.text for e in train]
     vectorizers = {name: _vectorizer(name) for name in ANALYZERS}
     features = hstack([vectorizers[name].fit_transform(texts) for name in ANALYZERS]).tocsr()
+    job.on_progress(Progress(epoch=1, step=1, total_steps=STEPS, loss=None))
     weights, biases = logistic_regression(
         features, [e.label for e in train], labels, job.config.regularization, job.config.seed
     )
+    job.on_progress(Progress(epoch=1, step=STEPS, total_steps=STEPS, loss=None))
     vocabulary = {
         name: {term: int(column) for term, column in vectorizers[name].vocabulary_.items()}
         for name in ANALYZERS
