@@ -74,6 +74,7 @@ bench: $(INSTALLED)
 	$(PY) bench/keywords.py
 	$(PY) bench/claims.py
 	$(PY) bench/aml.py
+	$(PY) bench/techniques.py
 
 # Re-pin the whole dependency tree after changing pyproject.toml (torch stays out: see above).
 lock: $(INSTALLED)

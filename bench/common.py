@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -16,23 +15,14 @@ RESULTS = ROOT / "bench" / "results"
 # The benchmarks import the project and its test support (real worker and broker processes).
 sys.path.insert(0, str(ROOT))
 
+from assistant.training.costs import summary_ms as summary_ms  # noqa: E402  (for the scripts)
+
 
 def django_setup() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "assistant.settings")
     import django
 
     django.setup()
-
-
-def summary_ms(samples: list[float]) -> dict[str, float]:
-    """p50/p95/mean of durations given in seconds, in milliseconds."""
-    ordered = sorted(samples)
-    return {
-        "n": len(ordered),
-        "p50_ms": round(statistics.median(ordered) * 1000, 3),
-        "p95_ms": round(ordered[int(0.95 * (len(ordered) - 1))] * 1000, 3),
-        "mean_ms": round(statistics.fmean(ordered) * 1000, 3),
-    }
 
 
 def write_result(name: str, results: dict[str, Any]) -> Path:

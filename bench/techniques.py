@@ -16,59 +16,26 @@ scored on a seeded sample of `--icl-limit` texts per split: each costs a generat
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import time
-from collections import Counter
 
 from common import django_setup, summary_ms, use_database, write_result
+from files import FROM_FILES, ensure_task
 
 use_database("finassist_bench")
 django_setup()
 
-from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
 from assistant.training.data import Splits  # noqa: E402
-from assistant.training.inference import predict  # noqa: E402
-from assistant.training.models import TaskDefinition, TrainingRun  # noqa: E402
+from assistant.training.inference import MAX_TEXT_CHARS, predict  # noqa: E402
+from assistant.training.models import TrainingRun  # noqa: E402
 from assistant.training.registry import task_get  # noqa: E402
-from assistant.training.services import run_execute, run_submit, task_create, version_activate  # noqa: E402
+from assistant.training.services import run_execute, run_submit, version_activate  # noqa: E402
 
-FROM_FILES = {
-    "cfpb-complaints-product": ("cfpb_complaints/train.csv", "Consumer complaint narrative", "Product"),
-    "financial-phrasebank-sentiment": ("financial_phrasebank/train.csv", "sentence", "label"),
-}
 TASKS = ["chat-intent", "claims-line-of-business", "aml-typology", *FROM_FILES]
 TECHNIQUES = ["zero-shot", "knn", "probe", "tfidf", "icl", "lora"]
 SINGLE_TEXTS = 100
 BATCH = 64
-
-
-MIN_PER_LABEL = 20  # rarer products are left out of the CFPB file (two have one complaint)
-
-
-def ensure_task(name: str) -> dict[str, object]:
-    """The task, created from its file the first time; what was left out of the file."""
-    if name not in FROM_FILES:
-        return {}
-    path, text_column, label_column = FROM_FILES[name]
-    file = settings.DATASETS_DIR / path
-    with file.open(encoding="utf-8", newline="") as handle:
-        rows = [row for row in csv.DictReader(handle) if (row.get(text_column) or "").strip()]
-    counts = Counter(row[label_column] for row in rows)
-    kept = [row for row in rows if counts[row[label_column]] >= MIN_PER_LABEL]
-    left_out = {label: count for label, count in counts.items() if count < MIN_PER_LABEL}
-    if not TaskDefinition.objects.filter(name=name).exists():
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=[text_column, label_column], extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(kept)
-        task_create(
-            name=name, file_name=file.name, content=out.getvalue().encode(), text_column=text_column,
-            label_column=label_column,
-        )  # fmt: skip
-    return {"file": path, "rows_with_text": len(rows), "labels_left_out": left_out}
 
 
 def measured(task: str, technique: str, icl_limit: int) -> dict[str, object]:
@@ -80,7 +47,8 @@ def measured(task: str, technique: str, icl_limit: int) -> dict[str, object]:
         return {"error": run.error}
     version = run.model_version
     version_activate(version, prepare_now=False)
-    validation = [e.text for e in Splits.of(task_get(task).examples()).validation]
+    # predict takes texts of at most MAX_TEXT_CHARS, as the API does; a few complaints are longer
+    validation = [e.text[:MAX_TEXT_CHARS] for e in Splits.of(task_get(task).examples()).validation]
     metrics = version.metrics
     result: dict[str, object] = {
         "version": version.pk,

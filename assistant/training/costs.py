@@ -1,7 +1,9 @@
-"""What a fit costs: wall seconds and the process's peak resident memory while it ran."""
+"""What a fit costs (wall seconds and the process's peak resident memory while it ran), and what
+serving costs (latency percentiles)."""
 
 from __future__ import annotations
 
+import statistics
 import threading
 import time
 from collections.abc import Iterator
@@ -39,3 +41,14 @@ def measured() -> Iterator[Cost]:
         sampler.join()
         cost.seconds = round(time.perf_counter() - started, 3)
         cost.peak_memory_bytes = max(cost.peak_memory_bytes, process.memory_info().rss)
+
+
+def summary_ms(samples: list[float]) -> dict[str, float]:
+    """p50/p95/mean of durations given in seconds, in milliseconds."""
+    ordered = sorted(samples)
+    return {
+        "n": len(ordered),
+        "p50_ms": round(statistics.median(ordered) * 1000, 3),
+        "p95_ms": round(ordered[int(0.95 * (len(ordered) - 1))] * 1000, 3),
+        "mean_ms": round(statistics.fmean(ordered) * 1000, 3),
+    }
