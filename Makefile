@@ -29,13 +29,13 @@ run: $(INSTALLED)
 	$(MANAGE) collectstatic --noinput --verbosity 0
 	$(MANAGE) create_demo_users
 	@# Served at once by retrieval (knn: no training); fine-tuned on the gpu-queue worker that
-	@# `serve` starts, each version activated when it beats the one serving.
-	for task in $(TASKS); do $(MANAGE) train $$task --method knn --unless-active --activate always || exit 1; done
+	@# `serve` starts, each version activated when it beats the one serving. The public datasets
+	@# are indexed by its ingest worker: searchable as each document lands.
+	$(MANAGE) train $(TASKS) --method knn --unless-active --activate always
 	$(MANAGE) load_demo
-	for task in $(TASKS); do \
-		$(MANAGE) train $$task --method lora --unless-tried --queue --activate if-better || exit 1; done
-	$(MANAGE) load_dataset ask_cfpb --if-present --reader-group advisor
-	$(MANAGE) load_dataset fincen_advisories --if-present --reader-group aml_analyst
+	$(MANAGE) load_dataset ask_cfpb --if-present --queue --reader-group advisor
+	$(MANAGE) load_dataset fincen_advisories --if-present --queue --reader-group aml_analyst
+	$(MANAGE) train $(TASKS) --method lora --unless-tried --queue --activate if-better
 	$(MANAGE) serve
 
 lint: $(INSTALLED)

@@ -4,7 +4,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from assistant.knowledge.models import Chunk, Collection, Document, LexiconState
+from assistant.knowledge.models import Chunk, Collection, Document, DocumentStatus, LexiconState
 from tests.support.processes import ROOT
 
 pytestmark = pytest.mark.django_db
@@ -144,3 +144,15 @@ def test_ingest_shows_each_stage_with_its_total_from_the_start(tmp_path):
     assert "3/3" in shown
     assert f"0/{chunks}" in shown  # the total, before the first batch is embedded
     assert f"{chunks}/{chunks}" in shown
+
+
+@pytest.mark.skipif(
+    not (SHARED / "ask_cfpb").is_dir(), reason="the shared datasets folder is not on this machine"
+)
+def test_load_dataset_can_leave_the_indexing_to_the_ingest_worker(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as sent:
+        out = run("load_dataset", "ask_cfpb", "--limit", "5", "--queue")
+
+    assert "5 document(s) queued for the ingest worker" in out
+    assert len(sent) == 5
+    assert set(Document.objects.values_list("status", flat=True)) == {DocumentStatus.PENDING}

@@ -26,6 +26,15 @@ def test_train_shows_progress_and_ends_with_the_metrics(capsys):
     assert ModelVersion.objects.get().status == ModelVersion.Status.ACTIVE
 
 
+def test_train_fits_each_task_it_is_given_in_turn(capsys):
+    call_command("train", TASK, TASK, "--method", "zero-shot", "--activate", "always", "--unless-active")
+
+    out, _ = capsys.readouterr()
+    assert out.count("held-out examples: accuracy") == 1
+    assert f"{TASK} has an active version: nothing to train" in out
+    assert ModelVersion.objects.get().method == "zero-shot"
+
+
 @pytest.mark.slow
 def test_train_and_evaluate_on_files_with_other_columns(tmp_path, capsys):
     data = tmp_path / "topics.csv"

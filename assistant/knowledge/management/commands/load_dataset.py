@@ -1,5 +1,6 @@
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from assistant.core.errors import ApplicationError
@@ -18,6 +19,11 @@ class Command(BaseCommand):
             "--reader-group", action="append", default=[], help="group that may read a new collection"
         )
         parser.add_argument(
+            "--queue",
+            action="store_true",
+            help="leave the indexing to the ingest worker and return at once (progress in the admin)",
+        )
+        parser.add_argument(
             "--if-present",
             action="store_true",
             help="say so and stop, instead of failing, when the datasets folder lacks the dataset",
@@ -30,9 +36,11 @@ class Command(BaseCommand):
         limit: int | None,
         reader_group: list[str],
         if_present: bool,
+        queue: bool,
         **options: Any,
     ) -> None:
         dataset = DATASETS[name]
+        queue = queue and not settings.CELERY_TASK_ALWAYS_EAGER  # no worker: indexed here instead
         try:
             folder = dataset.path()
         except ApplicationError as exc:
@@ -53,8 +61,12 @@ class Command(BaseCommand):
                     parsed=parsed,
                     source=f"{name}:{parsed.external_id}",
                     effective_from=dataset.effective_from(parsed),
-                    enqueue=False,
+                    enqueue=queue,
                 )
             )
         self.stdout.write(f"{name}: {len(submissions)} document(s) into collection {collection.name}")
+        if queue:
+            changed = sum(submission.changed for submission in submissions)
+            self.stdout.write(f"{changed} document(s) queued for the ingest worker, the rest unchanged")
+            return
         index_submissions(self, submissions)

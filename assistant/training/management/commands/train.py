@@ -15,12 +15,12 @@ from assistant.training.techniques import Progress
 
 class Command(BaseCommand):
     help = (
-        "Fit a technique (fine-tuning by default) to a classification task, evaluate it and register a "
-        "version: in this process, or with --queue on a worker."
+        "Fit a technique (fine-tuning by default) to classification tasks, evaluate it and register a "
+        "version of each: in this process, or with --queue on a worker."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("task")
+        parser.add_argument("tasks", nargs="+", metavar="task", help="one or more tasks, fitted in turn")
         parser.add_argument("--method", choices=METHODS, default=None, help="default: the task's, else lora")
         parser.add_argument("--epochs", type=int)
         parser.add_argument("--data", type=Path, help="CSV or JSONL of examples instead of the task's own")
@@ -48,9 +48,11 @@ class Command(BaseCommand):
             help="queue the run for a worker (gpu queue for fine-tuning) and return at once",
         )
 
-    def handle(
-        self, *args: Any, task: str, data: Path | None, activate: str, queue: bool, **options: Any
-    ) -> None:
+    def handle(self, *args: Any, tasks: list[str], **options: Any) -> None:
+        for task in tasks:
+            self._train(task, **options)
+
+    def _train(self, task: str, *, data: Path | None, activate: str, queue: bool, **options: Any) -> None:
         if options["unless_active"] and task_active_version(task) is not None:
             self.stdout.write(f"{task} has an active version: nothing to train")
             return
