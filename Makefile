@@ -28,10 +28,11 @@ run: $(INSTALLED)
 	$(MANAGE) migrate --noinput
 	$(MANAGE) collectstatic --noinput --verbosity 0
 	$(MANAGE) create_demo_users
-	@# Served at once by retrieval (knn: no training); fine-tuned on the gpu-queue worker that
-	@# `serve` starts, each version activated when it beats the one serving. The public datasets
-	@# are indexed by its ingest worker: searchable as each document lands.
-	$(MANAGE) train $(TASKS) --method knn --unless-active --activate always
+	@# The workers `serve` starts do the rest, the first page answering meanwhile: each task is
+	@# served by retrieval (knn: no training) as soon as it is fitted on the inference queue, then
+	@# fine-tuned on the gpu queue, each version activated when it beats the one serving; the
+	@# public datasets are indexed by the ingest worker, each document searchable as it lands.
+	$(MANAGE) train $(TASKS) --method knn --unless-tried --queue --activate always
 	$(MANAGE) load_demo
 	$(MANAGE) load_dataset ask_cfpb --if-present --queue --reader-group advisor
 	$(MANAGE) load_dataset fincen_advisories --if-present --queue --reader-group aml_analyst

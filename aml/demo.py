@@ -15,7 +15,7 @@ from aml.models import (
     RiskRating,
     Transaction,
 )
-from aml.services.screening import transactions_screen
+from aml.services.screening import waiting_screen
 from assistant.core import roles
 from assistant.core.demo import demo_loader
 from assistant.core.errors import ApplicationError
@@ -156,18 +156,13 @@ def _guidance_load() -> str:
 
 
 def _screen_unscreened() -> str:
-    waiting = list(
-        Transaction.objects.filter(account__number__in=TRANSACTIONS, screenings__isnull=True)
-        .select_related("account")
-        .order_by("booked_at", "pk")
-    )
     try:
-        screenings = transactions_screen(waiting)
+        screenings = waiting_screen()
     except NoActiveModel:
         logger.warning("aml-typology has no active model: the demo transactions are not screened")
         return "not screened (train aml-typology first)"
     except ModelNotReady as waiting:
         logger.warning("the demo transactions are not screened: %s", waiting.message)
-        return f"not screened ({waiting.message})"
+        return f"not screened yet ({waiting.message}): they will be once it is active"
     alerts = sum(1 for s in screenings if s.risk is not None and s.risk >= settings.AML_ALERT_THRESHOLD)
     return f"{len(screenings)} transactions screened, {alerts} alert(s)"

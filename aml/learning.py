@@ -16,7 +16,7 @@ import logging
 from django.conf import settings
 
 from aml.models import Case
-from aml.services.calibration import risk_calibration_fit
+from aml.services.calibration import typology_prepare
 from aml.typology import TYPOLOGY, TYPOLOGY_LABELS, examples_of, pages_read, passages_derive
 from assistant.core.errors import ApplicationError
 from assistant.training.registry import Example, TaskSpec
@@ -62,5 +62,5 @@ TYPOLOGY_TASK = TaskSpec(
     # held-out narratives and match them on the advisories (docs/aml.md, Measured).
     defaults={"max_tokens": 128, "epochs": 4},
     quantized=True,
-    prepare=risk_calibration_fit,
+    prepare=typology_prepare,
 )

@@ -224,6 +224,13 @@ def transactions_screen(
     return _stored(screenings, system)
 
 
+def waiting_screen() -> list[Screening]:
+    """Screen the stored transactions that have no screening: those that came in while no typology
+    version was active (the demo's, on a first `make run`)."""
+    waiting = Transaction.objects.filter(screenings__isnull=True).select_related("account")
+    return transactions_screen(list(waiting.order_by("booked_at", "pk")))
+
+
 def _alerting(screening: Screening) -> bool:
     return screening.risk is not None and screening.risk >= settings.AML_ALERT_THRESHOLD
 

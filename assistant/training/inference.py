@@ -23,7 +23,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from assistant.core.errors import ApplicationError
-from assistant.training.models import ModelVersion, PredictionRecord
+from assistant.training.models import ModelVersion, PredictionRecord, TrainingRun
 from assistant.training.registry import task_get
 
 if TYPE_CHECKING:
@@ -43,9 +43,14 @@ class NoActiveModel(ApplicationError):
     status = 409
 
 
+# A run that will activate its version when it lands: until then the task is "not ready", not "missing".
+PENDING = (TrainingRun.Status.QUEUED, TrainingRun.Status.RUNNING)
+
+
 class ModelNotReady(ApplicationError):
-    """The active version's model is there, but what serving it needs besides (its task's
-    `prepare`) is still being built on a worker: try again shortly."""
+    """The task's first version is being fitted on a worker, or the active version's model is
+    there but what serving it needs besides (its task's `prepare`) is still being built: try
+    again shortly."""
 
     status = 503
     retry_after_s = 30
@@ -114,6 +119,10 @@ def active_version(task: str) -> ModelVersion:
         .first()
     )
     if version is None:
+        if TrainingRun.objects.filter(
+            task=task, activation=TrainingRun.Activation.ALWAYS, status__in=PENDING
+        ).exists():
+            raise ModelNotReady(f"the first model version of {task!r} is being fitted on a worker")
         raise NoActiveModel(
             f"task {task!r} has no active model version; train one and activate it", field="task"
         )

@@ -174,3 +174,14 @@ def test_a_rule_edit_queues_the_refit_so_no_screening_request_waits_for_it(
     assert (
         RiskCalibration.objects.filter(model_version=version).count() == 2
     )  # the shipped rules', then the new
+
+
+def test_transactions_that_came_in_while_no_model_was_active_are_screened_when_one_is(book, typology_model):
+    from aml.services.calibration import typology_prepare
+
+    waiting = structured(book)
+    assert not Screening.objects.exists()
+
+    typology_prepare(typology_model())
+
+    assert set(Screening.objects.values_list("transaction_id", flat=True)) == {t.pk for t in waiting}

@@ -7,6 +7,7 @@ import pytest
 
 from assistant.core.errors import ApplicationError
 from assistant.training.config import ConfigError, TrainingConfig
+from assistant.training.inference import ModelNotReady, NoActiveModel, predict
 from assistant.training.models import ModelVersion, TrainingRun
 from assistant.training.services import run_cancel, run_execute, run_submit
 from assistant.training.techniques.artefact import MANIFEST
@@ -126,3 +127,14 @@ def test_a_run_its_lost_worker_left_running_starts_again_only_on_redelivery():
 
     assert restarted.status == TrainingRun.Status.SUCCEEDED
     assert ModelVersion.objects.get().run_id == run.pk
+
+
+def test_a_task_whose_first_version_is_being_fitted_is_not_ready_rather_than_missing():
+    with pytest.raises(NoActiveModel):
+        predict(TOPIC_TASK.name, ["my card"], record=False)
+
+    run_submit(task=TOPIC_TASK.name, options={"method": "knn"}, activation="always", dispatch=False)
+
+    with pytest.raises(ModelNotReady) as waiting:
+        predict(TOPIC_TASK.name, ["my card"], record=False)
+    assert waiting.value.status == 503
