@@ -59,7 +59,7 @@ def test_serve_without_a_broker_runs_tasks_in_process_and_says_so():
     assert served.process.returncode == 0
 
 
-def test_serve_with_a_broker_starts_a_worker_on_every_queue_and_beat(
+def test_serve_with_a_broker_starts_workers_on_every_queue_training_niced_and_beat(
     redis_server, transactional_db, tmp_path
 ):
     # Its own broker, data directory and the test database: nothing else consumes its queues.
@@ -78,11 +78,13 @@ def test_serve_with_a_broker_starts_a_worker_on_every_queue_and_beat(
             for queue in settings.CELERY_QUEUES
         ]
         commands = served.children()
+        training = [psutil.Process(pid).nice() for pid, command in commands.items() if "-Q gpu" in command]
     finally:
         output = served.stop()
 
-    assert "starting a worker and beat" in output
+    assert "starting the workers and beat" in output
     assert {answer["pid"] for answer in answers} <= set(commands)
+    assert training and set(training) == {10}  # the training worker and its pool process, niced
     assert all(answer["checks"]["database"]["ok"] for answer in answers)
     assert any("celery -A assistant beat" in command for command in commands.values())
     assert served.process.returncode == 0

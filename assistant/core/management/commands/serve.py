@@ -10,11 +10,14 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from assistant.core.health import broker_check
 
+TRAINING_QUEUE = "gpu"
+TRAINING_NICENESS = 10
+
 
 class Command(BaseCommand):
     help = (
-        "Serve the web application with a Celery worker and beat beside it; when no broker "
-        "answers, serve alone and run tasks in-process."
+        "Serve the web application with Celery workers and beat beside it (training on a worker of "
+        "its own, at a lower CPU priority); when no broker answers, serve alone and run tasks in-process."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -32,13 +35,20 @@ class Command(BaseCommand):
         if settings.CELERY_TASK_ALWAYS_EAGER:
             self.stdout.write("FINASSIST_CELERY_EAGER is set: tasks run in-process in the web server.")
         elif broker.ok:
+            worker = [*python, "celery", "-A", "assistant", "worker", "--loglevel", "INFO"]
+            serving = [queue for queue in settings.CELERY_QUEUES if queue != TRAINING_QUEUE]
             commands["worker"] = [
-                *python, "celery", "-A", "assistant", "worker",
-                "-Q", ",".join(settings.CELERY_QUEUES),
-                "--concurrency", str(worker_concurrency), "--loglevel", "INFO",
+                *worker, "-Q", ",".join(serving), "-n", "serving@%h",
+                "--concurrency", str(worker_concurrency),
+            ]  # fmt: skip
+            # Fine-tuning takes every core it is given for minutes: niced, it leaves them to the
+            # web server, ingestion and the fits that serve first whenever those want them.
+            commands["training-worker"] = [
+                "nice", "-n", str(TRAINING_NICENESS), *worker, "-Q", TRAINING_QUEUE, "-n", "training@%h",
+                "--concurrency", "1",
             ]  # fmt: skip
             commands["beat"] = [*python, "celery", "-A", "assistant", "beat", "--loglevel", "INFO"]
-            self.stdout.write(f"Broker answers ({broker.detail}): starting a worker and beat.")
+            self.stdout.write(f"Broker answers ({broker.detail}): starting the workers and beat.")
         else:
             child_env["FINASSIST_CELERY_EAGER"] = "true"
             self.stdout.write(
