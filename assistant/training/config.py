@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 
 from assistant.core.errors import ApplicationError
+from assistant.training.data import Narrowing
 
 # Fine-tuning trains the encoder (on a gpu-queue worker); the other techniques fit in seconds to
 # minutes around a frozen one, or prompt a generative model (on an inference worker).
@@ -20,6 +21,7 @@ KNN_WEIGHTINGS = ("uniform", "similarity", "softmax")
 ICL_BACKENDS = ("configured", "smollm2")
 # Held-out examples an icl version is scored on, per split: each costs a generation.
 ICL_EVALUATION_LIMIT = 200
+MAX_TEST_SHARE = 0.5
 
 
 class ConfigError(ApplicationError):
@@ -54,6 +56,13 @@ class TrainingConfig:
     icl_backend: str = "smollm2"
     # Held-out examples scored per split (a seeded sample); 0: all of them.
     evaluation_limit: int = 0
+    # What a decision-lab study leaves out of the training split (`data.Narrowing`): a share
+    # reserved as its test split, at most `per_label` examples a label (0: all), and one label cut
+    # to `held_out_keep` examples.
+    test_share: float = 0.0
+    per_label: int = 0
+    held_out_label: str = ""
+    held_out_keep: int = 0
 
     @classmethod
     def build(cls, options: dict[str, Any], *, defaults: dict[str, Any] | None = None) -> TrainingConfig:
@@ -89,12 +98,17 @@ class TrainingConfig:
         for name in positive:
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1", field=name)
-        for name in ("learning_rate", "head_learning_rate", "weight_decay", "knn_k", "evaluation_limit"):
+        for name in (
+            "learning_rate", "head_learning_rate", "weight_decay", "knn_k", "evaluation_limit", "per_label",
+            "held_out_keep",
+        ):  # fmt: skip
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} must not be negative", field=name)
         for name in ("warmup_share", "lora_dropout"):
             if not 0 <= getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 0 and below 1", field=name)
+        if not 0 <= self.test_share <= MAX_TEST_SHARE:
+            raise ConfigError(f"test_share must be from 0 to {MAX_TEST_SHARE}", field="test_share")
         if self.knn_weighting not in ("", *KNN_WEIGHTINGS):
             raise ConfigError(
                 f"knn_weighting must be one of {', '.join(KNN_WEIGHTINGS)} (or empty: chosen)",
@@ -106,6 +120,15 @@ class TrainingConfig:
             raise ConfigError("regularization must be above 0", field="regularization")
         if self.method in ("lora", "qlora") and not self.lora_target_modules:
             raise ConfigError("LoRA needs at least one target module", field="lora_target_modules")
+
+    def narrowing(self) -> Narrowing:
+        return Narrowing(
+            test_share=self.test_share,
+            per_label=self.per_label,
+            held_out_label=self.held_out_label,
+            held_out_keep=self.held_out_keep,
+            seed=self.seed,
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}

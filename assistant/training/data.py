@@ -6,8 +6,10 @@ import csv
 import hashlib
 import io
 import json
+import random
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from assistant.core.errors import ApplicationError
@@ -109,8 +111,13 @@ def _example(row: dict[str, object], number: int, text_column: str, label_column
     return Example(text, label)
 
 
+def _position(text: str, salt: str = "") -> float:
+    """Where a text falls in [0, 1): the same for the same text, whatever its case or spacing."""
+    return int.from_bytes(hashlib.sha256((salt + text.strip().lower()).encode()).digest()[:4], "big") / 2**32
+
+
 def split_of(text: str) -> str:
-    value = int.from_bytes(hashlib.sha256(text.strip().lower().encode()).digest()[:4], "big") / 2**32
+    value = _position(text)
     if value < CALIBRATION_SHARE:
         return "calibration"
     if value < CALIBRATION_SHARE + VALIDATION_SHARE:
@@ -123,6 +130,8 @@ class Splits:
     train: list[Example]
     calibration: list[Example]
     validation: list[Example]
+    # Reserved by a study from the training examples, and scored once at its end.
+    test: list[Example] = field(default_factory=list)
 
     @classmethod
     def of(cls, examples: Sequence[Example]) -> Splits:
@@ -139,11 +148,51 @@ class Splits:
         return splits
 
     def sizes(self) -> dict[str, int]:
-        return {
+        sizes = {
             "train": len(self.train),
             "calibration": len(self.calibration),
             "validation": len(self.validation),
         }
+        return {**sizes, "test": len(self.test)} if self.test else sizes
+
+    def narrowed(self, narrowing: Narrowing) -> Splits:
+        """The training examples a study fits on; calibration and validation stay as they are.
+
+        The test share is reserved first, by a second hash of the text, so every technique and
+        every narrowing of one study leaves out the same test examples. Then, in a sample seeded
+        by `narrowing.seed` (the same examples for every technique): at most `per_label` examples
+        of each label, and only `held_out_keep` of the held-out label's.
+        """
+        train: list[Example] = []
+        test: list[Example] = []
+        for example in self.train:
+            reserved = _position(example.text, salt="test:") < narrowing.test_share
+            (test if reserved else train).append(example)
+        by_label: dict[str, list[Example]] = defaultdict(list)
+        for example in train:
+            by_label[example.label].append(example)
+        kept: list[Example] = []
+        for label, examples in sorted(by_label.items()):
+            limit = narrowing.per_label or len(examples)
+            if label == narrowing.held_out_label:
+                limit = min(limit, narrowing.held_out_keep)
+            ordered = sorted(examples, key=lambda e: e.text)
+            kept += random.Random(f"{narrowing.seed}:{label}").sample(ordered, min(limit, len(ordered)))
+        return replace(self, train=kept, test=test)
+
+
+@dataclass(frozen=True)
+class Narrowing:
+    """What a study leaves out of a training split (see `Splits.narrowed`); the default: nothing."""
+
+    test_share: float = 0.0
+    per_label: int = 0
+    held_out_label: str = ""
+    held_out_keep: int = 0
+    seed: int = 42
+
+    def __bool__(self) -> bool:
+        return bool(self.test_share or self.per_label or self.held_out_label)
 
 
 def dataset_hash(examples: Sequence[Example]) -> str:

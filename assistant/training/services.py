@@ -66,6 +66,10 @@ def run_submit(
     """
     spec = task_get(task)
     config = TrainingConfig.build(options, defaults=spec.defaults)
+    if config.held_out_label and config.held_out_label not in spec.labels:
+        raise ApplicationError(
+            f"held_out_label {config.held_out_label!r} is not a label of {spec.name}", field="held_out_label"
+        )
     if activation not in TrainingRun.Activation.values:
         raise ApplicationError(
             f"activation must be one of {', '.join(TrainingRun.Activation.values)}", field="activation"
@@ -184,6 +188,8 @@ def _train_and_register(
     config = TrainingConfig.build(run.config)
     examples = _examples(spec, Path(run.data_file) if run.data_file else None)
     splits = Splits.of(examples)
+    if narrowing := config.narrowing():
+        splits = splits.narrowed(narrowing)
     run.dataset_hash, run.dataset_sizes = dataset_hash(examples), splits.sizes()
     run.save(update_fields=["dataset_hash", "dataset_sizes"])
 
@@ -252,7 +258,7 @@ def _train_and_register(
     return version
 
 
-def _sample(examples: list[Example], limit: int, seed: int) -> list[Example]:
+def sampled(examples: list[Example], limit: int, seed: int) -> list[Example]:
     """At most `limit` of the examples (all when 0), the same ones for the same seed."""
     if not limit or len(examples) <= limit:
         return examples
@@ -264,9 +270,9 @@ def evaluate(predictor: Any, splits: Splits, *, limit: int = 0, seed: int = 0) -
     seeded sample of `limit` examples where one is given)."""
     from assistant.training.evaluation import abstain_threshold
 
-    truth, probabilities = _scored(predictor, _sample(splits.calibration, limit, seed))
+    truth, probabilities = _scored(predictor, sampled(splits.calibration, limit, seed))
     threshold = abstain_threshold(truth, probabilities, precision=settings.ABSTAIN_PRECISION)
-    validation = _sample(splits.validation, limit, seed)
+    validation = sampled(splits.validation, limit, seed)
     metrics = evaluate_examples(predictor, validation, threshold=threshold["threshold"])
     metrics["abstain"] = {
         **threshold,

@@ -1,9 +1,12 @@
 """Metrics, calibration and the abstain threshold on small hand-made cases with known answers."""
 
+from collections import Counter
+
 import numpy as np
 import pytest
 
-from assistant.training.data import DataError, Splits, dataset_hash, examples_read, split_of
+from assistant.training.config import ConfigError, TrainingConfig
+from assistant.training.data import DataError, Narrowing, Splits, dataset_hash, examples_read, split_of
 from assistant.training.evaluation import abstain_effect, abstain_threshold, classification_metrics
 from assistant.training.registry import Example
 
@@ -60,6 +63,27 @@ def test_splits_go_by_text_so_duplicates_and_reorderings_stay_put():
     assert dataset_hash(examples) == dataset_hash(list(reversed(examples)))
     with pytest.raises(DataError, match="leave the calibration split empty"):
         Splits.of(examples[:3])
+
+
+def test_a_study_narrows_only_the_training_split_and_the_same_way_for_every_technique():
+    examples = [Example(f"message number {i}", "abc"[i % 3]) for i in range(900)]
+    splits = Splits.of(examples)
+
+    reserved = splits.narrowed(Narrowing(test_share=0.2))
+    few = splits.narrowed(Narrowing(test_share=0.2, per_label=8, seed=3))
+    held = splits.narrowed(Narrowing(test_share=0.2, held_out_label="b", held_out_keep=16))
+
+    assert reserved.test == few.test == held.test
+    assert 0.15 < len(reserved.test) / len(splits.train) < 0.25
+    assert not {e.text for e in reserved.test} & {e.text for e in reserved.train}
+    assert reserved.validation == splits.validation
+    assert reserved.calibration == splits.calibration
+    assert Counter(e.label for e in few.train) == {"a": 8, "b": 8, "c": 8}
+    assert few.train == splits.narrowed(Narrowing(test_share=0.2, per_label=8, seed=3)).train
+    assert Counter(e.label for e in held.train)["b"] == 16
+    assert not Narrowing()
+    with pytest.raises(ConfigError, match="test_share"):
+        TrainingConfig.build({"test_share": 0.9})
 
 
 def test_example_files_with_problems_are_refused_naming_file_and_line(tmp_path):
