@@ -76,6 +76,7 @@ bench: $(INSTALLED)
 	$(PY) bench/claims.py
 	$(PY) bench/aml.py
 	$(PY) bench/techniques.py
+	$(PY) bench/lab.py
 
 # Re-pin the whole dependency tree after changing pyproject.toml (torch stays out: see above).
 lock: $(INSTALLED)

@@ -16,7 +16,7 @@ import logging
 from django.conf import settings
 
 from aml.models import Case
-from aml.services.calibration import typology_prepare
+from aml.services.screening import typology_prepare
 from aml.typology import TYPOLOGY, TYPOLOGY_LABELS, examples_of, pages_read, passages_derive
 from assistant.core.errors import ApplicationError
 from assistant.training.registry import Example, TaskSpec

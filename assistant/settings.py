@@ -115,6 +115,8 @@ CELERY_TASK_ROUTES = {
     "training.version_prepare": {"queue": "inference"},
     "claims.*": {"queue": "inference"},
     "aml.*": {"queue": "inference"},
+    "lab.train": {"queue": "gpu"},
+    "lab.*": {"queue": "inference"},
 }
 CELERY_TASK_DEFAULT_EXCHANGE = "default"
 CELERY_TASK_DEFAULT_ROUTING_KEY = "default"
@@ -469,6 +471,7 @@ INSTALLED_APPS = [
     "advisory",
     "claims",
     "aml",
+    "lab",
 ]
 
 MIDDLEWARE = [

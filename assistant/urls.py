@@ -29,6 +29,8 @@ urlpatterns = [
     path("api/claims/", include("claims.api_urls")),
     path("aml/", include("aml.urls")),
     path("api/aml/", include("aml.api_urls")),
+    path("lab/", include("lab.urls")),
+    path("api/lab/", include("lab.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

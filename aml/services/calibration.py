@@ -48,13 +48,3 @@ def risk_calibration_fit(version: ModelVersion, rules: Sequence[Rule] | None = N
             raise
         return RiskCalibration.objects.get(model_version=version, rules_digest=fitted.rules_digest)
     return fitted
-
-
-def typology_prepare(version: ModelVersion) -> RiskCalibration:
-    """What serving a typology version needs: its risk calibration. Then the transactions that came
-    in while no version was active are screened with it."""
-    from aml.services.screening import waiting_screen
-
-    calibration = risk_calibration_fit(version)
-    waiting_screen()
-    return calibration

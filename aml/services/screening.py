@@ -41,13 +41,14 @@ from aml.risk import (
 )
 from aml.rules import RuleHit, rules_evaluate, rules_lookback
 from aml.services.audit import Entry, audit_record_many
-from aml.services.calibration import risk_calibration
+from aml.services.calibration import risk_calibration, risk_calibration_fit
 from aml.typology import DESCRIPTIONS, NONE, PASSAGE_CHARS, TYPOLOGY
 from assistant.core.errors import ApplicationError, ItemErrors, NotFound
 from assistant.db.constraints import violated_constraint
 from assistant.integrations.models import System
 from assistant.integrations.webhooks import event_emit
 from assistant.training.inference import ModelNotReady, Prediction, active_version
+from assistant.training.models import ModelVersion
 
 logger = logging.getLogger("finassist.aml")
 
@@ -477,3 +478,11 @@ def batch_fail(batch_id: int, reason: str) -> None:
     unfinished = ScreeningBatch.objects.filter(pk=batch_id).exclude(status=ScreeningBatch.Status.COMPLETE)
     if unfinished.update(status=ScreeningBatch.Status.ERROR, error=reason[:2000], finished_at=timezone.now()):
         logger.warning("batch %s not screened: %s", batch_id, reason)
+
+
+def typology_prepare(version: ModelVersion) -> RiskCalibration:
+    """What serving a typology version needs: its risk calibration. Then the transactions that came
+    in while no version was active are screened with it."""
+    calibration = risk_calibration_fit(version)
+    waiting_screen()
+    return calibration

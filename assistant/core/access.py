@@ -1,4 +1,5 @@
-"""Pages for one role: anyone else signed in gets 403; a refusal a page raises becomes an error page."""
+"""Pages for one role: anyone else signed in gets 403; a refusal a page raises becomes an error page.
+APIs for one permission."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseBase
 from django.shortcuts import render
+from rest_framework import permissions
 from rest_framework.request import Request
 
 from assistant.core.errors import ApplicationError
@@ -42,3 +44,13 @@ def signed_in(request: HttpRequest | Request) -> User:
     if not isinstance(user, User) or not user.is_authenticated:
         raise PermissionDenied("sign in first")
     return user
+
+
+def permitted(codename: str) -> type[permissions.BasePermission]:
+    class Permitted(permissions.BasePermission):
+        message = f"you need the {codename} permission (the ml_engineer role has it)"
+
+        def has_permission(self, request: Request, view: Any) -> bool:
+            return bool(request.user and request.user.is_authenticated and request.user.has_perm(codename))
+
+    return Permitted

@@ -6,28 +6,18 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import permissions, serializers, status
+from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from assistant.core.access import signed_in
+from assistant.core.access import permitted, signed_in
 from assistant.core.api import AnyField
 from assistant.training.inference import MAX_TEXT_CHARS
 from assistant.training.registry import Example
 from assistant.training.selectors import version_of
 from assistant.training.services import MAX_EXAMPLES_ADDED, MAX_LABEL_CHARS, examples_add, task_create
-
-
-def permitted(codename: str) -> type[permissions.BasePermission]:
-    class Permitted(permissions.BasePermission):
-        message = f"you need the {codename} permission (the ml_engineer role has it)"
-
-        def has_permission(self, request: Request, view: Any) -> bool:
-            return bool(request.user and request.user.is_authenticated and request.user.has_perm(codename))
-
-    return Permitted
 
 
 class TaskCreateApi(APIView):

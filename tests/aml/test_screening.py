@@ -9,7 +9,7 @@ import pytest
 
 from aml.models import Alert, AuditEvent, RiskCalibration, Rule, Screening
 from aml.services.rules import rule_update
-from aml.services.screening import document_screen, passages_of_text, transactions_screen
+from aml.services.screening import document_screen, passages_of_text, transactions_screen, typology_prepare
 from aml.tasks import calibrate_task
 from aml.typology import TYPOLOGY_LABELS
 from assistant.training.inference import ModelNotReady, NoActiveModel
@@ -177,8 +177,6 @@ def test_a_rule_edit_queues_the_refit_so_no_screening_request_waits_for_it(
 
 
 def test_transactions_that_came_in_while_no_model_was_active_are_screened_when_one_is(book, typology_model):
-    from aml.services.calibration import typology_prepare
-
     waiting = structured(book)
     assert not Screening.objects.exists()
 

@@ -1,0 +1,1 @@
+from tests.training.conftest import engineer, tiny_model, training_settings  # noqa: F401 - shared fixtures
