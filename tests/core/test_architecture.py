@@ -34,7 +34,7 @@ def test_a_web_process_starts_without_models_or_synthetic_data():
 
 
 PACKAGES = ("assistant", "advisory", "claims", "aml")
-DOMAIN_APPS = ("advisory", "claims", "aml")
+DOMAIN_APPS = ("advisory", "claims", "aml", "lab")
 
 
 def _modules() -> dict[str, Path]:
