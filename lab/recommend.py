@@ -30,7 +30,7 @@ class AnswerError(ApplicationError):
 
 @dataclass(frozen=True)
 class Answers:
-    """The decision factors of the sources; the task gives the defaults for its own data."""
+    """The decision factors of the sources."""
 
     change: str = "monthly"
     citations: bool = False
@@ -43,10 +43,10 @@ class Answers:
     requests_per_day: int = 10_000
 
     @classmethod
-    def build(cls, given: Mapping[str, Any], *, defaults: Mapping[str, Any] | None = None) -> Answers:
-        """From the defaults overridden by `given`; every bad answer named by its field."""
+    def build(cls, given: Mapping[str, Any]) -> Answers:
+        """The defaults overridden by `given`; every bad answer named by its field."""
         names = {f.name: f for f in dataclasses.fields(cls)}
-        merged = {**(defaults or {}), **{k: v for k, v in given.items() if v is not None and v != ""}}
+        merged = {k: v for k, v in given.items() if v is not None and v != ""}
         unknown = sorted(set(merged) - set(names))
         if unknown:
             raise AnswerError(f"unknown questions: {', '.join(unknown)}", field=unknown[0])

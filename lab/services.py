@@ -28,7 +28,7 @@ from assistant.core.errors import ApplicationError
 from assistant.training.config import FINE_TUNING, METHODS
 from assistant.training.data import Narrowing, Splits
 from assistant.training.models import TrainingRun
-from assistant.training.registry import Example, TaskSpec, task_get
+from assistant.training.registry import Example, task_get
 from assistant.training.services import (
     RETRIEVING,
     evaluate_examples,
@@ -69,13 +69,6 @@ class StudyError(ApplicationError):
     pass
 
 
-def answer_defaults(spec: TaskSpec) -> dict[str, Any]:
-    """What the task itself says about the questionnaire: the examples a label it has."""
-    counts = Counter(example.label for example in Splits.of(spec.examples()).train)
-    ordered = sorted(counts.values())
-    return {"examples_per_label": ordered[len(ordered) // 2] if ordered else 0}
-
-
 def study_create(
     *,
     task: str,
@@ -103,7 +96,7 @@ def study_create(
         raise StudyError(
             f"options for techniques the study does not compare: {', '.join(stray)}", field="options"
         )
-    checked = Answers.build(answers or {}, defaults=answer_defaults(spec))
+    checked = Answers.build(answers or {})
     if dispatch and settings.CELERY_TASK_ALWAYS_EAGER:
         raise StudyError(
             "a study runs on Celery workers and none is connected (tasks run in-process); start a broker "
