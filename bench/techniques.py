@@ -16,9 +16,8 @@ scored on a seeded sample of `--icl-limit` texts per split: each costs a generat
 from __future__ import annotations
 
 import argparse
-import time
 
-from common import django_setup, summary_ms, use_database, write_result
+from common import django_setup, use_database, write_result
 from files import FROM_FILES, ensure_task
 
 use_database("finassist_bench")
@@ -26,6 +25,7 @@ django_setup()
 
 from django.core.management import call_command  # noqa: E402
 
+from assistant.training.costs import serving_speed  # noqa: E402
 from assistant.training.data import Splits  # noqa: E402
 from assistant.training.inference import MAX_TEXT_CHARS, predict  # noqa: E402
 from assistant.training.models import TrainingRun  # noqa: E402
@@ -35,7 +35,6 @@ from assistant.training.services import run_execute, run_submit, version_activat
 TASKS = ["chat-intent", "claims-line-of-business", "aml-typology", *FROM_FILES]
 TECHNIQUES = ["zero-shot", "knn", "probe", "tfidf", "icl", "lora"]
 SINGLE_TEXTS = 100
-BATCH = 64
 
 
 def measured(task: str, technique: str, icl_limit: int) -> dict[str, object]:
@@ -62,19 +61,16 @@ def measured(task: str, technique: str, icl_limit: int) -> dict[str, object]:
         "artefact_bytes": version.artefact_bytes,
         "peak_memory_bytes": version.peak_memory_bytes,
     }
-    singles = validation[: 10 if technique == "icl" else SINGLE_TEXTS]
-    predict(task, singles[:3], record=False)
-    samples = []
-    for text in singles:
-        started = time.perf_counter()
-        predict(task, [text], record=False)
-        samples.append(time.perf_counter() - started)
-    result["single_text"] = summary_ms(samples)
-    if technique != "icl":
-        started = time.perf_counter()
-        for i in range(0, len(validation), BATCH):
-            predict(task, validation[i : i + BATCH], record=False)
-        result["batch_texts_per_s"] = round(len(validation) / (time.perf_counter() - started), 1)
+    generates = technique == "icl"  # each text a generation: ten single texts, no batches
+    speed = serving_speed(
+        lambda texts: predict(task, texts, record=False),
+        validation,
+        singles=10 if generates else SINGLE_TEXTS,
+        batch_texts=0 if generates else len(validation),
+    )
+    if "texts_per_s" in speed:
+        result["batch_texts_per_s"] = speed.pop("texts_per_s")
+    result["single_text"] = speed
     for name in (
         "calls",
         "call_seconds_p50",

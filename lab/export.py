@@ -8,14 +8,14 @@ from typing import Any
 from django.utils import timezone
 
 from lab.charts import Series, accuracy_latency_svg, bars_svg, curves_svg
-from lab.models import Study
+from lab.models import Status, Study
 from lab.recommend import Answers
 from lab.services import recommendation, update_how
 
 
 def document(study: Study) -> dict[str, Any]:
     """Everything the study measured, with the recommended technique under `recommendation`."""
-    advice = recommendation(study).as_dict() if study.status == "succeeded" else None
+    advice = recommendation(study).as_dict() if study.status == Status.SUCCEEDED else None
     tested = study.results.get("test", {})
     return {
         "study": study.pk,
@@ -128,7 +128,7 @@ def _mb(value: int | None) -> str:
 
 
 def markdown(study: Study) -> str:
-    advice = recommendation(study) if study.status == "succeeded" else None
+    advice = recommendation(study) if study.status == Status.SUCCEEDED else None
     lines = [
         f"# Study {study.pk}: {study.task}",
         "",
@@ -148,7 +148,8 @@ def markdown(study: Study) -> str:
         "peak MB", "update s", "new-label F1",
     ]  # fmt: skip
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for row in table(study):
+    rows = table(study)
+    for row in rows:
         if "p95_ms" not in row:
             lines.append(f"| {row['technique']} | {row['status']}: {row.get('error', '')} |")
             continue
@@ -161,7 +162,7 @@ def markdown(study: Study) -> str:
             f"{update['f1_before']:.2f} → {update['f1_after']:.2f}",
         ]  # fmt: skip
         lines.append("| " + " | ".join(cells) + " |")
-    curve_rows = [row for row in table(study) if "curve" in row]
+    curve_rows = [row for row in rows if "curve" in row]
     if curve_rows:
         sizes = [*study.curve_sizes, 0]
         lines += ["", "Learning curve (validation macro-F1; examples a label):", ""]
@@ -174,7 +175,7 @@ def markdown(study: Study) -> str:
                 + " | ".join(f"{by[s]:.3f}" if s in by else "" for s in sizes)
                 + " |"
             )
-    forgot = [row for row in table(study) if row.get("forgetting")]
+    forgot = [row for row in rows if row.get("forgetting")]
     if forgot:
         lines += ["", "Forgetting (retrieval nDCG@10 on the reference questions):", ""]
         for row in forgot:

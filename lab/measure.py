@@ -1,56 +1,21 @@
-"""What a study measures besides the versions' own metrics: serving speed, and what fine-tuning
-cost the encoder's general ability (forgetting). Runs in workers: imports numpy and the models."""
+"""What fine-tuning cost an encoder's general ability (forgetting), which a study measures besides
+the versions' own metrics. Runs in workers: imports numpy and the models."""
 
 from __future__ import annotations
 
 import csv
-import time
-from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from assistant.core.errors import ApplicationError
 from assistant.knowledge.evaluation import scores
-from assistant.training.costs import summary_ms
 
-SINGLE_TEXTS = 100
-WARM_UP = 3
-BATCH = 64
-BATCH_TEXTS = 512
 REFERENCE_K = 10
 # Each reference document is embedded from its opening words, by both encoders alike: the
 # classifier's encoder was tuned on short texts and truncates at its own token limit.
 REFERENCE_CHARS = 400
-DEMO_FAQ = (
-    Path(__file__).resolve().parent.parent
-    / "assistant"
-    / "knowledge"
-    / "demo_data"
-    / "faq"
-    / "customer-faq.csv"
-)
-
-
-def speed(
-    predictor: Any, texts: Sequence[str], *, singles: int = SINGLE_TEXTS, batch_texts: int = BATCH_TEXTS
-) -> dict[str, Any]:
-    """Single-text latency (p50/p95 after a warm-up) and the throughput of batches of BATCH."""
-    for text in texts[:WARM_UP]:
-        predictor.scores([text])
-    samples = []
-    for text in texts[:singles]:
-        started = time.perf_counter()
-        predictor.scores([text])
-        samples.append(time.perf_counter() - started)
-    batched = list(texts[:batch_texts])
-    started = time.perf_counter()
-    for i in range(0, len(batched), BATCH):
-        predictor.scores(batched[i : i + BATCH])
-    elapsed = time.perf_counter() - started
-    return {**summary_ms(samples), "texts_per_s": round(len(batched) / elapsed, 1)}
 
 
 @dataclass(frozen=True)
@@ -71,7 +36,9 @@ def reference() -> Reference:
     try:
         folder = DATASETS["ask_cfpb"].path()
     except ApplicationError:
-        with DEMO_FAQ.open(encoding="utf-8", newline="") as handle:
+        from assistant.knowledge.demo import DEMO_DATA
+
+        with (DEMO_DATA / "faq" / "customer-faq.csv").open(encoding="utf-8", newline="") as handle:
             rows = list(csv.DictReader(handle))
         return Reference(
             "demo FAQ questions",

@@ -190,8 +190,9 @@ def _stage(planned: ArmRun) -> str:
 def arm_measure(arm_id: int) -> str:
     """Measure a fitted arm where it is served (speed, update cost, forgetting): ENDED, or
     STUDY_DONE where it was the study's last arm."""
+    from assistant.training.costs import serving_speed
     from assistant.training.techniques import predictor_load
-    from lab.measure import forgetting, speed
+    from lab.measure import forgetting
 
     arm = Arm.objects.select_related("study").get(pk=arm_id)
     if arm.status in FINISHED:
@@ -217,7 +218,9 @@ def arm_measure(arm_id: int) -> str:
                 if k.startswith(("prompt_tokens", "completion_tokens", "call_"))
             },
         },
-        "speed": speed(predictor, [e.text for e in splits.validation], **SPEED_TEXTS.get(arm.technique, {})),
+        "speed": serving_speed(
+            predictor.scores, [e.text for e in splits.validation], **SPEED_TEXTS.get(arm.technique, {})
+        ),
         "curve": [
             {
                 "per_label": p.per_label,

@@ -14,7 +14,7 @@ from assistant.core.roles import ML_ENGINEER
 from assistant.training.registry import tasks
 from lab.export import figures, markdown, pdf, table
 from lab.forms import AnswersForm, StudyForm
-from lab.models import FINISHED
+from lab.models import FINISHED, Status
 from lab.selectors import progress, studies, study_get
 from lab.services import answers_set, recommendation, study_adopt, study_cancel, study_create
 
@@ -48,14 +48,14 @@ def index(request: HttpRequest) -> HttpResponseBase:
 @engineer_required
 def study(request: HttpRequest, study_id: int) -> HttpResponseBase:
     found = study_get(study_id)
-    finished = found.status == "succeeded"
+    succeeded = found.status == Status.SUCCEEDED
     context = {
         "study": found,
         "finished": found.status in FINISHED,
         "progress": progress(found),
         "rows": table(found),
         "figures": figures(found),
-        "advice": recommendation(found) if finished else None,
+        "advice": recommendation(found) if succeeded else None,
         "answers": AnswersForm(initial=found.answers),
     }
     return render(request, "lab/study.html", context)

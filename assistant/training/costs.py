@@ -6,11 +6,13 @@ from __future__ import annotations
 import statistics
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 SAMPLE_S = 0.05
+WARM_UP = 3  # single texts scored before any is timed
+BATCH = 64
 
 
 @dataclass
@@ -52,3 +54,25 @@ def summary_ms(samples: list[float]) -> dict[str, float]:
         "p95_ms": round(ordered[int(0.95 * (len(ordered) - 1))] * 1000, 3),
         "mean_ms": round(statistics.fmean(ordered) * 1000, 3),
     }
+
+
+def serving_speed(
+    score: Callable[[list[str]], object], texts: Sequence[str], *, singles: int = 100, batch_texts: int = 512
+) -> dict[str, float]:
+    """Latency of `score` on single texts (p50/p95/mean over the first `singles`, after a warm-up)
+    and, where `batch_texts` is not 0, its throughput on the first `batch_texts` in batches of BATCH."""
+    for text in texts[:WARM_UP]:
+        score([text])
+    samples = []
+    for text in texts[:singles]:
+        started = time.perf_counter()
+        score([text])
+        samples.append(time.perf_counter() - started)
+    speed = summary_ms(samples)
+    batched = list(texts[:batch_texts])
+    if batched:
+        started = time.perf_counter()
+        for i in range(0, len(batched), BATCH):
+            score(batched[i : i + BATCH])
+        speed["texts_per_s"] = round(len(batched) / (time.perf_counter() - started), 1)
+    return speed
