@@ -14,17 +14,21 @@ from assistant.core.access import permitted, signed_in
 from assistant.core.errors import NotFound
 from assistant.training.config import METHODS
 from lab.export import document
+from lab.knowledge import KNOWLEDGE_TECHNIQUES, QUESTION_DATASETS, knowledge_study_create
+from lab.models import Study
 from lab.recommend import Answers
 from lab.selectors import progress, studies, study_get
 from lab.services import answers_set, study_adopt, study_cancel, study_create
 
 MAX_OPTIONS = 20
+MAX_QUESTIONS = 20_000
+TECHNIQUES = sorted({*METHODS, *KNOWLEDGE_TECHNIQUES})
 
 StudyOut = inline_serializer(
     "LabStudy",
     {
         "study": serializers.IntegerField(),
-        "task": serializers.CharField(),
+        "task": serializers.CharField(help_text="the task studied, or a knowledge study's collection"),
         "status": serializers.CharField(),
         "held_out_label": serializers.CharField(),
         "answers": serializers.DictField(),
@@ -58,12 +62,28 @@ class StudiesApi(APIView):
         return [permitted(codename)()]
 
     class StudyInputSerializer(serializers.Serializer[Any]):
-        task = serializers.CharField(max_length=100)
-        techniques = serializers.ListField(
-            child=serializers.ChoiceField(choices=METHODS),
+        kind = serializers.ChoiceField(choices=Study.Kind.choices, default=Study.Kind.CLASSIFICATION)
+        task = serializers.CharField(
+            max_length=100, required=False, help_text="a classification study's task"
+        )
+        collection = serializers.CharField(
+            max_length=100, required=False, help_text="a knowledge study's collection"
+        )
+        dataset = serializers.ChoiceField(
+            choices=QUESTION_DATASETS, required=False, help_text="a knowledge study's questions: a dataset's"
+        )
+        questions = serializers.ListField(
+            child=serializers.DictField(),
             required=False,
             allow_empty=False,
-            max_length=len(METHODS),
+            max_length=MAX_QUESTIONS,
+            help_text='a knowledge study\'s questions: {"query", "relevant": [ids], "split": train|test}',
+        )
+        techniques = serializers.ListField(
+            child=serializers.ChoiceField(choices=TECHNIQUES),
+            required=False,
+            allow_empty=False,
+            max_length=len(TECHNIQUES),
         )
         answers = _answers_field()
         options = serializers.DictField(
@@ -75,6 +95,12 @@ class StudiesApi(APIView):
             if sum(len(given) for given in value.values()) > MAX_OPTIONS:
                 raise serializers.ValidationError(f"at most {MAX_OPTIONS} options")
             return value
+
+        def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+            needed = "collection" if data["kind"] == Study.Kind.KNOWLEDGE else "task"
+            if not data.get(needed):
+                raise serializers.ValidationError({needed: f"a {data['kind']} study needs one"})
+            return data
 
     @extend_schema(operation_id="lab_studies_list", responses={200: StudyOut})
     def get(self, request: Request) -> Response:
@@ -88,13 +114,25 @@ class StudiesApi(APIView):
     def post(self, request: Request) -> Response:
         given = self.StudyInputSerializer(data=request.data)
         given.is_valid(raise_exception=True)
-        study = study_create(
-            task=given.validated_data["task"],
-            techniques=given.validated_data.get("techniques"),
-            answers=given.validated_data["answers"],
-            options=given.validated_data["options"],
-            user=signed_in(request),
-        )
+        data = given.validated_data
+        if data["kind"] == Study.Kind.KNOWLEDGE:
+            study = knowledge_study_create(
+                collection=data["collection"],
+                questions=data.get("questions"),
+                dataset=data.get("dataset", ""),
+                techniques=data.get("techniques"),
+                options=data["options"],
+                answers=data["answers"],
+                user=signed_in(request),
+            )
+        else:
+            study = study_create(
+                task=data["task"],
+                techniques=data.get("techniques"),
+                answers=data["answers"],
+                options=data["options"],
+                user=signed_in(request),
+            )
         return Response(_out(study_get(study.pk)), status=status.HTTP_201_CREATED)
 
 

@@ -1,5 +1,5 @@
 """A study's plots as server-rendered SVG (no script, no network): accuracy against p95 latency,
-the learning curves, and the update-cost bars."""
+the learning curves, the update-cost bars, and the freshness of a knowledge study."""
 
 from __future__ import annotations
 
@@ -164,6 +164,40 @@ def bars_svg(bars: Sequence[tuple[str, float, str]], *, title: str) -> str:
             f'<rect x="90" y="{top}" width="{max(end - 90, 1):.1f}" height="{row - 6}" '
             f'fill="{COLOURS[i % len(COLOURS)]}"><title>{escape(name)}: {escape(shown)}</title></rect>'
             f'<text x="{end + 4:.1f}" y="{top + 12}">{escape(shown)}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def freshness_svg(series: Sequence[Series]) -> str:
+    """A step line per technique: the share of questions answered from the current version,
+    against the seconds after the change (log scale; the change itself at the left edge)."""
+    drawn = [s for s in series if s.points]
+    if not drawn:
+        return ""
+    moments = [px for s in drawn for px, _ in s.points if px > 0] or [1.0]
+    low, high = min(moments) / 3, max(moments) * 3
+    x = _Scale(low, high, PAD, WIDTH - PAD * 2.2, log=True)
+    y = _Scale(0.0, 1.0, HEIGHT - PAD, PAD / 2)
+    parts = [
+        _open("share of questions answered from the current version after the change"),
+        _axes("seconds after the change (log scale)", "share current"),
+        _ticks(x, y),
+    ]
+    for i, line in enumerate(drawn):
+        colour = COLOURS[i % len(COLOURS)]
+        steps: list[str] = []
+        share = 0.0
+        for moment, value in sorted(line.points):
+            at = x(max(moment, low))
+            steps += [f"{at:.1f},{y(share):.1f}", f"{at:.1f},{y(value):.1f}"]
+            share = value
+        steps.append(f"{x(high):.1f},{y(share):.1f}")
+        parts.append(
+            f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" points="{" ".join(steps)}">'
+            f"<title>{escape(line.name)}: {share:.2f} current at the end</title></polyline>"
+            f'<text x="{x(high) + 4:.1f}" y="{y(share) + 3 + 10 * i:.1f}" fill="{colour}">'
+            f"{escape(line.name)}</text>"
         )
     parts.append("</svg>")
     return "".join(parts)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import forms
 
 from assistant.training.config import METHODS
+from lab.knowledge import DEFAULT_KNOWLEDGE_TECHNIQUES, KNOWLEDGE_TECHNIQUES, QUESTION_DATASETS
 from lab.recommend import COMPUTE, FREQUENCIES, TOLERANCE, Answers
 from lab.services import DEFAULT_TECHNIQUES
+
+QUESTIONS_MAX_BYTES = 5_000_000
 
 DEFAULTS = Answers()
 
@@ -65,3 +69,48 @@ class StudyForm(AnswersForm):
         field = self.fields["task"]
         assert isinstance(field, forms.ChoiceField)
         field.choices = _choices(tasks)
+
+
+class KnowledgeStudyForm(forms.Form):
+    """A knowledge study: a collection, its questions (a dataset's or a file's), the techniques."""
+
+    collection = forms.ChoiceField(choices=[])
+    dataset = forms.ChoiceField(
+        choices=[("", "a file of my own"), *_choices(QUESTION_DATASETS)],
+        required=False,
+        label="Questions from",
+    )
+    questions = forms.FileField(
+        required=False,
+        label='Questions (JSONL of {"query", "relevant", "split"})',
+        help_text="split: train or test; without it, a hash of the question gives half to each",
+    )
+    techniques = forms.MultipleChoiceField(
+        choices=_choices(KNOWLEDGE_TECHNIQUES),
+        initial=list(DEFAULT_KNOWLEDGE_TECHNIQUES),
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: Any, collections: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["collection"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = _choices(collections)
+
+    def clean_questions(self) -> list[Any] | None:
+        upload = self.cleaned_data.get("questions")
+        if upload is None:
+            return None
+        if upload.size > QUESTIONS_MAX_BYTES:
+            raise forms.ValidationError(f"at most {QUESTIONS_MAX_BYTES:,} bytes")
+        try:
+            lines = upload.read().decode("utf-8").splitlines()
+            return [json.loads(line) for line in lines if line.strip()]
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise forms.ValidationError(f"not JSON lines in UTF-8 ({error})") from None
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not cleaned.get("dataset") and not cleaned.get("questions") and "questions" not in self.errors:
+            self.add_error("questions", "give a file of questions, or choose a dataset's")
+        return cleaned

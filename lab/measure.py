@@ -28,12 +28,15 @@ class Reference:
     documents: dict[str, str]
 
 
-def reference() -> Reference:
-    """Ask CFPB's validation questions over its answers where the datasets folder has them,
-    else the demo FAQ's questions over its answers."""
+def reference(*, excluding: str = "") -> Reference:
+    """Ask CFPB's validation questions over its answers where the datasets folder has them (and
+    the model was not tuned on them: `excluding` names what it was), else the demo FAQ's
+    questions over its answers."""
     from assistant.knowledge.datasets import DATASETS, eval_split
 
     try:
+        if excluding == "ask_cfpb":
+            raise ApplicationError("the model was tuned on Ask CFPB's questions")
         folder = DATASETS["ask_cfpb"].path()
     except ApplicationError:
         from assistant.knowledge.demo import DEMO_DATA
@@ -67,12 +70,12 @@ def ndcg(embed: Any, reference: Reference) -> float:
     return round(float(np.mean(values)), 4)
 
 
-def forgetting(predictor: Any, base_model: str) -> dict[str, Any]:
+def forgetting(predictor: Any, base_model: str, *, excluding: str = "") -> dict[str, Any]:
     """nDCG@10 on the reference questions of the tuned encoder (the fine-tuned classifier's own
     embeddings) and of the encoder it started from."""
     from assistant.core.encoder import encoder
 
-    chosen = reference()
+    chosen = reference(excluding=excluding)
     base = ndcg(encoder(base_model).embed, chosen)
     tuned = ndcg(predictor.embed, chosen)
     return {

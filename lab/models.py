@@ -10,17 +10,33 @@ from assistant.training.models import ModelVersion, TrainingRun
 # A study and each of its arms go through the same states as a training run.
 Status = TrainingRun.Status
 FINISHED = TrainingRun.FINISHED
+# A knowledge study searches a copy of its collection, named so, made and dropped by the study.
+SCRATCH_PREFIX = "lab-study-"
 
 
 class Study(models.Model):
-    task = models.CharField(max_length=100, db_index=True)
+    class Kind(models.TextChoices):
+        CLASSIFICATION = "classification"  # a task's labels: every technique, the questionnaire
+        KNOWLEDGE = "knowledge"  # a collection's questions: retrieval against fine-tuning it in
+
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.CLASSIFICATION)
+    task = models.CharField(
+        max_length=100, db_index=True, help_text="what is studied: a task or a collection"
+    )
     techniques = models.JSONField(help_text="the techniques compared, in the order shown")
     answers = models.JSONField(default=dict, blank=True, help_text="the questionnaire's answers")
     seed = models.PositiveIntegerField(default=42, help_text="the same subsamples for every technique")
     test_share = models.FloatField(help_text="share of the training split reserved as the test split")
-    held_out_label = models.CharField(max_length=200, help_text="left out, then added back (update cost)")
+    held_out_label = models.CharField(
+        max_length=200, blank=True, help_text="left out, then added back (update cost)"
+    )
     update_examples = models.PositiveIntegerField(default=16)
     curve_sizes = models.JSONField(help_text="examples per label at each point of the learning curve")
+    plan = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="what it was given: a task's label counts; a knowledge study's questions and change",
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
     cancel_requested = models.BooleanField(default=False)
     results = models.JSONField(default=dict, blank=True, help_text="the test split's figures, once")

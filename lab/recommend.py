@@ -19,7 +19,8 @@ COMPUTE = ("none", "cpu", "gpu")
 TOLERANCE = ("low", "medium", "high")
 # The largest loss of nDCG@10 on the reference questions each tolerance accepts from fine-tuning.
 FORGETTING_ACCEPTED = {"low": 0.02, "medium": 0.10, "high": 1.0}
-CITING = ("knn", "icl")  # they can show the labelled examples a prediction rests on
+# They can show what an answer rests on: the passages found (rag), the labelled examples (knn, icl).
+CITING = ("rag", "knn", "icl")
 DAYS_A_MONTH = 30
 FIT_MONTHS = 12  # a fit's cost is spread over a year of serving
 
@@ -169,7 +170,7 @@ def checks(row: Row, answers: Answers) -> list[Check]:
             Check(
                 "citations",
                 cites,
-                "shows the labelled examples each prediction rests on"
+                "shows what each answer rests on (the passages or labelled examples it found)"
                 if cites
                 else "cannot show what a prediction rests on",
                 "no need for citations",
@@ -290,7 +291,7 @@ def rules_of_thumb(rows: Sequence[Row]) -> list[dict[str, str]]:
     by = {row.technique: row for row in rows}
     tuned = [row for row in rows if row.fine_tuned]
     frozen = [row for row in rows if not row.fine_tuned]
-    retrieval = by.get("knn")
+    retrieval = by.get("rag") or by.get("knn")
     said = []
 
     def claim(text: str, measured: str, agrees: bool | None) -> None:
@@ -301,7 +302,7 @@ def rules_of_thumb(rows: Sequence[Row]) -> list[dict[str, str]]:
         fine = min(tuned, key=lambda r: r.p95_ms)
         claim(
             "a fine-tuned model answers in 50-200 ms, retrieval (RAG) in 200-800 ms",
-            f"{fine.technique} p95 {fine.p95_ms:.1f} ms; knn p95 {retrieval.p95_ms:.1f} ms",
+            f"{fine.technique} p95 {fine.p95_ms:.1f} ms; {retrieval.technique} p95 {retrieval.p95_ms:.1f} ms",
             fine.p95_ms <= 200 and 200 <= retrieval.p95_ms <= 800,
         )
     else:
@@ -321,7 +322,7 @@ def rules_of_thumb(rows: Sequence[Row]) -> list[dict[str, str]]:
         best_tuned = max(tuned, key=lambda r: r.curve[few])
         claim(
             "retrieval is the better choice when labelled data is scarce",
-            f"with {few} examples a label: knn {retrieval.curve[few]:.3f}, "
+            f"with {few} examples a label: {retrieval.technique} {retrieval.curve[few]:.3f}, "
             f"{best_tuned.technique} {best_tuned.curve[few]:.3f}",
             retrieval.curve[few] >= best_tuned.curve[few],
         )
@@ -329,8 +330,8 @@ def rules_of_thumb(rows: Sequence[Row]) -> list[dict[str, str]]:
         fine = min(tuned, key=lambda r: r.update_seconds)
         claim(
             "retrieval takes new knowledge without retraining; fine-tuning needs a new run",
-            f"a new label served after {retrieval.update_seconds:.1f} s by knn, "
-            f"{fine.update_seconds:.1f} s by {fine.technique}",
+            f"new knowledge served after {retrieval.update_seconds:.1f} s by {retrieval.technique} "
+            f"({retrieval.update_how}), {fine.update_seconds:.1f} s by {fine.technique}",
             retrieval.update_seconds < fine.update_seconds,
         )
     if "icl" in by and tuned:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import random
+import statistics
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -119,6 +120,15 @@ def study_create(
             held_out_label=held_out,
             update_examples=UPDATE_EXAMPLES,
             curve_sizes=list(sizes),
+            plan={
+                "labels": len(spec.labels),
+                "training_examples": len(splits.train),
+                "examples_per_label": {
+                    "median": int(statistics.median(counts.values())),
+                    "min": min(counts.values()),
+                    "max": max(counts.values()),
+                },
+            },
             created_by=user if user is not None and user.is_authenticated else None,
         )
         for technique in chosen:
@@ -154,29 +164,37 @@ def _plan(study: Study, technique: str) -> list[tuple[str, int, dict[str, Any]]]
 FITTED, ENDED, STUDY_DONE = "fitted", "ended", "study-done"
 
 
-def arm_fit(arm_id: int, *, on_stage: Callable[[str], None] | None = None) -> str:
-    """Fit the arm's runs in order (a run left running by a lost worker starts again): FITTED
-    (measure it next), ENDED (failed or cancelled), or STUDY_DONE (it was the study's last arm)."""
+def arm_start(arm_id: int) -> Arm | None:
+    """Mark an arm (and its study) running; None where it has ended already."""
     with transaction.atomic():
         arm = Arm.objects.select_for_update().select_related("study").get(pk=arm_id)
         if arm.status in FINISHED:
-            return ENDED
+            return None
         arm.status, arm.started_at = Status.RUNNING, arm.started_at or timezone.now()
         arm.save(update_fields=["status", "started_at"])
         Study.objects.filter(pk=arm.study_id, status=Status.QUEUED).update(status=Status.RUNNING)
+    return arm
+
+
+def arm_fit(arm_id: int, *, on_stage: Callable[[str], None] | None = None) -> str:
+    """Fit the arm's runs in order (a run left running by a lost worker starts again): FITTED
+    (measure it next), ENDED (failed or cancelled), or STUDY_DONE (it was the study's last arm)."""
+    arm = arm_start(arm_id)
+    if arm is None:
+        return ENDED
     for planned in arm.runs.select_related("run"):
         if planned.run.status == TrainingRun.Status.SUCCEEDED:
             continue
         if Study.objects.filter(pk=arm.study_id, cancel_requested=True).exists():
-            return _arm_end(arm, Status.CANCELLED)
+            return arm_end(arm, Status.CANCELLED)
         Arm.objects.filter(pk=arm.pk).update(stage=_stage(planned))
         if on_stage is not None:
             on_stage(_stage(planned))
         run = run_execute(planned.run_id, restart_interrupted=True)
         if run.status == TrainingRun.Status.CANCELLED:
-            return _arm_end(arm, Status.CANCELLED)
+            return arm_end(arm, Status.CANCELLED)
         if run.status != TrainingRun.Status.SUCCEEDED:
-            return _arm_end(arm, Status.FAILED, error=f"{_stage(planned)} (run {run.pk}): {run.error}")
+            return arm_end(arm, Status.FAILED, error=f"{_stage(planned)} (run {run.pk}): {run.error}")
     Arm.objects.filter(pk=arm.pk).update(stage="measuring")
     return FITTED
 
@@ -199,7 +217,7 @@ def arm_measure(arm_id: int) -> str:
         return ENDED
     study = arm.study
     if study.cancel_requested:
-        return _arm_end(arm, Status.CANCELLED)
+        return arm_end(arm, Status.CANCELLED)
     runs = {(str(p.purpose), p.per_label): p for p in arm.runs.select_related("run__model_version")}
     main = runs[(MAIN, 0)].run.model_version
     splits = study_splits(study)
@@ -238,7 +256,7 @@ def arm_measure(arm_id: int) -> str:
     if arm.technique in FINE_TUNING:
         results["forgetting"] = forgetting(predictor, main.base_model)
     Arm.objects.filter(pk=arm.pk).update(results=results)
-    return _arm_end(arm, Status.SUCCEEDED)
+    return arm_end(arm, Status.SUCCEEDED)
 
 
 def quality(metrics: dict[str, Any]) -> dict[str, Any]:
@@ -301,7 +319,7 @@ def _first_examples(study: Study, splits: Splits, label: str) -> list[Example]:
     return [example for example in kept if example.label == label]
 
 
-def _arm_end(arm: Arm, status: str, *, error: str = "") -> str:
+def arm_end(arm: Arm, status: str, *, error: str = "") -> str:
     """Record how the arm ended: ENDED, or STUDY_DONE where it was the study's last to."""
     with transaction.atomic():
         Study.objects.select_for_update().get(pk=arm.study_id)  # one arm at a time decides "last"
@@ -313,7 +331,7 @@ def _arm_end(arm: Arm, status: str, *, error: str = "") -> str:
 def arm_failed(arm_id: int, reason: str) -> str:
     """A worker gave up on the arm (its task failed for good)."""
     arm = Arm.objects.get(pk=arm_id)
-    return ENDED if arm.status in FINISHED else _arm_end(arm, Status.FAILED, error=reason)
+    return ENDED if arm.status in FINISHED else arm_end(arm, Status.FAILED, error=reason)
 
 
 def study_finish(study_id: int) -> Study:
@@ -323,20 +341,27 @@ def study_finish(study_id: int) -> Study:
     study = Study.objects.get(pk=study_id)
     if study.status in FINISHED:
         return study
-    splits = study_splits(study)
     tested: dict[str, Any] = {}
-    for arm in study.arms.filter(status=Status.SUCCEEDED):
-        version = arm.runs.get(purpose=ArmRun.Purpose.MAIN).run.model_version
-        predictor = predictor_load(Path(version.artefact_path), expected_checksum=version.artefact_checksum)
-        examples = sampled(splits.test, version.config.get("evaluation_limit", 0), study.seed)
-        tested[arm.technique] = quality(
-            evaluate_examples(predictor, examples, threshold=version.abstain_threshold)
-        )
+    if study.kind == Study.Kind.KNOWLEDGE:  # its arms were scored on the test questions already
+        tested = {arm.technique: arm.results["test"] for arm in study.arms.filter(status=Status.SUCCEEDED)}
+        examples_tested = sum(q["split"] == "test" for q in study.plan["questions"])
+    else:
+        splits = study_splits(study)
+        examples_tested = len(splits.test)
+        for arm in study.arms.filter(status=Status.SUCCEEDED):
+            version = arm.runs.get(purpose=ArmRun.Purpose.MAIN).run.model_version
+            predictor = predictor_load(
+                Path(version.artefact_path), expected_checksum=version.artefact_checksum
+            )
+            examples = sampled(splits.test, version.config.get("evaluation_limit", 0), study.seed)
+            tested[arm.technique] = quality(
+                evaluate_examples(predictor, examples, threshold=version.abstain_threshold)
+            )
     with transaction.atomic():
         study = Study.objects.select_for_update().get(pk=study_id)
         if study.status in FINISHED:  # cancelled meanwhile
             return study
-        study.results = {"test": tested, "test_examples": len(splits.test)}
+        study.results = {"test": tested, "test_examples": examples_tested}
         study.status = Status.SUCCEEDED if tested else Status.FAILED
         study.error = "" if tested else "no technique finished: see each one's error"
         study.finished_at = timezone.now()
@@ -381,6 +406,9 @@ def rows(study: Study) -> list[Row]:
     found = []
     for arm in study.arms.filter(status=Status.SUCCEEDED):
         result = arm.results
+        if study.kind == Study.Kind.KNOWLEDGE:
+            found.append(_knowledge_row(arm.technique, result))
+            continue
         scored = tested.get(arm.technique, result["validation"])
         found.append(
             Row(
@@ -400,11 +428,32 @@ def rows(study: Study) -> list[Row]:
     return found
 
 
+def _knowledge_row(technique: str, result: dict[str, Any]) -> Row:
+    """A knowledge study's technique as the recommendation reads it: top-1 as its accuracy, nDCG@10
+    in place of macro-F1, the seconds until it serves the changed entries as its update."""
+    return Row(
+        technique=technique,
+        accuracy=result["test"]["top1"],
+        macro_f1=result["test"]["ndcg@10"],
+        p50_ms=result["speed"]["p50_ms"],
+        p95_ms=result["speed"]["p95_ms"],
+        fit_seconds=result["cost"]["fit_seconds"] or 0.0,
+        update_seconds=result["freshness"]["seconds"],
+        update_how=result["freshness"]["how"],
+        forgetting_change=result.get("forgetting", {}).get("change"),
+    )
+
+
 def study_adopt(study: Study, *, user: User | None = None) -> Any:
     """Activate the recommended technique's version for the task (through the registry)."""
     from assistant.training.models import ModelVersion
 
     chosen = recommendation(study)
+    if study.kind == Study.Kind.KNOWLEDGE:
+        raise StudyError(
+            "a knowledge study compares ways of answering from a collection; it has no version to adopt",
+            field="study",
+        )
     if study.status != Status.SUCCEEDED or chosen.version is None:
         raise StudyError("only a finished study with a recommendation can be adopted", field="study")
     version = ModelVersion.objects.get(pk=chosen.version)

@@ -2,7 +2,8 @@ from celery import shared_task
 
 from assistant.core.retry import marks_failed, retried
 from lab import dispatch
-from lab.models import Arm
+from lab.knowledge import arm_run
+from lab.models import Arm, Study
 from lab.services import FITTED, STUDY_DONE, arm_failed, arm_fit, arm_measure, study_finish
 
 
@@ -15,6 +16,13 @@ def _next(arm_id: int, outcome: str) -> str:
     return outcome
 
 
+def _fit(arm_id: int) -> str:
+    """An arm of a knowledge study is fitted, measured and updated at once, on its worker."""
+    if Arm.objects.filter(pk=arm_id, study__kind=Study.Kind.KNOWLEDGE).exists():
+        return arm_run(arm_id)
+    return arm_fit(arm_id)
+
+
 def _failed(arm_id: int, reason: str) -> None:
     _next(arm_id, arm_failed(arm_id, reason))
 
@@ -25,7 +33,7 @@ def _failed(arm_id: int, reason: str) -> None:
 )
 def arm_train_task(arm_id: int) -> str:
     """Fit an arm that fine-tunes its encoder (queue `gpu`)."""
-    return _next(arm_id, arm_fit(arm_id))
+    return _next(arm_id, _fit(arm_id))
 
 
 @shared_task(
@@ -33,7 +41,7 @@ def arm_train_task(arm_id: int) -> str:
 )
 def arm_fit_task(arm_id: int) -> str:
     """Fit an arm of a technique that trains no encoder (queue `inference`)."""
-    return _next(arm_id, arm_fit(arm_id))
+    return _next(arm_id, _fit(arm_id))
 
 
 @shared_task(

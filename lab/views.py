@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
@@ -13,9 +15,10 @@ from assistant.core.errors import ApplicationError
 from assistant.core.roles import ML_ENGINEER
 from assistant.training.registry import tasks
 from lab.export import figures, markdown, pdf, table
-from lab.forms import AnswersForm, StudyForm
-from lab.models import FINISHED, Status
-from lab.selectors import progress, studies, study_get
+from lab.forms import AnswersForm, KnowledgeStudyForm, StudyForm
+from lab.knowledge import knowledge_study_create
+from lab.models import FINISHED, Status, Study
+from lab.selectors import collections, progress, studies, study_get
 from lab.services import answers_set, recommendation, study_adopt, study_cancel, study_create
 
 engineer_required = role_required(
@@ -25,23 +28,38 @@ engineer_required = role_required(
 
 @engineer_required
 def index(request: HttpRequest) -> HttpResponseBase:
-    names = [spec.name for spec in tasks()]
-    form = StudyForm(request.POST or None, tasks=names)
-    if request.method == "POST" and form.is_valid():
+    knowledge = request.method == "POST" and "knowledge-collection" in request.POST
+    posted = request.POST if request.method == "POST" else None
+    form = StudyForm(None if knowledge else posted, tasks=[spec.name for spec in tasks()])
+    knowledge_form = KnowledgeStudyForm(
+        posted if knowledge else None,
+        request.FILES if knowledge else None,
+        collections=collections(),
+        prefix="knowledge",
+    )
+    chosen = knowledge_form if knowledge else form
+    if request.method == "POST" and chosen.is_valid():
         try:
-            created = study_create(
-                task=form.cleaned_data["task"],
-                techniques=form.cleaned_data["techniques"],
-                answers=form.answers(),
-                user=signed_in(request),
-            )
+            created = _create(chosen, signed_in(request))
         except ApplicationError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
+            chosen.add_error(error.field if error.field in chosen.fields else None, error.message)
         else:
             return redirect("lab:study", study_id=created.pk)
-    return render(
-        request, "lab/index.html", {"form": form, "studies": studies()}, status=400 if form.errors else 200
-    )
+    context = {"form": form, "knowledge_form": knowledge_form, "studies": studies()}
+    return render(request, "lab/index.html", context, status=400 if chosen.errors else 200)
+
+
+def _create(form: StudyForm | KnowledgeStudyForm, user: Any) -> Study:
+    data = form.cleaned_data
+    if isinstance(form, KnowledgeStudyForm):
+        return knowledge_study_create(
+            collection=data["collection"],
+            questions=None if data["dataset"] else data["questions"],
+            dataset=data["dataset"],
+            techniques=data["techniques"],
+            user=user,
+        )
+    return study_create(task=data["task"], techniques=data["techniques"], answers=form.answers(), user=user)
 
 
 @require_GET
@@ -51,6 +69,7 @@ def study(request: HttpRequest, study_id: int) -> HttpResponseBase:
     succeeded = found.status == Status.SUCCEEDED
     context = {
         "study": found,
+        "knowledge": found.kind == Study.Kind.KNOWLEDGE,
         "finished": found.status in FINISHED,
         "progress": progress(found),
         "rows": table(found),

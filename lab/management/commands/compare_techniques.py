@@ -10,6 +10,36 @@ from lab.export import document, markdown
 from lab.services import CURVE_SIZES, FITTED, arm_fit, arm_measure, study_create, study_finish
 
 
+def answers_and_options(
+    answer: list[str], option: list[str], techniques: tuple[str, ...]
+) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
+    """The questionnaire's answers (NAME=VALUE) and the training options of each technique
+    (TECHNIQUE.NAME=VALUE) given on the command line."""
+    per_technique: dict[str, dict[str, Any]] = {}
+    for key, value in _pairs(option, "--option").items():
+        technique, dot, name = key.partition(".")
+        if not dot or technique not in techniques:
+            raise CommandError(
+                f"--option {key}: expected TECHNIQUE.NAME with a technique of {', '.join(techniques)}"
+            )
+        per_technique.setdefault(technique, {})[name] = value
+    return _pairs(answer, "--answer"), per_technique
+
+
+def study_arguments(parser: CommandParser) -> None:
+    """The questionnaire's answers, the techniques' options and the JSON output, as both
+    comparison commands take them."""
+    parser.add_argument(
+        "--answer", action="append", default=[], metavar="NAME=VALUE",
+        help="a questionnaire answer (latency_budget_ms=100, min_accuracy=0.9, change=weekly, ...)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--option", action="append", default=[], metavar="TECHNIQUE.NAME=VALUE",
+        help="a training option of one technique (lora.epochs=1)",
+    )  # fmt: skip
+    parser.add_argument("--json", dest="json_out", type=Path, help="write the study (with `recommendation`)")
+
+
 def _pairs(given: list[str], what: str) -> dict[str, str]:
     found = {}
     for item in given:
@@ -30,18 +60,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("task")
         parser.add_argument("--techniques", nargs="+", choices=METHODS, help="default: all that run here")
-        parser.add_argument(
-            "--answer", action="append", default=[], metavar="NAME=VALUE",
-            help="a questionnaire answer (latency_budget_ms=100, min_accuracy=0.9, change=weekly, ...)",
-        )  # fmt: skip
-        parser.add_argument(
-            "--option", action="append", default=[], metavar="TECHNIQUE.NAME=VALUE",
-            help="a training option of one technique (lora.epochs=1)",
-        )  # fmt: skip
         parser.add_argument("--curve", type=int, nargs="+", help="examples a label at each curve point")
-        parser.add_argument(
-            "--json", dest="json_out", type=Path, help="write the study (with `recommendation`)"
-        )
+        study_arguments(parser)
 
     def handle(
         self,
@@ -54,17 +74,10 @@ class Command(BaseCommand):
         json_out: Path | None,
         **options: Any,
     ) -> None:
-        per_technique: dict[str, dict[str, Any]] = {}
-        for key, value in _pairs(option, "--option").items():
-            technique, dot, name = key.partition(".")
-            if not dot or technique not in METHODS:
-                raise CommandError(
-                    f"--option {key}: expected TECHNIQUE.NAME with a technique of {', '.join(METHODS)}"
-                )
-            per_technique.setdefault(technique, {})[name] = value
+        answers, per_technique = answers_and_options(answer, option, METHODS)
         try:
             study = study_create(
-                task=task, techniques=techniques, answers=_pairs(answer, "--answer"), options=per_technique,
+                task=task, techniques=techniques, answers=answers, options=per_technique,
                 curve_sizes=tuple(curve) if curve else CURVE_SIZES, dispatch=False,
             )  # fmt: skip
         except ApplicationError as error:
