@@ -3,6 +3,7 @@ classifier, and the freshness scenario (entries revised and added, each techniqu
 
 import io
 import json
+import time
 
 import pytest
 from django.core.management import call_command
@@ -253,3 +254,33 @@ def test_the_page_offers_a_knowledge_study_and_names_what_is_missing(db, enginee
     refused = engineer.post("/lab/", {"knowledge-collection": "help-pages", "knowledge-techniques": ["rag"]})
     assert refused.status_code == 400
     assert b"give a file of questions" in refused.content
+
+
+@pytest.mark.slow
+def test_a_knowledge_study_runs_through_real_workers(
+    start_worker, test_queue, help_pages, questions, settings, tiny_model, tmp_path
+):
+    start_worker(
+        test_queue,
+        FINASSIST_TRAINING_BASE_MODEL=tiny_model,
+        FINASSIST_MODELS_DIR=str(settings.MODELS_DIR),
+        FINASSIST_DATASETS_DIR=str(tmp_path / "no-datasets"),
+    )
+    rows = [json.loads(line) for line in questions.read_text().splitlines()]
+
+    study = knowledge_study_create(
+        collection="help-pages",
+        questions=rows,
+        techniques=["rag", "knn", "lora"],
+        options={"lora": {"epochs": 1}},
+    )
+
+    deadline = time.monotonic() + 300
+    while Study.objects.get(pk=study.pk).status not in (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED):
+        assert time.monotonic() < deadline, list(study.arms.values("technique", "status", "stage", "error"))
+        time.sleep(1)
+    study.refresh_from_db()
+    assert study.status == Status.SUCCEEDED, list(study.arms.values("technique", "error"))
+    assert set(study.results["test"]) == {"rag", "knn", "lora"}
+    assert all(arm.results["freshness"]["seconds"] > 0 for arm in study.arms.all())
+    assert not Collection.objects.filter(name__startswith=SCRATCH_PREFIX).exists()
