@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 from aml.models import Alert, Channel, Direction, Screening, ScreeningBatch
 from aml.selectors import batch_of, batch_screenings, screening_of
 from aml.services.screening import DocumentInput, TransactionInput, batch_submit, screening_create
-from assistant.core.api import AnyField, batch_serializer
+from assistant.core.api import AnyField, DomainDateTimeField, batch_serializer
 from assistant.integrations.idempotency import HEADER, idempotency_key_checked, idempotent_response
 from assistant.integrations.keys import ApiKeyAuthentication, HasScope, system_of
 from assistant.integrations.schema import IDEMPOTENCY
@@ -45,7 +45,7 @@ class TransactionInputSerializer(serializers.Serializer[Any]):
         r"^([A-Z]{2})?$", required=False, default="", allow_blank=True, help_text="ISO 3166-1 alpha-2"
     )
     channel = serializers.ChoiceField(choices=Channel.choices)
-    booked_at = serializers.DateTimeField(help_text="ISO 8601 with a time zone")
+    booked_at = DomainDateTimeField(help_text="ISO 8601 with a time zone")
     narrative = serializers.CharField(
         max_length=2000, required=False, default="", allow_blank=True, help_text="payment reference"
     )

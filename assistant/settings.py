@@ -282,6 +282,13 @@ TRAINING_BASE_MODEL = env.string(
     "all-MiniLM-L6-v2",
     "encoder that classifiers are fine-tuned from: all-MiniLM-L6-v2 (bundled) or a local model path",
 )
+# A request body (other than the files of a multipart upload) over this gets a 413.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.integer(
+    "FINASSIST_MAX_BODY_BYTES",
+    10 * 1024 * 1024,
+    "largest request body the site reads (JSON, a form's fields), in bytes; larger gets a 413",
+    minimum=1024,
+)
 TASK_FILE_MAX_BYTES = env.integer(
     "FINASSIST_TASK_FILE_MAX_BYTES",
     50 * 1024 * 1024,
@@ -479,6 +486,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "assistant.core.middleware.StorableInputMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -533,6 +541,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON the database can store (no NUL, no lone surrogates, not nested too deep): a 400 per field.
+    "DEFAULT_PARSER_CLASSES": [
+        "assistant.core.api.StorableJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "assistant.core.api.exception_handler",
 }

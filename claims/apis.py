@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from assistant.core.api import AnyField, batch_serializer
+from assistant.core.api import AnyField, DomainDateField, batch_serializer
 from assistant.integrations.idempotency import HEADER, idempotency_key_checked, idempotent_response
 from assistant.integrations.keys import ApiKeyAuthentication, HasScope, system_of
 from assistant.integrations.schema import IDEMPOTENCY
@@ -35,8 +35,8 @@ class AttachmentSerializer(serializers.Serializer[Any]):
 class ClaimInputSerializer(serializers.Serializer[Any]):
     external_id = serializers.CharField(max_length=100, help_text="the claim's id in the calling system")
     policy_number = serializers.CharField(max_length=32)
-    loss_date = serializers.DateField()
-    reported_date = serializers.DateField(required=False, help_text="default: today")
+    loss_date = DomainDateField()
+    reported_date = DomainDateField(required=False, help_text="default: today")
     amount_claimed = serializers.DecimalField(
         max_digits=14, decimal_places=2, min_value=Decimal("0.01"), max_value=Decimal(MAX_AMOUNT - 1)
     )

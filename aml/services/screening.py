@@ -43,7 +43,7 @@ from aml.rules import RuleHit, rules_evaluate, rules_lookback
 from aml.services.audit import Entry, audit_record_many
 from aml.services.calibration import risk_calibration, risk_calibration_fit
 from aml.typology import DESCRIPTIONS, NONE, PASSAGE_CHARS, TYPOLOGY
-from assistant.core.errors import ApplicationError, ItemErrors, NotFound
+from assistant.core.errors import ApplicationError, Conflict, ItemErrors, NotFound
 from assistant.db.constraints import violated_constraint
 from assistant.integrations.models import System
 from assistant.integrations.webhooks import event_emit
@@ -369,12 +369,7 @@ def transactions_store(items: Sequence[TransactionInput], *, batch: bool) -> lis
         [item.account for item in items], field_name="number"
     )
     keys = [(item.account, item.external_id) for item in items]
-    taken = set(
-        Transaction.objects.filter(
-            account__number__in={number for number, _ in keys},
-            external_id__in={external_id for _, external_id in keys},
-        ).values_list("account__number", "external_id")
-    )
+    taken = _screened(keys)
     errors = ItemErrors("transactions", batch)
     seen: set[tuple[str, str]] = set()
     for index, (item, key) in enumerate(zip(items, keys, strict=True)):
@@ -407,9 +402,18 @@ def transactions_store(items: Sequence[TransactionInput], *, batch: bool) -> lis
     except IntegrityError as error:
         if violated_constraint(error) != "transaction_external_id_unique":
             raise
-        raise ApplicationError(
+        raise Conflict(
             "a transaction with one of these external ids was stored at the same moment", field="external_id"
         ) from None
+
+
+def _screened(keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The (account, external id) pairs stored already."""
+    found = Transaction.objects.filter(
+        account__number__in={number for number, _ in keys},
+        external_id__in={external_id for _, external_id in keys},
+    )
+    return set(found.values_list("account__number", "external_id"))
 
 
 def screening_create(*, system: System, subject: TransactionInput | DocumentInput) -> Screening:

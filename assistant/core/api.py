@@ -4,11 +4,14 @@ from typing import Any
 
 from django.conf import settings
 from rest_framework import serializers
+from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.fields import Field
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from assistant.core.errors import ApplicationError, FieldErrors
+from assistant.core.storable import MAX_DEPTH, TooDeep, date_problem, problems
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -40,3 +43,39 @@ def batch_serializer(
         return {key: items}
 
     return type(name, (serializers.Serializer,), {"get_fields": get_fields})
+
+
+class StorableJSONParser(JSONParser):
+    """JSON whose every key and text can be stored: a 400 naming each place that cannot, and one
+    for JSON nested too deep to walk (instead of a 500 from the database or the recursion limit)."""
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        try:
+            data = super().parse(stream, media_type, parser_context)
+            found = problems(data)
+        except (RecursionError, TooDeep):
+            raise ParseError(f"JSON parse error - nested more than {MAX_DEPTH} deep") from None
+        if found:
+            raise ValidationError({path: [problem] for path, problem in found.items()})
+        return data
+
+
+def _in_range(value: Any) -> None:
+    if problem := date_problem(value):
+        raise serializers.ValidationError(problem)
+
+
+class DomainDateField(serializers.DateField):
+    """A date within the years the domain's records fall in (assistant.core.storable)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.validators.append(_in_range)
+
+
+class DomainDateTimeField(serializers.DateTimeField):
+    """A date and time within the years the domain's records fall in (assistant.core.storable)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.validators.append(_in_range)

@@ -56,6 +56,12 @@ class ItemErrors:
         )
 
 
+class Conflict(ApplicationError):
+    """A request that clashes with what is stored (the same external id submitted twice)."""
+
+    status = 409
+
+
 class NotFound(ApplicationError):
     """What the caller may not see is reported exactly like what does not exist."""
 

@@ -6,6 +6,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from assistant.core.api import DomainDateField
 from assistant.knowledge.search import MAX_K, Reader, SearchRequest, knowledge_search
 
 
@@ -46,7 +47,7 @@ class SearchApi(APIView):
             help_text="names to search; all the caller may read when absent",
         )
         metadata = serializers.DictField(required=False, help_text="documents whose metadata contains this")
-        as_of = serializers.DateField(required=False, help_text="effective on this date (default: today)")
+        as_of = DomainDateField(required=False, help_text="effective on this date (default: today)")
         mode = serializers.ChoiceField(choices=("hybrid", "vector", "lexical"), default="hybrid")
 
         def to_internal_value(self, data: Any) -> SearchRequest:

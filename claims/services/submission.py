@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import IntegrityError
 from django.utils import timezone
 
-from assistant.core.errors import ApplicationError, ItemErrors
+from assistant.core.errors import Conflict, ItemErrors
 from assistant.db.constraints import violated_constraint
 from assistant.integrations.models import System
 from claims.dispatch import triage_later
@@ -57,11 +57,7 @@ def claims_submit(*, system: System, items: Sequence[ClaimInput], batch: bool) -
     """
     today = timezone.localdate()
     policies = Policy.objects.in_bulk([item.policy_number for item in items], field_name="number")
-    taken = set(
-        Claim.objects.filter(system=system, external_id__in=[i.external_id for i in items]).values_list(
-            "external_id", flat=True
-        )
-    )
+    taken = _taken(system, [item.external_id for item in items])
     errors = ItemErrors("claims", batch)
     seen: set[str] = set()
     for index, item in enumerate(items):
@@ -101,12 +97,18 @@ def claims_submit(*, system: System, items: Sequence[ClaimInput], batch: bool) -
     except IntegrityError as error:
         if violated_constraint(error) != "claim_external_id_unique":
             raise
-        raise ApplicationError(
+        raise Conflict(
             "a claim with one of these external ids was submitted at the same moment", field="external_id"
         ) from None
     for claim in claims:
         triage_later(claim.pk)
     return claims
+
+
+def _taken(system: System, external_ids: list[str]) -> set[str]:
+    """The external ids the system has used already."""
+    found = Claim.objects.filter(system=system, external_id__in=external_ids)
+    return set(found.values_list("external_id", flat=True))
 
 
 def claims_requeue_stale(*, older_than_s: float | None = None) -> int:

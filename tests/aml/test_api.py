@@ -92,6 +92,8 @@ def test_one_transaction_is_screened_at_once_and_a_retry_replays_the_answer(
         ({"channel": "pigeon"}, "channel"),
         ({"counterparty_country": "Iran"}, "counterparty_country"),
         ({"booked_at": "2999-01-01T00:00:00Z"}, "booked_at"),
+        ({"booked_at": "0001-01-01T00:00:00Z"}, "booked_at"),
+        ({"counterparty_name": "Cash\u0000deposit"}, "counterparty_name"),
     ],
 )
 def test_a_bad_transaction_gets_400_naming_the_field_and_stores_nothing(
@@ -120,6 +122,21 @@ def test_neither_or_both_subjects_and_a_second_screening_of_a_transaction_are_re
     assert neither.status_code == both.status_code == 400
     assert repeated.status_code == 409
     assert "external_id" in repeated.json()
+
+
+def test_a_transaction_racing_another_with_its_external_id_is_a_conflict(
+    payments, account, typology_model, monkeypatch
+):
+    typology_model()
+    post(payments, "/api/aml/screen", {"transaction": transaction(account)})
+    # The other request stored it after this one looked: only the database's constraint sees it.
+    monkeypatch.setattr("aml.services.screening._screened", lambda keys: set())
+
+    response = post(payments, "/api/aml/screen", {"transaction": transaction(account)})
+
+    assert response.status_code == 409
+    assert "at the same moment" in response.json()["external_id"][0]
+    assert Transaction.objects.count() == 1
 
 
 def test_a_customer_document_is_screened_and_another_system_cannot_read_it(payments, account, typology_model):

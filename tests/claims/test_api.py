@@ -119,7 +119,9 @@ def test_the_same_key_with_another_body_is_422(client, policies, claims_system):
         ({"currency": "dollars"}, "currency"),
         ({"loss_date": "2026-13-45"}, "loss_date"),
         ({"loss_date": "2999-01-01", "reported_date": "2999-01-02"}, "loss_date"),
+        ({"loss_date": "0001-01-01"}, "loss_date"),
         ({"reported_date": "2026-05-01"}, "reported_date"),
+        ({"description": "The roof leaked \ud83d after the storm"}, "description"),
         ({"description": ""}, "description"),
         ({"policy_number": "NOPE-1"}, "policy_number"),
         ({"attachments": [{"name": "photo.jpg"}]}, "attachments"),
@@ -144,6 +146,20 @@ def test_a_second_claim_with_the_same_external_id_is_a_conflict(client, policies
 
     assert response.status_code == 409
     assert "already submitted" in response.json()["external_id"][0]
+
+
+def test_a_claim_racing_another_with_its_external_id_is_a_conflict(
+    client, policies, claims_system, monkeypatch
+):
+    post(client, claims_system[1], claim_body())
+    # The other request stored its claim after this one looked: only the database's constraint sees it.
+    monkeypatch.setattr("claims.services.submission._taken", lambda system, external_ids: set())
+
+    response = post(client, claims_system[1], claim_body())
+
+    assert response.status_code == 409
+    assert "at the same moment" in response.json()["external_id"][0]
+    assert Claim.objects.count() == 1
 
 
 def test_a_batch_is_stored_whole_or_not_at_all(client, policies, claims_system):
