@@ -222,10 +222,10 @@ def recommend(rows: Sequence[Row], answers: Answers) -> Recommendation:
         return Recommendation(None, None, [], None, [], [], [], "no technique has finished")
     assessed = [(row, checks(row, answers)) for row in rows]
 
-    def rank_key(item: tuple[Row, list[Check]]) -> tuple[int, float, float]:
+    def rank_key(item: tuple[Row, list[Check]]) -> tuple[int, float, float, float]:
         row, found = item
         failed = sum(not c.passed for c in found)
-        return failed, row.monthly_seconds(answers), -row.accuracy
+        return failed, _shortfall(row, found, answers), row.monthly_seconds(answers), -row.accuracy
 
     ordered = sorted(assessed, key=rank_key)
     ranking = [
@@ -245,7 +245,7 @@ def recommend(rows: Sequence[Row], answers: Answers) -> Recommendation:
         "it meets every constraint at the lowest running and update cost"
         if meets
         else f"no technique meets every constraint; {best.technique} fails the fewest "
-        f"({', '.join(c.factor for c in best_checks if not c.passed)})"
+        f"({', '.join(c.factor for c in best_checks if not c.passed)}) and misses them by the least"
     )
     return Recommendation(
         technique=best.technique,
@@ -257,6 +257,18 @@ def recommend(rows: Sequence[Row], answers: Answers) -> Recommendation:
         rules_of_thumb=rules_of_thumb(rows),
         summary=summary,
     )
+
+
+def _shortfall(row: Row, found: list[Check], answers: Answers) -> float:
+    """How far a technique misses its failed constraints: the accuracy floor and the latency budget
+    by the share of each it misses by, any other (compute, citations, forgetting) wholly. Among
+    techniques that fail as many constraints, the nearer one is the better choice."""
+    accuracy, _ = row.accuracy_with(answers.examples_per_label)
+    gaps = {
+        "accuracy": (answers.min_accuracy - accuracy) / max(answers.min_accuracy, 1e-9),
+        "latency": (row.p95_ms - answers.latency_budget_ms) / answers.latency_budget_ms,
+    }
+    return sum(min(gaps.get(check.factor, 1.0), 1.0) for check in found if not check.passed)
 
 
 def _what_changes(best: Row, runner_up: tuple[Row, list[Check]], answers: Answers) -> list[str]:

@@ -46,6 +46,13 @@ def test_without_compute_for_training_nothing_meets_that_floor_and_the_answer_sa
     assert advice.technique != "lora"
 
 
+def test_when_every_technique_misses_the_floor_the_nearest_is_chosen_not_the_cheapest():
+    advice = recommend(ROWS, Answers.build({"min_accuracy": 0.99}))
+
+    assert advice.technique == "lora"  # 0.95: the nearest to 0.99, though tfidf costs less
+    assert "misses them by the least" in advice.summary
+
+
 def test_citations_choose_a_technique_that_can_show_its_examples():
     assert chosen(citations=True) == "knn"
 
