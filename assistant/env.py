@@ -56,6 +56,7 @@ def read_dotenv(path: Path) -> dict[str, str]:
     return values
 
 
+_PERIODS = {"s": 1, "second": 1, "min": 60, "minute": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
 _SECRET_NAMES = ("SECRET", "PASSWORD", "TOKEN", "KEY")
 
 
@@ -162,6 +163,18 @@ class Env:
         return self.parsed(
             name, default, doc, lambda raw: [p.strip() for p in raw.split(",") if p.strip()], []
         )
+
+    def rate(self, name: str, default: str, doc: str) -> tuple[int, int]:
+        """`N/second`, `N/minute`, `N/hour` or `N/day` (or s, min, h, d): (N, seconds)."""
+
+        def parse(raw: str) -> tuple[int, int]:
+            count, _, unit = raw.partition("/")
+            seconds = _PERIODS.get(unit.strip().lower())
+            if not count.strip().isdigit() or int(count) < 1 or seconds is None:
+                raise ValueError("expected N/second, N/minute, N/hour or N/day with N at least 1")
+            return int(count), seconds
+
+        return self.parsed(name, default, doc, parse, parse(default))
 
     def path(self, name: str, default: Path, doc: str, *, base: Path) -> Path:
         return self.parsed(

@@ -282,6 +282,23 @@ TRAINING_BASE_MODEL = env.string(
     "all-MiniLM-L6-v2",
     "encoder that classifiers are fine-tuned from: all-MiniLM-L6-v2 (bundled) or a local model path",
 )
+# How fast one party may ask (assistant.core.throttle); each refusal a 429 with Retry-After.
+LOGIN_FAILURES = env.integer(
+    "FINASSIST_LOGIN_FAILURES",
+    5,
+    "wrong passwords for one user name (four times as many from one address) before signing in is "
+    "refused, the right password too, until the lockout ends",
+    minimum=1,
+)
+LOGIN_LOCKOUT_S = env.integer(
+    "FINASSIST_LOGIN_LOCKOUT", 900, "seconds the failures are counted over, and a lockout lasts", minimum=1
+)
+API_RATE = env.rate(
+    "FINASSIST_API_RATE", "1200/minute", "API calls one API key, token or person (or address) may make"
+)
+CHAT_START_RATE = env.rate(
+    "FINASSIST_CHAT_START_RATE", "20/minute", "new chat conversations one address may start"
+)
 # A request body (other than the files of a multipart upload) over this gets a 413.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.integer(
     "FINASSIST_MAX_BODY_BYTES",
@@ -467,7 +484,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "rest_framework.authtoken",  # its migrations only: its tokens became hashed personal tokens
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "assistant.core",
@@ -483,15 +500,22 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "assistant.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "assistant.core.middleware.StorableInputMiddleware",
+    "assistant.core.throttle.ThrottleMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# Shared by every web process (throttle counts): the database's, created by a core migration.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "finassist_cache"}
+}
 
 ROOT_URLCONF = "assistant.urls"
 WSGI_APPLICATION = "assistant.wsgi.application"
@@ -537,7 +561,7 @@ STORAGES = {
 REST_FRAMEWORK = {
     # Token first: an API client without credentials gets 401 with WWW-Authenticate.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "assistant.integrations.keys.PersonalTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -547,6 +571,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
+    "DEFAULT_THROTTLE_CLASSES": ["assistant.core.throttle.ClientThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "assistant.core.api.exception_handler",
 }
@@ -558,7 +583,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     # Integrating systems read the schema with their API key.
     "SERVE_AUTHENTICATION": [
-        "rest_framework.authentication.TokenAuthentication",
+        "assistant.integrations.keys.PersonalTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
         "assistant.integrations.keys.ApiKeyAuthentication",
     ],

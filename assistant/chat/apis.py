@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from assistant.chat import selectors, services
 from assistant.chat.models import Message
 from assistant.chat.web import customer_of
+from assistant.core.throttle import ChatStartThrottle, ClientThrottle
 
 
 class MessageSerializer(serializers.ModelSerializer[Message]):
@@ -55,6 +56,7 @@ class ConversationCreateApi(APIView):
     """Start a conversation (an anonymous caller keeps it by its session cookie)."""
 
     permission_classes = [AllowAny]
+    throttle_classes = [ClientThrottle, ChatStartThrottle]
 
     @extend_schema(request=None, responses={201: ConversationSerializer})
     def post(self, request: Request) -> Response:

@@ -13,6 +13,7 @@ from assistant.chat.models import Conversation, Message
 from assistant.chat.web import customer_of
 from assistant.core.errors import ApplicationError, NotFound
 from assistant.core.streaming import streamed_reply
+from assistant.core.throttle import chat_start_allowed
 
 SESSION_KEY = "chat_conversation"
 
@@ -25,6 +26,7 @@ def _conversation(request: HttpRequest) -> Conversation:
             return selectors.conversation_get(customer=customer, public_id=public_id)
         except NotFound:
             pass
+    chat_start_allowed(request)
     conversation = services.conversation_start(customer=customer)
     request.session[SESSION_KEY] = str(conversation.public_id)
     return conversation

@@ -8,7 +8,8 @@ class CoreConfig(AppConfig):
     verbose_name = "finassist core"
 
     def ready(self) -> None:
-        from assistant.core import checks, roles  # noqa: F401 - checks registers itself
+        from assistant.core import checks, roles, throttle  # noqa: F401 - checks registers itself
 
+        throttle.connect()
         # After every migrate, so permissions of newly migrated models reach their roles.
         post_migrate.connect(roles.sync_after_migrate, dispatch_uid="finassist.roles")

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.db import transaction
-from rest_framework.authtoken.models import Token
 
 from assistant.core import roles
 from assistant.core.errors import ApplicationError
+from assistant.integrations.keys import token_issue, tokens_revoke
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,10 @@ def demo_users_create(*, password: str) -> list[DemoLogin]:
         user.save(update_fields=["password"])
         if persona.role is not None:
             user.groups.set([Group.objects.get(name=persona.role)])
-        token = Token.objects.get_or_create(user=user)[0].key if persona.api_token else None
+        token = None
+        if persona.api_token:  # a new one each time: only its hash is kept, so the old cannot be shown
+            tokens_revoke(user)
+            token = token_issue(user)
         logins.append(DemoLogin(persona, user, token))
     return logins
 

@@ -4,8 +4,8 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from assistant.integrations.keys import SCOPES, api_key_issue, api_key_revoke
-from assistant.integrations.models import ApiKey, System, WebhookDelivery, WebhookEndpoint
+from assistant.integrations.keys import SCOPES, api_key_issue, api_key_revoke, token_issue
+from assistant.integrations.models import ApiKey, PersonalToken, System, WebhookDelivery, WebhookEndpoint
 from assistant.integrations.webhooks import delivery_resend, secret_new
 
 
@@ -100,3 +100,48 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
         for delivery in queryset:
             delivery_resend(delivery)
         self.message_user(request, f"{queryset.count()} delivery(ies) queued again")
+
+
+@admin.register(PersonalToken)
+class PersonalTokenAdmin(admin.ModelAdmin):
+    """Tokens are issued with the users' action "Issue a personal API token", shown once."""
+
+    list_display = ["user", "prefix", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = ["user", "prefix", "created_at", "last_used_at"]
+    search_fields = ["user__username", "prefix"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[PersonalToken]) -> None:
+        from django.utils import timezone
+
+        revoked = queryset.filter(revoked_at=None).update(revoked_at=timezone.now())
+        self.message_user(request, f"{revoked} token(s) revoked")
+
+
+@admin.action(description="Issue a personal API token (shown once)")
+def issue_token(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+    for user in queryset:
+        modeladmin.message_user(
+            request,
+            f"API token for {user.get_username()} (copy it now, it is not shown again): {token_issue(user)}",
+            messages.WARNING,
+        )
+
+
+def _users_issue_tokens() -> None:
+    """The users' admin gains the action; DRF's plaintext tokens leave the admin."""
+    from django.contrib.auth import get_user_model
+    from rest_framework.authtoken.models import TokenProxy
+
+    user_admin = admin.site._registry.get(get_user_model())
+    if user_admin is not None:
+        user_admin.actions = [*(user_admin.actions or []), issue_token]
+    if admin.site.is_registered(TokenProxy):
+        admin.site.unregister(TokenProxy)
+
+
+_users_issue_tokens()

@@ -1,4 +1,5 @@
-"""API keys: issued once, stored as a hash, checked in constant time, scoped and revocable."""
+"""API keys (a system's) and personal tokens (a person's): issued once, stored as a hash, checked in
+constant time, revocable; keys are scoped."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ from django.utils import timezone
 from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
 
-from assistant.integrations.models import ApiKey, System
+from assistant.integrations.models import ApiKey, PersonalToken, System
 
 KEY_PREFIX = "fa_"
+TOKEN_PREFIX = "ft_"
+LEGACY_PREFIX_CHARS = 8  # a token from before hashing (40 hex digits) is found by its first 8
 SCOPES = {
     "claims:write": "submit claims",
     "claims:read": "read the claims the system submitted",
@@ -133,6 +136,54 @@ class HasScope(permissions.BasePermission):
             self.message = f"this API key lacks the scope {', '.join(sorted(missing))}"
             return False
         return True
+
+
+def token_issue(user: Any) -> str:
+    """A new personal token for `user`: its full text, which is shown once and never stored."""
+    prefix = secrets.token_hex(4)
+    text = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    PersonalToken.objects.create(user=user, prefix=prefix, secret_hash=_hashed(text))
+    return text
+
+
+def tokens_revoke(user: Any) -> int:
+    return PersonalToken.objects.filter(user=user, revoked_at=None).update(revoked_at=timezone.now())
+
+
+class PersonalTokenAuthentication(authentication.BaseAuthentication):
+    """`Authorization: Token ft_…`: the person the token was issued to."""
+
+    keyword = "Token"
+
+    def authenticate(self, request: Request) -> tuple[Any, PersonalToken] | None:
+        parts = authentication.get_authorization_header(request).split()
+        if not parts or parts[0].lower() != self.keyword.lower().encode():
+            return None
+        if len(parts) != 2:
+            raise _refused("the Authorization header must be 'Token <token>'")
+        try:
+            text = parts[1].decode()
+        except UnicodeError:
+            raise _refused("malformed token") from None
+        prefix = (
+            text.removeprefix(TOKEN_PREFIX).partition("_")[0]
+            if text.startswith(TOKEN_PREFIX)
+            else text[:LEGACY_PREFIX_CHARS]
+        )
+        token = PersonalToken.objects.select_related("user").filter(prefix=prefix).first()
+        if token is None or not hmac.compare_digest(token.secret_hash, _hashed(text)):
+            raise _refused("invalid token")
+        if token.revoked_at is not None:
+            raise _refused("this token has been revoked")
+        if not token.user.is_active:
+            raise _refused("this person's account is inactive")
+        now = timezone.now()
+        if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+            PersonalToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        return token.user, token
+
+    def authenticate_header(self, request: Request) -> str:
+        return self.keyword
 
 
 def system_of(request: Request) -> System:

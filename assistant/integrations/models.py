@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -39,6 +40,24 @@ class ApiKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.system} / {self.name} ({self.prefix}…)"
+
+
+class PersonalToken(models.Model):
+    """A person's API token (`Authorization: Token ft_…`). Only a hash is kept; shown once, when issued."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    prefix = models.CharField(max_length=16, unique=True, editable=False, help_text="identifies the token")
+    secret_hash = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["user", "-created_at"]
+        verbose_name = "personal API token"
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.prefix}…)"
 
 
 class IdempotentRequest(models.Model):

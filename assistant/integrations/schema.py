@@ -27,3 +27,16 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
             "scheme": "bearer",
             "description": "an integrating system's API key (fa_…), scoped; also accepted as X-API-Key",
         }
+
+
+class PersonalTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "assistant.integrations.keys.PersonalTokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "a person's API token, as 'Token ft_…' (issued in the admin, shown once)",
+        }

@@ -1,12 +1,14 @@
+import re
+
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core.management import CommandError, call_command
 from django.test import override_settings
-from rest_framework.authtoken.models import Token
 
 from advisory.models import Client
 from aml.models import Customer
 from assistant.core import roles
+from assistant.integrations.models import PersonalToken
 from claims.demo import DEMO_CLAIMS, DEMO_SEED, POLICIES
 from claims.models import Claim, Policy
 from claims.synthetic import generate
@@ -38,8 +40,9 @@ def test_demo_users_get_their_role_and_the_api_persona_a_token(capsys):
     assert not alice.is_staff
     assert User.objects.get(username="kim").is_staff
     assert User.objects.get(username="admin").is_superuser
-    token = Token.objects.get(user=alice).key
+    token = re.search(r"API token of alice: (\S+)", out)[1]
     assert f"Token {token}" in out
+    assert token not in str(list(PersonalToken.objects.values()))  # only its hash is stored
     assert "alice      finassist-demo   advisor" in out
 
 
