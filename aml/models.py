@@ -149,6 +149,9 @@ class ScreeningBatch(models.Model):
     screened = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    progressed_at = models.DateTimeField(
+        null=True, blank=True, help_text="when its screening last moved on (the stale-work sweep reads it)"
+    )
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

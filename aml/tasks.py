@@ -2,10 +2,10 @@ from celery import shared_task
 
 from aml import dispatch
 from aml.services.calibration import risk_calibration_fit
-from aml.services.screening import batch_fail, batch_screen
+from aml.services.screening import batch_fail, batch_screen, batches_requeue_stale
 from aml.typology import TYPOLOGY
 from assistant.core.errors import missing_skipped
-from assistant.core.retry import marks_failed, retried
+from assistant.core.retry import NOT_RETRIED, marks_failed, retried
 from assistant.training.inference import ModelNotReady, NoActiveModel, active_version
 
 
@@ -32,3 +32,9 @@ def calibrate_task() -> str:
     except NoActiveModel:
         return "no active typology model"
     return f"calibration {risk_calibration_fit(version).pk}"
+
+
+@shared_task(name=dispatch.REQUEUE_STALE, soft_time_limit=60, time_limit=90, **NOT_RETRIED)
+def requeue_stale_task() -> int:
+    """Periodic (beat): resume batches left waiting or stalled by a lost message or a killed worker."""
+    return batches_requeue_stale()

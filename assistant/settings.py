@@ -175,6 +175,21 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 60.0,
         "options": {"expires": 50},
     },
+    "knowledge-requeue-stale": {
+        "task": "knowledge.requeue_stale",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
+    "training-requeue-stale": {
+        "task": "training.requeue_stale",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
+    "aml-requeue-stale": {
+        "task": "aml.requeue_stale",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
@@ -217,6 +232,12 @@ CHUNK_OVERLAP = env.integer(
 )
 if CHUNK_OVERLAP >= CHUNK_TOKENS // 2:
     env.errors.append("FINASSIST_CHUNK_OVERLAP must be less than half of FINASSIST_CHUNK_TOKENS")
+INGEST_REQUEUE_AFTER_S = env.integer(
+    "FINASSIST_INGEST_REQUEUE_AFTER",
+    600,
+    "seconds a document may go without indexing progress before the periodic sweep sends it again",
+    minimum=60,
+)
 UPLOAD_MAX_BYTES = env.integer(
     "FINASSIST_UPLOAD_MAX_BYTES", 25 * 1024 * 1024, "largest file accepted for ingestion, in bytes", minimum=1
 )
@@ -305,6 +326,13 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.integer(
     10 * 1024 * 1024,
     "largest request body the site reads (JSON, a form's fields), in bytes; larger gets a 413",
     minimum=1024,
+)
+TRAINING_REQUEUE_AFTER_S = env.integer(
+    "FINASSIST_TRAINING_REQUEUE_AFTER",
+    900,
+    "seconds a running fit may go without progress before the periodic sweep starts it again "
+    "(its worker died)",
+    minimum=60,
 )
 TASK_FILE_MAX_BYTES = env.integer(
     "FINASSIST_TASK_FILE_MAX_BYTES",
@@ -452,6 +480,12 @@ AML_ALERT_THRESHOLD = env.number(
 )
 AML_BATCH_MAX = env.integer(
     "FINASSIST_AML_BATCH_MAX", 1000, "most transactions in one batch screening call", minimum=1
+)
+AML_BATCH_REQUEUE_AFTER_S = env.integer(
+    "FINASSIST_AML_BATCH_REQUEUE_AFTER",
+    120,
+    "seconds a batch may wait or go without progress before the periodic sweep resumes it",
+    minimum=1,
 )
 AML_DOCUMENT_MAX_CHARS = env.integer(
     "FINASSIST_AML_DOCUMENT_MAX_CHARS",

@@ -442,9 +442,12 @@ def batch_screen(batch_id: int) -> ScreeningBatch:
     batch = ScreeningBatch.objects.select_related("system").filter(pk=batch_id).first()
     if batch is None:
         raise NotFound(f"no batch {batch_id} to screen: deleted since it was queued", field="id")
-    if batch.status == ScreeningBatch.Status.COMPLETE:
-        return batch
-    ScreeningBatch.objects.filter(pk=batch_id).update(status=ScreeningBatch.Status.PROCESSING)
+    with transaction.atomic():
+        batch = ScreeningBatch.objects.select_for_update().select_related("system").get(pk=batch_id)
+        if batch.status == ScreeningBatch.Status.COMPLETE or _moving(batch):
+            return batch  # done, or another worker is on it (the sweep re-sends it if that one dies)
+        batch.status, batch.progressed_at = ScreeningBatch.Status.PROCESSING, timezone.now()
+        batch.save(update_fields=["status", "progressed_at"])
     done = Screening.objects.filter(batch=batch).values("transaction_id")
     pending = list(
         batch.transactions.exclude(pk__in=done).select_related("account").order_by("booked_at", "pk")
@@ -456,10 +459,12 @@ def batch_screen(batch_id: int) -> ScreeningBatch:
                 pending[start : start + BATCH_CHUNK], system=batch.system, batch=batch, setup=setup
             )
             ScreeningBatch.objects.filter(pk=batch_id).update(
-                screened=Screening.objects.filter(batch=batch).count()
+                screened=Screening.objects.filter(batch=batch).count(), progressed_at=timezone.now()
             )
     except ModelNotReady:
-        raise  # its task tries again shortly
+        # Its task tries again shortly: leave the batch free for that try.
+        ScreeningBatch.objects.filter(pk=batch_id).update(progressed_at=None)
+        raise
     except ApplicationError as error:
         batch_fail(batch_id, error.message)
         return ScreeningBatch.objects.get(pk=batch_id)
@@ -475,6 +480,32 @@ def batch_screen(batch_id: int) -> ScreeningBatch:
             data={"id": batch.pk, "screened": batch.screened, "alerts": alerts},
         )
     return batch
+
+
+def _moving(batch: ScreeningBatch) -> bool:
+    """Whether a worker screened a chunk of the batch lately (a chunk takes seconds)."""
+    quiet = timedelta(seconds=settings.AML_BATCH_REQUEUE_AFTER_S)
+    return (
+        batch.status == ScreeningBatch.Status.PROCESSING
+        and batch.progressed_at is not None
+        and batch.progressed_at > timezone.now() - quiet
+    )
+
+
+def batches_requeue_stale() -> int:
+    """Send the screening again of batches waiting or processing without progress for longer than
+    AML_BATCH_REQUEUE_AFTER_S (a lost message, a killed worker): it resumes where it stopped."""
+    cutoff = timezone.now() - timedelta(seconds=settings.AML_BATCH_REQUEUE_AFTER_S)
+    stale = ScreeningBatch.objects.filter(
+        status__in=[ScreeningBatch.Status.QUEUED, ScreeningBatch.Status.PROCESSING],
+        created_at__lte=cutoff,
+    ).exclude(progressed_at__gt=cutoff)
+    ids = list(stale.values_list("pk", flat=True)[:1000])
+    for pk in ids:
+        batch_screen_later(pk)
+    if ids:
+        logger.warning("re-sent the screening of %d stalled batch(es)", len(ids))
+    return len(ids)
 
 
 def batch_fail(batch_id: int, reason: str) -> None:

@@ -4,6 +4,7 @@ from assistant.core.dispatch import send_on_commit
 
 DOCUMENT_INDEX = "knowledge.document_index"
 LEXICON_REFRESH = "knowledge.lexicon_refresh"
+REQUEUE_STALE = "knowledge.requeue_stale"
 
 
 def document_index_later(document_id: int) -> None:

@@ -2,7 +2,7 @@ from celery import shared_task
 
 from assistant.core.retry import NOT_RETRIED, marks_failed, retried
 from assistant.knowledge import dispatch
-from assistant.knowledge.services.indexing import document_fail, documents_index
+from assistant.knowledge.services.indexing import document_fail, documents_index, documents_requeue_stale
 from assistant.knowledge.services.lexicon import lexicon_refresh
 
 
@@ -23,3 +23,9 @@ def document_index_task(document_id: int) -> dict[str, object]:
 def lexicon_refresh_task() -> list[str]:
     """Periodic (beat): keep the full-text word weights in step with the chunks."""
     return lexicon_refresh()
+
+
+@shared_task(name=dispatch.REQUEUE_STALE, soft_time_limit=60, time_limit=90, **NOT_RETRIED)
+def requeue_stale_task() -> int:
+    """Periodic (beat): index again the documents a killed worker left processing."""
+    return documents_requeue_stale()

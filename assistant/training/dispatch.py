@@ -7,6 +7,7 @@ FIT = "training.fit"
 PREDICT = "training.predict"
 DRIFT_AUDIT = "training.drift_audit"
 VERSION_PREPARE = "training.version_prepare"
+REQUEUE_STALE = "training.requeue_stale"
 
 
 def train_later(run_id: int, *, fine_tuning: bool) -> None:

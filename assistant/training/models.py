@@ -43,6 +43,9 @@ class TrainingRun(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    progressed_at = models.DateTimeField(
+        null=True, blank=True, help_text="its last progress report (the stale-work sweep reads it)"
+    )
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

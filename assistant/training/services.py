@@ -127,14 +127,15 @@ def run_execute(
     """
     with transaction.atomic():
         run = TrainingRun.objects.select_for_update().get(pk=run_id)
-        interrupted = restart_interrupted and run.status == TrainingRun.Status.RUNNING
+        interrupted = restart_interrupted and run.status == TrainingRun.Status.RUNNING and _stalled(run)
         if interrupted:
             logger.warning("run %s was interrupted (its worker was lost); starting it again", run.pk)
         elif run.status != TrainingRun.Status.QUEUED:
             logger.info("run %s is %s; not starting it", run.pk, run.status)
             return run
         run.status, run.started_at = TrainingRun.Status.RUNNING, timezone.now()
-        run.save(update_fields=["status", "started_at"])
+        run.progressed_at = run.started_at
+        run.save(update_fields=["status", "started_at", "progressed_at"])
     # The creation time keeps folders of databases that share MODELS_DIR (a benchmark's, say) apart.
     folder = settings.MODELS_DIR / run.task / f"run-{run.pk}-{run.created_at:%Y%m%dT%H%M%S%f}"
     try:
@@ -163,6 +164,26 @@ def run_execute(
     elif run.activation == TrainingRun.Activation.IF_BETTER:
         version_activate_if_better(version, prepare_now=True)
     return run
+
+
+def _stalled(run: TrainingRun) -> bool:
+    """Whether a running run has gone without progress for TRAINING_REQUEUE_AFTER_S: its worker
+    died (a message delivered twice finds a live run progressing, and leaves it be)."""
+    last = run.progressed_at or run.started_at
+    return last is None or last < timezone.now() - timedelta(seconds=settings.TRAINING_REQUEUE_AFTER_S)
+
+
+def runs_requeue_stale() -> int:
+    """Send the fit again of runs left running without progress by a worker that died; the run
+    starts again from the beginning (run_execute restarts a stalled run)."""
+    cutoff = timezone.now() - timedelta(seconds=settings.TRAINING_REQUEUE_AFTER_S)
+    stale = TrainingRun.objects.filter(status=TrainingRun.Status.RUNNING, progressed_at__lt=cutoff)
+    found = list(stale.values_list("pk", "method")[:100])
+    for pk, method in found:
+        train_later(pk, fine_tuning=method in FINE_TUNING)
+    if found:
+        logger.warning("re-sent %d stalled training run(s)", len(found))
+    return len(found)
 
 
 def _examples(spec: TaskSpec, data_file: Path | None) -> list[Example]:
@@ -196,7 +217,7 @@ def _train_and_register(
     def progress(report: Progress) -> None:
         TrainingRun.objects.filter(pk=run.pk).update(
             epoch=report.epoch, step=report.step, total_steps=report.total_steps, loss=report.loss,
-            history=report.history,
+            history=report.history, progressed_at=timezone.now(),
         )  # fmt: skip
         if on_progress is not None:
             on_progress(report)

@@ -4,7 +4,13 @@ from assistant.core.errors import missing_skipped
 from assistant.core.retry import NOT_RETRIED, marks_failed, retried
 from assistant.training import dispatch
 from assistant.training.inference import predict
-from assistant.training.services import drift_audit_all, run_execute, run_fail, version_prepare
+from assistant.training.services import (
+    drift_audit_all,
+    run_execute,
+    run_fail,
+    runs_requeue_stale,
+    version_prepare,
+)
 
 
 # Below the broker's visibility timeout (FINASSIST_CELERY_VISIBILITY_TIMEOUT, checked at start-up):
@@ -50,3 +56,9 @@ def version_prepare_task(version_id: int) -> str:
 def drift_audit_task() -> list[str]:
     """Periodic (beat): audit every active model version's live predictions for drift."""
     return [str(audit) for audit in drift_audit_all()]
+
+
+@shared_task(name=dispatch.REQUEUE_STALE, soft_time_limit=60, time_limit=90, **NOT_RETRIED)
+def requeue_stale_task() -> int:
+    """Periodic (beat): start again the fits a dead worker left running."""
+    return runs_requeue_stale()

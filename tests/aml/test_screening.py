@@ -6,12 +6,21 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
-from aml.models import Alert, AuditEvent, RiskCalibration, Rule, Screening
+from aml.models import Alert, AuditEvent, RiskCalibration, Rule, Screening, ScreeningBatch
 from aml.services.rules import rule_update
-from aml.services.screening import document_screen, passages_of_text, transactions_screen, typology_prepare
+from aml.services.screening import (
+    batch_screen,
+    batches_requeue_stale,
+    document_screen,
+    passages_of_text,
+    transactions_screen,
+    typology_prepare,
+)
 from aml.tasks import calibrate_task
 from aml.typology import TYPOLOGY_LABELS
+from assistant.integrations.models import System
 from assistant.training.inference import ModelNotReady, NoActiveModel
 
 pytestmark = pytest.mark.django_db
@@ -183,3 +192,46 @@ def test_transactions_that_came_in_while_no_model_was_active_are_screened_when_o
     typology_prepare(typology_model())
 
     assert set(Screening.objects.values_list("transaction_id", flat=True)) == {t.pk for t in waiting}
+
+
+def test_a_batch_whose_worker_died_is_resumed_by_the_sweep_and_screens_each_transaction_once(
+    book, typology_model, settings, monkeypatch
+):
+    typology_model()
+    transactions = structured(book)
+    batch = ScreeningBatch.objects.create(system=System.objects.create(name="core"), total=4)
+    batch.transactions.set(transactions)
+    # A worker screened the first chunk, then died: the batch is left processing, going nowhere.
+    transactions_screen(transactions[:2], batch=batch)
+    old = timezone.now() - timedelta(seconds=settings.AML_BATCH_REQUEUE_AFTER_S + 1)
+    ScreeningBatch.objects.filter(pk=batch.pk).update(
+        status=ScreeningBatch.Status.PROCESSING, progressed_at=old, created_at=old
+    )
+    fresh = ScreeningBatch.objects.create(system=batch.system, total=0)  # just queued: not stale yet
+    sent: list[int] = []
+    monkeypatch.setattr("aml.services.screening.batch_screen_later", sent.append)
+
+    assert batches_requeue_stale() == 1
+    assert sent == [batch.pk]
+    assert fresh.pk not in sent
+    resumed = batch_screen(batch.pk)
+
+    assert resumed.status == ScreeningBatch.Status.COMPLETE
+    assert resumed.screened == 4
+    assert sorted(Screening.objects.filter(batch=batch).values_list("transaction_id", flat=True)) == sorted(
+        t.pk for t in transactions
+    )
+    assert batches_requeue_stale() == 0
+
+
+def test_a_batch_another_worker_is_moving_is_left_to_it(book, typology_model, settings):
+    typology_model()
+    transactions = structured(book)
+    batch = ScreeningBatch.objects.create(system=System.objects.create(name="core"), total=4)
+    batch.transactions.set(transactions)
+    ScreeningBatch.objects.filter(pk=batch.pk).update(
+        status=ScreeningBatch.Status.PROCESSING, progressed_at=timezone.now()
+    )
+
+    assert batch_screen(batch.pk).status == ScreeningBatch.Status.PROCESSING
+    assert not Screening.objects.exists()

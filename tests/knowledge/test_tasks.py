@@ -50,3 +50,33 @@ def test_a_submission_queues_its_indexing_once_the_transaction_commits(
     callbacks[0]()
 
     assert Document.objects.get().status == DocumentStatus.READY
+
+
+@pytest.mark.django_db
+def test_a_document_left_processing_by_a_dead_worker_is_sent_again_once_a_period(settings, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from assistant.knowledge.services.indexing import documents_requeue_stale
+
+    collection = collection_get_or_create(name="inbox")
+    stuck = document_submit(
+        collection=collection, parsed=ParsedDocument("a", "A", [Block("Alpha.")]), enqueue=False
+    )
+    moving = document_submit(
+        collection=collection, parsed=ParsedDocument("b", "B", [Block("Beta.")]), enqueue=False
+    )
+    long_ago = timezone.now() - timedelta(seconds=settings.INGEST_REQUEUE_AFTER_S + 1)
+    Document.objects.filter(pk=stuck.document.pk).update(
+        status=DocumentStatus.PROCESSING, updated_at=long_ago
+    )
+    Document.objects.filter(pk=moving.document.pk).update(
+        status=DocumentStatus.PROCESSING, updated_at=timezone.now()
+    )
+    sent: list[int] = []
+    monkeypatch.setattr("assistant.knowledge.services.indexing.document_index_later", sent.append)
+
+    assert documents_requeue_stale() == 1
+    assert sent == [stuck.document.pk]
+    assert documents_requeue_stale() == 0  # not again until another period has passed

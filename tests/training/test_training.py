@@ -1,15 +1,17 @@
 """Training runs end to end: in process, through a real worker, cancelled, refused."""
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
 from assistant.core.errors import ApplicationError
 from assistant.training.config import ConfigError, TrainingConfig
 from assistant.training.inference import ModelNotReady, NoActiveModel, predict
 from assistant.training.models import ModelVersion, TrainingRun
-from assistant.training.services import run_cancel, run_execute, run_submit
+from assistant.training.services import run_cancel, run_execute, run_submit, runs_requeue_stale
 from assistant.training.techniques.artefact import MANIFEST
 from tests.support.training import TOPIC_TASK
 
@@ -127,6 +129,22 @@ def test_a_run_its_lost_worker_left_running_starts_again_only_on_redelivery():
 
     assert restarted.status == TrainingRun.Status.SUCCEEDED
     assert ModelVersion.objects.get().run_id == run.pk
+
+
+def test_a_run_still_progressing_is_left_to_its_worker_and_a_stalled_one_is_sent_again(settings, monkeypatch):
+    run = run_submit(task=TOPIC_TASK.name, options={"method": "knn"}, dispatch=False)
+    now = timezone.now()
+    TrainingRun.objects.filter(pk=run.pk).update(status=TrainingRun.Status.RUNNING, progressed_at=now)
+    sent: list[int] = []
+    monkeypatch.setattr("assistant.training.services.train_later", lambda pk, fine_tuning: sent.append(pk))
+
+    assert run_execute(run.pk, restart_interrupted=True).status == TrainingRun.Status.RUNNING  # a duplicate
+    assert runs_requeue_stale() == 0
+    stalled = now - timedelta(seconds=settings.TRAINING_REQUEUE_AFTER_S + 1)
+    TrainingRun.objects.filter(pk=run.pk).update(progressed_at=stalled)
+    assert runs_requeue_stale() == 1
+    assert sent == [run.pk]
+    assert run_execute(run.pk, restart_interrupted=True).status == TrainingRun.Status.SUCCEEDED
 
 
 def test_a_task_whose_first_version_is_being_fitted_is_not_ready_rather_than_missing():

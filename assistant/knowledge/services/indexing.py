@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from itertools import groupby
 from typing import Any
 
@@ -17,6 +18,7 @@ from assistant.core.errors import ApplicationError
 from assistant.core.hf import cpu_threads, one_torch_thread
 from assistant.db.vectors import vector_connection
 from assistant.knowledge.chunking import ChunkSpec, chunk_blocks
+from assistant.knowledge.dispatch import document_index_later
 from assistant.knowledge.embedding import Embedder, embedder
 from assistant.knowledge.models import Chunk, Document, DocumentStatus
 from assistant.knowledge.parsers import Block
@@ -222,7 +224,11 @@ def documents_index(document_ids: Sequence[int], *, on_progress: Progress | None
             _fail(document, str(exc), report)
         else:
             Document.objects.filter(pk=document.pk).update(
-                status=DocumentStatus.PROCESSING, chunks_total=len(specs), chunks_done=0, error=""
+                status=DocumentStatus.PROCESSING,
+                chunks_total=len(specs),
+                chunks_done=0,
+                error="",
+                updated_at=timezone.now(),
             )
             plans.append(_Plan(document, model.name, specs))
         if on_progress:
@@ -278,10 +284,29 @@ def _embed_and_store(plans: list[_Plan], report: IndexReport, on_progress: Progr
 
 
 def _save_progress(plans: list[_Plan]) -> None:
+    """The chunks embedded so far, and when (the stale-work sweep reads `updated_at`)."""
+    now = timezone.now()
     Document.objects.bulk_update(
-        [Document(pk=plan.document.pk, chunks_done=len(plan.specs) - plan.waiting) for plan in plans],
-        ["chunks_done"],
+        [
+            Document(pk=plan.document.pk, chunks_done=len(plan.specs) - plan.waiting, updated_at=now)
+            for plan in plans
+        ],
+        ["chunks_done", "updated_at"],
     )
+
+
+def documents_requeue_stale() -> int:
+    """Send indexing again for documents left processing without progress for longer than
+    INGEST_REQUEUE_AFTER_S (a killed worker); indexing twice is safe (a newer version wins)."""
+    cutoff = timezone.now() - timedelta(seconds=settings.INGEST_REQUEUE_AFTER_S)
+    stale = Document.objects.filter(status=DocumentStatus.PROCESSING, updated_at__lt=cutoff)
+    ids = list(stale.values_list("pk", flat=True)[:1000])
+    Document.objects.filter(pk__in=ids).update(updated_at=timezone.now())  # once a period, not each sweep
+    for pk in ids:
+        document_index_later(pk)
+    if ids:
+        logger.warning("re-sent indexing of %d stalled document(s)", len(ids))
+    return len(ids)
 
 
 def _store(plan: _Plan, report: IndexReport, model_changed: list[int]) -> None:
