@@ -3,11 +3,13 @@
 import signal
 import subprocess
 import sys
+import time
 import urllib.request
 
 import psutil
 import pytest
 from celery import Celery
+from celery.exceptions import TimeoutError as CeleryTimeout
 from django.conf import settings
 
 from assistant.db.urls import database_url
@@ -88,4 +90,44 @@ def test_serve_with_a_broker_starts_workers_on_every_queue_training_niced_and_be
     assert set(training) == {10}
     assert all(answer["checks"]["database"]["ok"] for answer in answers)
     assert any("celery -A assistant beat" in command for command in commands.values())
+    assert served.process.returncode == 0
+
+
+def _answered(client: Celery, *, within_s: float) -> dict:
+    """A probe's answer from a `default` worker, asking again every 15 s (one sent while the worker
+    was starting up may wait for the broker's visibility timeout)."""
+    deadline = time.monotonic() + within_s
+    while True:
+        try:
+            return client.send_task("core.system_probe", queue="default").get(timeout=15)
+        except CeleryTimeout:
+            if time.monotonic() > deadline:
+                raise
+
+
+def test_a_worker_killed_under_serve_is_started_again_and_the_site_keeps_serving(
+    redis_server, transactional_db, tmp_path
+):
+    from django.db import connection
+
+    served = Served(
+        REDIS_URL=redis_server.url,
+        FINASSIST_DATA_DIR=str(tmp_path),
+        DATABASE_URL=database_url(connection.settings_dict),
+    )
+    client = Celery(broker=redis_server.url, backend=redis_server.url, set_as_current=False)
+    try:
+        first = client.send_task("core.system_probe", queue="default").get(timeout=60)
+        main = psutil.Process(first["pid"]).parent()  # the serving worker's main process
+        main.kill()
+        wait_for(served._up, 10, "the web server, while the worker is down")
+        again = _answered(client, within_s=120)
+        restarted = psutil.Process(again["pid"]).parent().pid
+    finally:
+        output = served.stop()
+
+    assert again["pid"] != first["pid"]
+    assert restarted != main.pid
+    assert "worker exited with status -9; starting it again in 1 s" in output
+    assert "worker started again" in output
     assert served.process.returncode == 0

@@ -12,6 +12,11 @@ from assistant.core.health import broker_check
 
 TRAINING_QUEUE = "gpu"
 TRAINING_NICENESS = 10
+# A worker or beat that exits is started again after BACKOFF_FIRST_S, doubled for each exit within
+# STEADY_S of its start, at most BACKOFF_MOST_S.
+BACKOFF_FIRST_S = 1.0
+BACKOFF_MOST_S = 60.0
+STEADY_S = 60.0
 
 
 class Command(BaseCommand):
@@ -72,10 +77,13 @@ class Command(BaseCommand):
         self.stdout.flush()
         code = self._supervise(commands, child_env)
         if code:
-            raise CommandError(f"a process exited with status {code}")
+            raise CommandError(f"the web server exited with status {code}")
 
     def _supervise(self, commands: dict[str, list[str]], env: dict[str, str]) -> int:
-        children = {name: subprocess.Popen(command, env=env) for name, command in commands.items()}
+        """Run the children until the web server ends or a signal comes; a worker or beat that
+        exits is started again after a pause that doubles with each quick exit (the site keeps
+        serving meanwhile). Returns the web server's exit status, or 0 after a signal."""
+        children = {name: _Child(name, command, env) for name, command in commands.items()}
 
         def interrupt(*_: object) -> None:
             raise KeyboardInterrupt
@@ -83,21 +91,63 @@ class Command(BaseCommand):
         # Both, explicitly: a shell starting serve in the background leaves SIGINT ignored.
         signal.signal(signal.SIGTERM, interrupt)
         signal.signal(signal.SIGINT, interrupt)
+        code = 0
         try:
-            while all(child.poll() is None for child in children.values()):
+            while True:
+                web = children["web"].process.poll()
+                if web is not None:
+                    code = web or 1
+                    self.stderr.write(f"the web server exited with status {web}; stopping the others")
+                    break
+                for child in children.values():
+                    if said := child.tend():
+                        self.stderr.write(said)
                 time.sleep(0.5)
         except KeyboardInterrupt:
             pass
-        # Whatever ended on its own, before we stop the rest, is the reason to stop.
-        ended = {name: child.returncode for name, child in children.items() if child.returncode is not None}
         for child in children.values():
-            if child.poll() is None:
-                child.terminate()
+            child.terminate()
         for child in children.values():
-            try:
-                child.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                child.kill()
-        for name, code in ended.items():
-            self.stderr.write(f"{name} exited with status {code}; the others were stopped")
-        return next((code or 1 for code in ended.values()), 0)
+            child.wait()
+        return code
+
+
+class _Child:
+    """A supervised process: started again, after a backoff, whenever it exits."""
+
+    def __init__(self, name: str, command: list[str], env: dict[str, str]) -> None:
+        self.name, self.command, self.env = name, command, env
+        self.quick_exits = 0
+        self.restart_at: float | None = None
+        self._start()
+
+    def _start(self) -> None:
+        self.process = subprocess.Popen(self.command, env=self.env)
+        self.started = time.monotonic()
+        self.restart_at = None
+
+    def tend(self) -> str:
+        """Notice an exit and schedule the restart, or restart when its time comes; what to log."""
+        now = time.monotonic()
+        if self.restart_at is not None:
+            if now < self.restart_at:
+                return ""
+            self._start()
+            return f"{self.name} started again (pid {self.process.pid})"
+        status = self.process.poll()
+        if status is None:
+            return ""
+        self.quick_exits = self.quick_exits + 1 if now - self.started < STEADY_S else 1
+        pause = min(BACKOFF_FIRST_S * 2 ** (self.quick_exits - 1), BACKOFF_MOST_S)
+        self.restart_at = now + pause
+        return f"{self.name} exited with status {status}; starting it again in {pause:g} s"
+
+    def terminate(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+
+    def wait(self) -> None:
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
