@@ -5,6 +5,7 @@ from assistant.core.dispatch import send_on_commit
 SCREEN_BATCH = "aml.screen_batch"
 CALIBRATE = "aml.calibrate"
 REQUEUE_STALE = "aml.requeue_stale"
+AUDIT_CHECKPOINT = "aml.audit_checkpoint"
 
 
 def batch_screen_later(batch_id: int) -> None:

@@ -361,6 +361,11 @@ class AuditEvent(models.Model):
     payload = models.JSONField(default=dict, blank=True)
     previous_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    mac = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="HMAC of the hash under FINASSIST_AUDIT_KEY, kept out of the database",
+    )
 
     objects = AuditEventQuerySet.as_manager()
 

@@ -1,6 +1,7 @@
 from celery import shared_task
 
 from aml import dispatch
+from aml.services.audit import audit_checkpoint
 from aml.services.calibration import risk_calibration_fit
 from aml.services.screening import batch_fail, batch_screen, batches_requeue_stale
 from aml.typology import TYPOLOGY
@@ -38,3 +39,10 @@ def calibrate_task() -> str:
 def requeue_stale_task() -> int:
     """Periodic (beat): resume batches left waiting or stalled by a lost message or a killed worker."""
     return batches_requeue_stale()
+
+
+@shared_task(name=dispatch.AUDIT_CHECKPOINT, soft_time_limit=60, time_limit=90, **NOT_RETRIED)
+def audit_checkpoint_task() -> str:
+    """Periodic (beat): append the audit trail's head, MACed, to the checkpoint file."""
+    point = audit_checkpoint()
+    return f"event #{point.sequence}" if point else "nothing new"

@@ -4,6 +4,7 @@
 with `FINASSIST_`. `.env.example` lists them all.
 """
 
+import hashlib
 from pathlib import Path
 
 from kombu import Exchange, Queue
@@ -184,6 +185,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "training.requeue_stale",
         "schedule": 60.0,
         "options": {"expires": 50},
+    },
+    "aml-audit-checkpoint": {
+        "task": "aml.audit_checkpoint",
+        "schedule": 600.0,
+        "options": {"expires": 540},
     },
     "aml-requeue-stale": {
         "task": "aml.requeue_stale",
@@ -486,6 +492,22 @@ AML_BATCH_REQUEUE_AFTER_S = env.integer(
     120,
     "seconds a batch may wait or go without progress before the periodic sweep resumes it",
     minimum=1,
+)
+AUDIT_KEY = (
+    env.string(
+        "FINASSIST_AUDIT_KEY",
+        "",
+        "secret the audit trail's MACs and checkpoints are made with; keep it out of the database's reach "
+        "(empty: derived from FINASSIST_SECRET_KEY)",
+    )
+    or hashlib.sha256(f"finassist-audit:{SECRET_KEY}".encode()).hexdigest()
+)
+AUDIT_CHECKPOINTS = env.path(
+    "FINASSIST_AUDIT_CHECKPOINTS",
+    DATA_DIR / "audit" / "checkpoints.jsonl",
+    "file the audit trail's signed checkpoints are appended to: somewhere the database's owner "
+    "cannot rewrite (another volume, a write-once store)",
+    base=BASE_DIR,
 )
 AML_DOCUMENT_MAX_CHARS = env.integer(
     "FINASSIST_AML_DOCUMENT_MAX_CHARS",

@@ -102,6 +102,13 @@ def redis_server() -> Iterator[RedisServer]:
 
 
 @pytest.fixture(autouse=True)
+def audit_checkpoints(settings, tmp_path: Path) -> Path:
+    """Each test's own checkpoint file: none of the local site's, none of another test's."""
+    settings.AUDIT_CHECKPOINTS = tmp_path / "audit" / "checkpoints.jsonl"
+    return settings.AUDIT_CHECKPOINTS
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings) -> None:
     """Production-strength hashing costs ~0.3 s a user; tests create many users."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

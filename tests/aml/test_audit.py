@@ -10,7 +10,14 @@ from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
 from aml.models import AuditEvent, AuditEventImmutable, Rule
-from aml.services.audit import GENESIS_HASH, audit_event_hash, audit_record, audit_verify
+from aml.services.audit import (
+    GENESIS_HASH,
+    audit_checkpoint,
+    audit_event_hash,
+    audit_mac,
+    audit_record,
+    audit_verify,
+)
 from aml.services.rules import rule_update
 from assistant.core.errors import ApplicationError, FieldErrors
 
@@ -149,7 +156,7 @@ def test_an_event_forged_onto_the_wrong_predecessor_is_detected():
 
     problems = audit_verify()
 
-    assert kinds(problems) == [(3, "broken_link")]
+    assert kinds(problems) == [(3, "broken_link"), (3, "forged")]
     assert problems[0].detail.startswith(f"event #3 links to {events[0].hash[:12]}…, but the event before it")
 
 
@@ -324,3 +331,67 @@ def test_audit_events_are_read_only_in_the_admin(admin_client):
     page = admin_client.get(reverse("admin:aml_auditevent_change", args=[event.pk]))
     assert page.status_code == 200
     assert 'name="_save"' not in page.content.decode()
+
+
+def rechained(start: int) -> None:
+    """What the database's owner can do: rewrite events from `start` on with a consistent SHA-256
+    chain, without the application's key."""
+    events = list(AuditEvent.objects.filter(sequence__gte=start - 1).order_by("sequence"))
+    previous = events[0].hash if start > 1 else GENESIS_HASH
+    for event in events[1:] if start > 1 else events:
+        event.payload = {"risk": 0.01}
+        event.previous_hash = previous
+        event.hash = previous = audit_event_hash(event)
+        sql(
+            "UPDATE aml_auditevent SET payload = %s, previous_hash = %s, hash = %s WHERE sequence = %s",
+            [json.dumps(event.payload), event.previous_hash, event.hash, event.sequence],
+        )
+
+
+def test_a_chain_rewritten_consistently_by_the_databases_owner_is_caught_by_the_macs(bypassed_trigger):
+    record(4)
+    assert all(event.mac == audit_mac(event.hash) for event in AuditEvent.objects.all())
+
+    rechained(3)
+
+    assert kinds(audit_verify()) == [(3, "forged"), (4, "forged")]
+
+
+def test_checkpoints_catch_a_cut_trail_and_name_where_to_look(bypassed_trigger, capsys):
+    record(2)
+    first = audit_checkpoint()
+    record(2)
+    audit_checkpoint()
+    assert audit_checkpoint() is None  # nothing new since
+
+    sql("DELETE FROM aml_auditevent WHERE sequence > 2")  # the tail wiped, MACs and all
+
+    problems = audit_verify()
+    assert kinds(problems) == [(4, "checkpoint")]
+    assert "the trail was cut" in problems[0].detail
+    with pytest.raises(CommandError):
+        call_command("verify_audit")
+    assert f"last good checkpoint: event #2 at {first.at}; events from #3 on cannot be vouched for" in (
+        capsys.readouterr().out
+    )
+
+
+def test_a_checkpoint_edited_without_the_key_is_reported(audit_checkpoints):
+    record(2)
+    audit_checkpoint()
+    line = json.loads(audit_checkpoints.read_text())
+    audit_checkpoints.write_text(json.dumps({**line, "hash": "0" * 64}) + "\n")
+
+    problems = audit_verify()
+
+    assert kinds(problems) == [(2, "checkpoint")]
+    assert "not MACed by the audit key" in problems[0].detail
+
+
+def test_verify_audit_says_how_many_checkpoints_agree(capsys):
+    record(3)
+    audit_checkpoint()
+
+    call_command("verify_audit")
+
+    assert capsys.readouterr().out.endswith(", 1 checkpoint(s) agree\n")
