@@ -61,10 +61,10 @@ def test_serve_without_a_broker_runs_tasks_in_process_and_says_so():
     assert served.process.returncode == 0
 
 
-def test_serve_with_a_broker_starts_workers_on_every_queue_training_niced_and_beat(
-    redis_server, transactional_db, tmp_path
-):
-    # Its own broker, data directory and the test database: nothing else consumes its queues.
+@pytest.fixture
+def served_with_broker(redis_server, transactional_db, tmp_path) -> tuple[Served, Celery]:
+    """serve with its own broker, data directory and the test database (nothing else consumes its
+    queues), and a client of that broker."""
     from django.db import connection
 
     served = Served(
@@ -73,7 +73,11 @@ def test_serve_with_a_broker_starts_workers_on_every_queue_training_niced_and_be
         DATABASE_URL=database_url(connection.settings_dict),
     )
     # Not the current app: shared tasks would otherwise bind to it for the rest of the run.
-    client = Celery(broker=redis_server.url, backend=redis_server.url, set_as_current=False)
+    return served, Celery(broker=redis_server.url, backend=redis_server.url, set_as_current=False)
+
+
+def test_serve_with_a_broker_starts_workers_on_every_queue_training_niced_and_beat(served_with_broker):
+    served, client = served_with_broker
     try:
         answers = [
             client.send_task("core.system_probe", queue=queue).get(timeout=60)
@@ -105,17 +109,8 @@ def _answered(client: Celery, *, within_s: float) -> dict:
                 raise
 
 
-def test_a_worker_killed_under_serve_is_started_again_and_the_site_keeps_serving(
-    redis_server, transactional_db, tmp_path
-):
-    from django.db import connection
-
-    served = Served(
-        REDIS_URL=redis_server.url,
-        FINASSIST_DATA_DIR=str(tmp_path),
-        DATABASE_URL=database_url(connection.settings_dict),
-    )
-    client = Celery(broker=redis_server.url, backend=redis_server.url, set_as_current=False)
+def test_a_worker_killed_under_serve_is_started_again_and_the_site_keeps_serving(served_with_broker):
+    served, client = served_with_broker
     try:
         first = client.send_task("core.system_probe", queue="default").get(timeout=60)
         main = psutil.Process(first["pid"]).parent()  # the serving worker's main process
