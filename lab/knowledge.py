@@ -597,17 +597,10 @@ def _classifier(predictor: Any, held: dict[str, int]) -> Ranker:
 
 def _insert(predictor: Any, entries: list[Entry], rank: Ranker) -> float:
     """Seconds until knn serves the changed entries: embed and insert their texts, then predict."""
-    from assistant.core.encoder import encoder
-    from assistant.training.models import ExampleIndex
-    from assistant.training.techniques.examples import examples_insert
+    from assistant.training.services import index_examples_add
 
     started = time.perf_counter()
     examples = [Example(entry.text, entry.external_id) for entry in entries]
-    vectors = encoder(predictor.manifest["base_model"]).embed([e.text for e in examples])
-    with transaction.atomic():
-        index = ExampleIndex.objects.select_for_update().get(pk=predictor.index_id)
-        examples_insert(index, examples, vectors, user_id=None)
-        index.labels = [*index.labels, *sorted({e.label for e in examples} - set(index.labels))]
-        index.save(update_fields=["labels"])
+    index_examples_add(predictor.index_id, examples, predictor.manifest["base_model"])
     rank([entries[0].text])
     return round(time.perf_counter() - started, 3)

@@ -28,9 +28,7 @@ class StorableInputMiddleware:
             return _too_big(request)
         if not found:
             return self.get_response(request)
-        if request.path.startswith("/api/"):
-            return JsonResponse({name: [problem] for name, problem in found.items()}, status=400)
-        return render(request, "core/bad_request.html", {"problems": found}, status=400)
+        return refusal(request, 400, found)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         """A view that read a body over the limit (the API's parsers read it there)."""
@@ -53,10 +51,21 @@ def _unstorable(request: HttpRequest) -> dict[str, str]:
 
 def _too_big(request: HttpRequest) -> HttpResponse:
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-    message = f"the request body is over the limit of {limit:,} bytes"
-    if request.path.startswith("/api/"):
-        return JsonResponse({"detail": message}, status=413)
-    return render(request, "core/bad_request.html", {"problems": {"body": message}}, status=413)
+    return refusal(
+        request, 413, {"body": f"the request body is over the limit of {limit:,} bytes"}, detail=True
+    )
+
+
+def refusal(
+    request: HttpRequest, status: int, problems: dict[str, str], *, detail: bool = False
+) -> HttpResponse:
+    """A request refused before its view: JSON under /api/ (a message per field, or one `detail`),
+    elsewhere a page naming each problem."""
+    if not request.path.startswith("/api/"):
+        return render(request, "core/bad_request.html", {"problems": problems}, status=status)
+    if detail:
+        return JsonResponse({"detail": "; ".join(problems.values())}, status=status)
+    return JsonResponse({name: [problem] for name, problem in problems.items()}, status=status)
 
 
 # Every page loads only from this site: its own scripts (no inline script), styles (inline ones

@@ -14,11 +14,12 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
+
+from assistant.core.middleware import refusal
 
 LOGIN_VIEWS = ("login", "admin:login")
 IP_FACTOR = 4  # failures from one address, for each one a user name is allowed
@@ -59,11 +60,7 @@ def _hashed(text: str) -> str:
 
 
 def _refusal(request: HttpRequest, wait: int, what: str) -> HttpResponse:
-    message = f"{what}; try again in {wait} s"
-    if request.path.startswith("/api/"):
-        response: HttpResponse = JsonResponse({"detail": message}, status=429)
-    else:
-        response = render(request, "core/bad_request.html", {"problems": {"too many": message}}, status=429)
+    response = refusal(request, 429, {"too many": f"{what}; try again in {wait} s"}, detail=True)
     response["Retry-After"] = str(wait)
     return response
 

@@ -440,10 +440,8 @@ def examples_add(
 ) -> ExamplesAdded:
     """Embed labelled examples into a knn or icl version's index: its next prediction uses them,
     without a refit. A label it did not have is added with them."""
-    from assistant.core.encoder import encoder
     from assistant.training.inference import active_forget
     from assistant.training.techniques.artefact import artefact_verify
-    from assistant.training.techniques.examples import examples_insert
 
     if version.method not in RETRIEVING:
         raise RegistryError(
@@ -466,19 +464,35 @@ def examples_add(
             )
     manifest = artefact_verify(Path(version.artefact_path), expected_checksum=version.artefact_checksum)
     cleaned = [Example(e.text.strip(), e.label.strip()) for e in examples]
-    vectors = encoder(version.base_model).embed([e.text for e in cleaned])
+    person = _person(user)
     with transaction.atomic():
-        index = ExampleIndex.objects.select_for_update().get(pk=manifest["index"])
-        added = sorted({e.label for e in cleaned} - set(index.labels))
-        person = _person(user)
-        examples_insert(index, cleaned, vectors, user_id=person.pk if person else None)
+        added, labels = index_examples_add(
+            manifest["index"], cleaned, version.base_model, user_id=person.pk if person else None
+        )
+        if added:
+            ModelVersion.objects.filter(pk=version.pk).update(labels=labels)
+    active_forget(version.task)
+    logger.info("version %s: %d example(s) added, new labels %s", version.pk, len(cleaned), added or "none")
+    return ExamplesAdded(len(cleaned), added, labels)
+
+
+def index_examples_add(
+    index_id: int, examples: Sequence[Example], encoder_name: str, *, user_id: int | None = None
+) -> tuple[list[str], list[str]]:
+    """Embed examples with `encoder_name` and insert them into an example index, adding the labels
+    it did not have: (the labels added, all its labels)."""
+    from assistant.core.encoder import encoder
+    from assistant.training.techniques.examples import examples_insert
+
+    vectors = encoder(encoder_name).embed([e.text for e in examples])
+    with transaction.atomic():
+        index = ExampleIndex.objects.select_for_update().get(pk=index_id)
+        added = sorted({e.label for e in examples} - set(index.labels))
+        examples_insert(index, examples, vectors, user_id=user_id)
         if added:
             index.labels = [*index.labels, *added]
             index.save(update_fields=["labels"])
-            ModelVersion.objects.filter(pk=version.pk).update(labels=index.labels)
-    active_forget(version.task)
-    logger.info("version %s: %d example(s) added, new labels %s", version.pk, len(cleaned), added or "none")
-    return ExamplesAdded(len(cleaned), added, list(index.labels))
+    return added, list(index.labels)
 
 
 def _person(user: User | None) -> User | None:
