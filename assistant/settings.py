@@ -247,6 +247,28 @@ INGEST_REQUEUE_AFTER_S = env.integer(
 UPLOAD_MAX_BYTES = env.integer(
     "FINASSIST_UPLOAD_MAX_BYTES", 25 * 1024 * 1024, "largest file accepted for ingestion, in bytes", minimum=1
 )
+PARSE_MAX_EXPANDED_BYTES = env.integer(
+    "FINASSIST_PARSE_MAX_EXPANDED_BYTES",
+    32 * 1024 * 1024,
+    "most bytes a file may expand to while parsed (the XML inside a DOCX, a PDF's decompressed streams)",
+    minimum=1,
+)
+PARSE_MAX_PAGES = env.integer("FINASSIST_PARSE_MAX_PAGES", 2000, "most pages of a PDF", minimum=1)
+PARSE_MAX_BLOCKS = env.integer(
+    "FINASSIST_PARSE_MAX_BLOCKS",
+    20000,
+    "most paragraphs, table rows or FAQ answers parsed from a file",
+    minimum=1,
+)
+PARSE_MAX_SECONDS = env.number(
+    "FINASSIST_PARSE_MAX_SECONDS", 120.0, "longest a DOCX or PDF may take to parse", minimum=0.01
+)
+PARSE_MAX_MEMORY_MB = env.integer(
+    "FINASSIST_PARSE_MAX_MEMORY_MB",
+    1024,
+    "most memory the process parsing a DOCX or PDF may take",
+    minimum=64,
+)
 DATASETS_DIR = env.path(
     "FINASSIST_DATASETS_DIR",
     Path("../shared/data"),

@@ -83,7 +83,8 @@ def start_worker(
 
 @pytest.fixture
 def test_queue(broker: redis.Redis) -> Iterator[str]:
-    """Route the integration, claims and AML tasks to a queue of this test's own (for its worker)."""
+    """Route the integration, knowledge, claims, AML and lab tasks to a queue of this test's own (for
+    its worker)."""
     from tests.support.celery_app import app, routes_set, test_queue_routes
 
     queue = f"test-{uuid.uuid4().hex[:12]}"

@@ -15,16 +15,12 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from assistant.core.errors import ApplicationError
-from assistant.knowledge.models import Chunk, Collection, Document
+from assistant.knowledge.models import Chunk, Collection, Document, Upload, UploadStatus
 from assistant.knowledge.parsers import PARSERS
 from assistant.knowledge.search import MAX_K, Reader, SearchRequest, knowledge_search, readable_collections
-from assistant.knowledge.selectors import document_get, documents_indexing
-from assistant.knowledge.services.submission import (
-    FilesReport,
-    document_reindex,
-    document_replace,
-    files_submit,
-)
+from assistant.knowledge.selectors import document_get, documents_indexing, uploads_parsing
+from assistant.knowledge.services.submission import document_reindex
+from assistant.knowledge.services.uploads import Receipt, uploads_receive
 
 ACCEPT = ",".join(sorted(PARSERS))
 
@@ -86,15 +82,18 @@ class TryQueryForm(forms.Form):
         self.order_fields(["query", "collections", "mode", "k"])
 
 
-def _report_files(request: HttpRequest, report: FilesReport) -> None:
-    changed = sum(submission.changed for submission in report.submitted)
-    unchanged = len(report.submitted) - changed
-    if changed:
-        messages.success(request, f"{changed} document(s) submitted: they are searchable once indexed.")
-    if unchanged:
-        messages.info(request, f"{unchanged} document(s) unchanged (same content): nothing to do.")
-    for rejected in report.rejected:
+def _report_receipt(request: HttpRequest, receipt: Receipt) -> None:
+    if receipt.queued:
+        messages.success(
+            request,
+            f"{len(receipt.queued)} file(s) received: each is parsed on an ingest worker, then indexed.",
+        )
+    for rejected in receipt.rejected:
         messages.error(request, f"Rejected {rejected.name}: {rejected.reason}")
+
+
+def _uploads_of(collection: Collection) -> str:
+    return reverse("admin:knowledge_upload_changelist") + f"?collection__id__exact={collection.pk}"
 
 
 @admin.register(Collection)
@@ -139,19 +138,17 @@ class CollectionAdmin(admin.ModelAdmin):
         collection = get_object_or_404(Collection, pk=collection_id)
         form = UploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
-            report = files_submit(
+            receipt = uploads_receive(
                 collection=collection,
-                files=[(upload.name, upload.read()) for upload in form.cleaned_data["files"]],
+                files=form.cleaned_data["files"],
+                uploaded_by=request.user,
                 metadata=form.cleaned_data["metadata"],
                 effective_from=form.cleaned_data["effective_from"],
                 effective_to=form.cleaned_data["effective_to"],
             )
-            _report_files(request, report)
-            if report.submitted:
-                url = (
-                    reverse("admin:knowledge_document_changelist") + f"?collection__id__exact={collection.pk}"
-                )
-                return HttpResponseRedirect(url)
+            _report_receipt(request, receipt)
+            if receipt.queued:
+                return HttpResponseRedirect(_uploads_of(collection))
         context = {
             **self.admin_site.each_context(request),
             "title": f"Upload documents into {collection.name}",
@@ -295,26 +292,20 @@ class DocumentAdmin(admin.ModelAdmin):
         }
         form = ReplaceForm(request.POST or None, request.FILES or None, initial=initial)
         if request.method == "POST" and form.is_valid():
-            upload = form.cleaned_data["file"]
-            try:
-                submission = document_replace(
-                    document=document,
-                    name=upload.name,
-                    data=upload.read(),
-                    metadata=form.cleaned_data["metadata"],
-                    effective_from=form.cleaned_data["effective_from"],
-                    effective_to=form.cleaned_data["effective_to"],
-                )
-            except ApplicationError as refused:
-                form.add_error("file", refused.message)
-            else:
-                if submission.changed:
-                    messages.success(
-                        request, f"Version {submission.document.version} submitted for indexing."
-                    )
-                else:
-                    messages.info(request, "Same content as the current version: nothing to do.")
-                return HttpResponseRedirect(reverse("admin:knowledge_document_change", args=[document.pk]))
+            receipt = uploads_receive(
+                collection=document.collection,
+                files=[form.cleaned_data["file"]],
+                uploaded_by=request.user,
+                replaces=document,
+                metadata=form.cleaned_data["metadata"],
+                effective_from=form.cleaned_data["effective_from"],
+                effective_to=form.cleaned_data["effective_to"],
+            )
+            for rejected in receipt.rejected:
+                form.add_error("file", rejected.reason)
+            if receipt.queued:
+                _report_receipt(request, receipt)
+                return HttpResponseRedirect(_uploads_of(document.collection))
         context = {
             **self.admin_site.each_context(request),
             "title": f"Replace {document.external_id}",
@@ -323,6 +314,72 @@ class DocumentAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/knowledge/replace.html", context)
+
+
+UPLOAD_DETAIL = (
+    "collection",
+    "replaces",
+    "name",
+    "size",
+    "status",
+    "reason",
+    "documents",
+    "uploaded_by",
+    "metadata",
+    "effective_from",
+    "effective_to",
+    "created_at",
+    "progressed_at",
+)
+
+
+@admin.register(Upload)
+class UploadAdmin(admin.ModelAdmin):
+    """Received files and what became of them: parsed into documents, or rejected and why."""
+
+    list_display = [
+        "name",
+        "collection",
+        "replaces",
+        "status_badge",
+        "documents",
+        "uploaded_by",
+        "created_at",
+    ]
+    list_filter = ["collection", "status"]
+    search_fields = ["name", "reason"]
+    list_select_related = ["collection", "replaces", "uploaded_by"]
+    fields = UPLOAD_DETAIL
+    readonly_fields = UPLOAD_DETAIL
+    change_list_template = "admin/knowledge/refreshing_change_list.html"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # files come in through a collection's upload page
+
+    def has_change_permission(self, request: HttpRequest, obj: Upload | None = None) -> bool:
+        return False
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, upload: Upload) -> str:
+        colours = {
+            UploadStatus.DONE: "#2e7d32",
+            UploadStatus.REJECTED: "#c62828",
+            UploadStatus.FAILED: "#c62828",
+            UploadStatus.PARSING: "#1565c0",
+            UploadStatus.QUEUED: "#6d6d6d",
+        }
+        badge = format_html('<b style="color:{}">{}</b>', colours[UploadStatus(upload.status)], upload.status)
+        if upload.reason:
+            return format_html("{}<br>{}", badge, upload.reason)
+        return badge
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        busy = uploads_parsing()
+        return super().changelist_view(
+            request, {**(extra_context or {}), "refresh_seconds": 3 if busy else None}
+        )
 
 
 @admin.register(Chunk)

@@ -8,15 +8,16 @@ class KnowledgeConfig(AppConfig):
 
     def ready(self) -> None:
         from django.db.backends.signals import connection_created
-        from django.db.models.signals import post_save, pre_delete
+        from django.db.models.signals import post_delete, post_save, pre_delete
 
         from assistant.core import roles
         from assistant.knowledge import (
             demo,  # noqa: F401 - registers the demo knowledge loader
             partitions,
         )
-        from assistant.knowledge.models import Collection
+        from assistant.knowledge.models import Collection, Document, Upload
         from assistant.knowledge.search import configure_connection
+        from assistant.knowledge.services.files import on_file_row_deleted
 
         connection_created.connect(configure_connection, dispatch_uid="finassist.knowledge.search")
         post_save.connect(
@@ -25,6 +26,8 @@ class KnowledgeConfig(AppConfig):
         pre_delete.connect(
             partitions.on_collection_deleting, sender=Collection, dispatch_uid="finassist.partition"
         )
+        for model in (Document, Upload):
+            post_delete.connect(on_file_row_deleted, sender=model, dispatch_uid="finassist.files")
 
         roles.role_grant(
             roles.KNOWLEDGE_MANAGER,
@@ -34,5 +37,6 @@ class KnowledgeConfig(AppConfig):
                 for model in ("collection", "document")
             ),
             "knowledge.view_chunk",
+            "knowledge.view_upload",
             "knowledge.read_all_collections",
         )

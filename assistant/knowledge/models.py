@@ -86,6 +86,53 @@ class Document(models.Model):
         return f"{self.collection.name}/{self.external_id} v{self.version}"
 
 
+class UploadStatus(models.TextChoices):
+    QUEUED = "queued"
+    PARSING = "parsing"
+    DONE = "done"
+    REJECTED = "rejected"
+    FAILED = "failed"
+
+
+class Upload(models.Model):
+    """A file received for a collection, kept until an ingest worker has parsed it.
+
+    Once parsed, a file of one document becomes that document's file and one of several (a FAQ)
+    is deleted; a rejected file is deleted and its reason kept here.
+    """
+
+    collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="uploads")
+    replaces = models.ForeignKey(
+        Document,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="the document this file is a new version of",
+    )
+    name = models.CharField(max_length=300)
+    file = models.FileField(upload_to="uploads/%Y/%m/", blank=True, max_length=500)
+    size = models.PositiveBigIntegerField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    metadata = models.JSONField(default=dict, blank=True)
+    effective_from = models.DateField(null=True, blank=True)
+    effective_to = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=UploadStatus.choices, default=UploadStatus.QUEUED)
+    reason = models.TextField(blank=True, help_text="why the file was rejected or failed")
+    documents = models.PositiveIntegerField(default=0, help_text="documents submitted from the file")
+    created_at = models.DateTimeField(auto_now_add=True)
+    progressed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["status", "progressed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.collection.name}/{self.name} ({self.status})"
+
+
 class Chunk(models.Model):
     """A passage of one document version, embedded and indexed for full-text search.
 

@@ -1,7 +1,10 @@
 """Files to text: blocks that keep their heading path and page, ready for chunking.
 
 Every format answers with `ParsedDocument`s (FAQ files give one per question) or raises
-`RejectedFile` with the reason, so a batch can report each bad file and carry on.
+`RejectedFile` with the reason, so a batch can report each bad file and carry on. A file is held
+to `ParseLimits`: its size, what it expands to, its pages and blocks, and text that can be stored.
+The limits on time and memory hold where the containers (DOCX, PDF) are parsed: in a process of
+their own (`sandbox`).
 """
 
 from __future__ import annotations
@@ -17,6 +20,32 @@ from pathlib import PurePath
 from typing import Any
 
 from assistant.core.errors import ApplicationError
+from assistant.core.storable import TooDeep, problems, text_problem
+
+
+@dataclass(frozen=True)
+class ParseLimits:
+    """What one file may take; each breach is a rejection that names the setting."""
+
+    max_bytes: int
+    max_expanded_bytes: int
+    max_pages: int
+    max_blocks: int
+    max_seconds: float
+    max_memory_mb: int
+
+    @classmethod
+    def from_settings(cls) -> ParseLimits:
+        from django.conf import settings
+
+        return cls(
+            max_bytes=settings.UPLOAD_MAX_BYTES,
+            max_expanded_bytes=settings.PARSE_MAX_EXPANDED_BYTES,
+            max_pages=settings.PARSE_MAX_PAGES,
+            max_blocks=settings.PARSE_MAX_BLOCKS,
+            max_seconds=settings.PARSE_MAX_SECONDS,
+            max_memory_mb=settings.PARSE_MAX_MEMORY_MB,
+        )
 
 
 @dataclass(frozen=True)
@@ -39,6 +68,19 @@ class ParsedDocument:
     title: str
     blocks: list[Block]
     metadata: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "external_id": self.external_id,
+            "title": self.title,
+            "blocks": [block.as_dict() for block in self.blocks],
+            "metadata": self.metadata,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ParsedDocument:
+        blocks = [Block.from_dict(block) for block in data["blocks"]]
+        return cls(data["external_id"], data["title"], blocks, data["metadata"])
 
 
 class RejectedFile(ApplicationError):
@@ -69,7 +111,7 @@ def _stem_title(name: str) -> str:
     return PurePath(name).stem.replace("_", " ").replace("-", " ").strip() or name
 
 
-def parse_text(name: str, data: bytes) -> list[ParsedDocument]:
+def parse_text(name: str, data: bytes, limits: ParseLimits) -> list[ParsedDocument]:
     blocks = [Block(paragraph) for paragraph in _paragraphs(_decode(name, data))]
     return [ParsedDocument(name, _stem_title(name), blocks)]
 
@@ -81,7 +123,7 @@ def _heading_path(stack: list[str]) -> str:
     return " > ".join(stack)
 
 
-def parse_markdown(name: str, data: bytes) -> list[ParsedDocument]:
+def parse_markdown(name: str, data: bytes, limits: ParseLimits) -> list[ParsedDocument]:
     title = ""
     stack: list[str] = []
     blocks: list[Block] = []
@@ -177,25 +219,44 @@ class _HtmlText(HTMLParser):
         self._flush()
 
 
-def parse_html(name: str, data: bytes) -> list[ParsedDocument]:
+def parse_html(name: str, data: bytes, limits: ParseLimits) -> list[ParsedDocument]:
     parser = _HtmlText()
     parser.feed(_decode(name, data))
     parser.close()
     return [ParsedDocument(name, parser.title or _stem_title(name), parser.blocks)]
 
 
-def parse_pdf(name: str, data: bytes) -> list[ParsedDocument]:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+def parse_pdf(name: str, data: bytes, limits: ParseLimits) -> list[ParsedDocument]:
+    from pypdf import PdfReader, apply_configuration
+    from pypdf.errors import LimitReachedError, PdfReadError
 
+    ceiling = limits.max_expanded_bytes
     try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise RejectedFile(name, "the PDF is encrypted")
-        pages = [page.extract_text() or "" for page in reader.pages]
-        title = (reader.metadata.title if reader.metadata else None) or ""
+        with apply_configuration(
+            maximum_declared_stream_length=ceiling,
+            array_based_stream_maximum_output_length=ceiling,
+            zlib_maximum_output_length=ceiling,
+            lzw_maximum_output_length=ceiling,
+            run_length_maximum_output_length=ceiling,
+            brotli_maximum_output_length=ceiling,
+            jbig2_maximum_output_length=ceiling,
+            stream_decoding_work_maximum_length=ceiling,
+        ):
+            reader = PdfReader(io.BytesIO(data))
+            if reader.is_encrypted and not reader.decrypt(""):
+                raise RejectedFile(name, "the PDF is encrypted")
+            if len(reader.pages) > limits.max_pages:
+                raise RejectedFile(
+                    name,
+                    f"{len(reader.pages):,} pages is over the limit of {limits.max_pages:,} "
+                    "(FINASSIST_PARSE_MAX_PAGES)",
+                )
+            pages = [page.extract_text() or "" for page in reader.pages]
+            title = (reader.metadata.title if reader.metadata else None) or ""
     except RejectedFile:
         raise
+    except LimitReachedError:
+        raise RejectedFile(name, _expanded_over(limits)) from None
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
         raise RejectedFile(name, f"not a readable PDF ({exc})") from None
     blocks = [
@@ -206,15 +267,28 @@ def parse_pdf(name: str, data: bytes) -> list[ParsedDocument]:
     return [ParsedDocument(name, title.strip() or _stem_title(name), blocks)]
 
 
-def parse_docx(name: str, data: bytes) -> list[ParsedDocument]:
+def _expanded_over(limits: ParseLimits, expanded: int | None = None) -> str:
+    amount = f"{expanded:,} bytes" if expanded is not None else "more"
+    return (
+        f"expands to {amount} when decompressed, over the limit of {limits.max_expanded_bytes:,} "
+        "(FINASSIST_PARSE_MAX_EXPANDED_BYTES)"
+    )
+
+
+def parse_docx(name: str, data: bytes, limits: ParseLimits) -> list[ParsedDocument]:
     import zipfile
 
     from docx import Document as open_docx
     from docx.opc.exceptions import PackageNotFoundError
+    from lxml.etree import LxmlError  # type: ignore[import-untyped]
 
     try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            expanded = sum(member.file_size for member in archive.infolist())
+        if expanded > limits.max_expanded_bytes:
+            raise RejectedFile(name, _expanded_over(limits, expanded))
         document = open_docx(io.BytesIO(data))
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, LxmlError) as exc:
         raise RejectedFile(name, f"not a readable DOCX ({exc})") from None
     from docx.table import Table
 
@@ -263,7 +337,7 @@ def _faq_documents(
     return documents
 
 
-def parse_faq_csv(name: str, data: bytes) -> list[ParsedDocument]:
+def parse_faq_csv(name: str, data: bytes, limits: ParseLimits) -> list[ParsedDocument]:
     try:
         reader = csv.DictReader(io.StringIO(_decode(name, data)))
         rows = list(reader)
@@ -275,7 +349,7 @@ def parse_faq_csv(name: str, data: bytes) -> list[ParsedDocument]:
     return _faq_documents(name, rows, lambda number: f"row {number + 1}")
 
 
-def parse_faq_jsonl(name: str, data: bytes) -> list[ParsedDocument]:
+def parse_faq_jsonl(name: str, data: bytes, limits: ParseLimits) -> list[ParsedDocument]:
     rows = []
     for number, line in enumerate(_decode(name, data).splitlines(), start=1):
         if not line.strip():
@@ -284,13 +358,15 @@ def parse_faq_jsonl(name: str, data: bytes) -> list[ParsedDocument]:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
             raise RejectedFile(name, f"line {number} is not JSON ({exc.msg})") from None
+        except RecursionError:
+            raise RejectedFile(name, f"line {number} nests too deep") from None
         if not isinstance(row, dict):
             raise RejectedFile(name, f"line {number} is not a JSON object")
         rows.append(row)
     return _faq_documents(name, rows, lambda number: f"record {number}")
 
 
-PARSERS: dict[str, Callable[[str, bytes], list[ParsedDocument]]] = {
+PARSERS: dict[str, Callable[[str, bytes, ParseLimits], list[ParsedDocument]]] = {
     ".txt": parse_text,
     ".md": parse_markdown,
     ".markdown": parse_markdown,
@@ -303,20 +379,54 @@ PARSERS: dict[str, Callable[[str, bytes], list[ParsedDocument]]] = {
 }
 
 
-def parse_file(name: str, data: bytes, *, max_bytes: int) -> list[ParsedDocument]:
-    """Parse one file by its extension; RejectedFile says why a file cannot go in."""
+def parse_file(name: str, data: bytes, *, limits: ParseLimits) -> list[ParsedDocument]:
+    """Parse one file by its extension in this process; RejectedFile says why a file cannot go in."""
+    parser = parser_for(name, len(data), limits)
+    if not data.strip():
+        raise RejectedFile(name, "the file is empty")
+    documents = parser(name, data, limits)
+    blocks = sum(len(document.blocks) for document in documents)
+    if blocks > limits.max_blocks:
+        raise RejectedFile(
+            name,
+            f"{blocks:,} blocks of text is over the limit of {limits.max_blocks:,} "
+            "(FINASSIST_PARSE_MAX_BLOCKS)",
+        )
+    if not any(block.text for document in documents for block in document.blocks):
+        raise RejectedFile(name, "no text found (a scanned PDF without a text layer needs OCR first)")
+    for document in documents:
+        _check_storable(name, document)
+    return documents
+
+
+def parser_for(
+    name: str, size: int, limits: ParseLimits
+) -> Callable[[str, bytes, ParseLimits], list[ParsedDocument]]:
+    """The parser of a file's format, after the checks that need only its name and size."""
     suffix = PurePath(name).suffix.lower()
     parser = PARSERS.get(suffix)
     if parser is None:
         supported = ", ".join(sorted(PARSERS))
         raise RejectedFile(name, f"unsupported format {suffix or '(no extension)'} (supported: {supported})")
-    if len(data) > max_bytes:
+    if size > limits.max_bytes:
         raise RejectedFile(
-            name, f"{len(data):,} bytes is over the limit of {max_bytes:,} (FINASSIST_UPLOAD_MAX_BYTES)"
+            name, f"{size:,} bytes is over the limit of {limits.max_bytes:,} (FINASSIST_UPLOAD_MAX_BYTES)"
         )
-    if not data.strip():
+    if size == 0:
         raise RejectedFile(name, "the file is empty")
-    documents = parser(name, data)
-    if not any(block.text for document in documents for block in document.blocks):
-        raise RejectedFile(name, "no text found (a scanned PDF without a text layer needs OCR first)")
-    return documents
+    return parser
+
+
+def _check_storable(name: str, document: ParsedDocument) -> None:
+    where = f"{document.external_id}: " if document.external_id != name else ""
+    texts = [("the title", document.title)]
+    for number, block in enumerate(document.blocks, start=1):
+        texts += [(f"block {number}", block.text), (f"block {number}'s heading", block.heading)]
+    for place, text in texts:
+        if problem := text_problem(text):
+            raise RejectedFile(name, f"{where}{place} {problem}")
+    try:
+        for place, problem in problems(document.metadata).items():
+            raise RejectedFile(name, f"{where}the field {place} {problem}")
+    except TooDeep as exc:
+        raise RejectedFile(name, f"{where}{exc}") from None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.knowledge.models import Document, DocumentStatus
+from assistant.knowledge.models import Document, DocumentStatus, Upload, UploadStatus
 
 
 def documents_indexing() -> bool:
@@ -12,3 +12,8 @@ def documents_indexing() -> bool:
 
 def document_get(document_id: int) -> Document | None:
     return Document.objects.select_related("collection").filter(pk=document_id).first()
+
+
+def uploads_parsing() -> bool:
+    """Whether any received file waits for parsing or is being parsed."""
+    return Upload.objects.filter(status__in=[UploadStatus.QUEUED, UploadStatus.PARSING]).exists()

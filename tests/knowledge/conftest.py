@@ -1,6 +1,7 @@
 import pytest
 from django.contrib.auth.models import Group, User
 
+from assistant.celery import app
 from assistant.core import roles
 from assistant.knowledge.models import Collection
 from assistant.knowledge.services.submission import collection_get_or_create
@@ -37,3 +38,11 @@ def library(personas, index_files) -> dict[str, Collection]:
     )
     index_files(private, [("board.md", b"# Board minutes\n\nThe bond fund charge will be cut next year.")])
     return {"funds": funds, "private": private}
+
+
+@pytest.fixture
+def eager_tasks():
+    """Tasks run in the test's process when sent."""
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False

@@ -5,7 +5,7 @@ from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from assistant.celery import app
-from assistant.knowledge.models import Chunk, Document, DocumentStatus
+from assistant.knowledge.models import Chunk, Document, DocumentStatus, Upload, UploadStatus
 from tests.support.documents import pdf
 
 pytestmark = pytest.mark.django_db
@@ -52,7 +52,7 @@ def test_a_manager_uploads_many_files_and_sees_each_rejected_one_named(
 
     assert response.status_code == 200
     assert messages(response) == [
-        "2 document(s) submitted: they are searchable once indexed.",
+        "2 file(s) received: each is parsed on an ingest worker, then indexed.",
         "Rejected malware.exe: unsupported format .exe "
         "(supported: .csv, .docx, .htm, .html, .jsonl, .markdown, .md, .pdf, .txt)",
     ]
@@ -93,7 +93,7 @@ def test_replacing_a_document_makes_a_new_version(manager, library, django_captu
         )
 
     document.refresh_from_db()
-    assert messages(response) == ["Version 2 submitted for indexing."]
+    assert messages(response) == ["1 file(s) received: each is parsed on an ingest worker, then indexed."]
     assert document.version == 2
     assert [c.text for c in document.chunks.all()] == ["Income is now paid monthly."]
 
@@ -133,15 +133,31 @@ def test_only_knowledge_managers_upload(client, library):
     assert client.get(f"/admin/knowledge/collection/{library['funds'].pk}/upload/").status_code == 403
 
 
-def test_a_replacement_that_is_not_one_document_is_refused_on_the_form_and_changes_nothing(manager, library):
+def test_a_replacement_that_is_not_one_document_is_rejected_and_changes_nothing(
+    manager, library, django_capture_on_commit_callbacks
+):
     document = Document.objects.get(external_id="bonds.md")
     faq = b"question,answer\nWhat is it?,A fund.\nWhat does it cost?,0.25% a year.\n"
 
-    response = manager.post(
-        f"/admin/knowledge/document/{document.pk}/replace/", {"file": SimpleUploadedFile("faq.csv", faq)}
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        manager.post(
+            f"/admin/knowledge/document/{document.pk}/replace/", {"file": SimpleUploadedFile("faq.csv", faq)}
+        )
+    uploads = manager.get("/admin/knowledge/upload/").content.decode()
 
     document.refresh_from_db()
-    assert response.status_code == 200
-    assert "the file holds several documents; upload it to the collection" in response.content.decode()
+    assert "the file holds several documents; upload it to the collection" in uploads
+    assert Upload.objects.get().status == UploadStatus.REJECTED
     assert (document.version, document.status) == (1, DocumentStatus.READY)
+
+
+def test_a_replacement_refused_on_its_name_is_said_on_the_form(manager, library):
+    document = Document.objects.get(external_id="bonds.md")
+
+    response = manager.post(
+        f"/admin/knowledge/document/{document.pk}/replace/", {"file": SimpleUploadedFile("v2.exe", b"MZ")}
+    )
+
+    assert response.status_code == 200
+    assert "unsupported format .exe" in response.content.decode()
+    assert not Upload.objects.exists()

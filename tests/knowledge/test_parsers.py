@@ -1,24 +1,36 @@
 """Each format goes in with its headings and pages; each bad file is refused with its reason."""
 
+import dataclasses
 import json
 
 import pytest
 
-from assistant.knowledge.parsers import RejectedFile, parse_file
-from tests.support.documents import docx, pdf
+from assistant.knowledge.parsers import ParseLimits, RejectedFile
+from assistant.knowledge.sandbox import parse_isolated
+from tests.support.documents import docx, docx_bomb, pdf
 
-LIMIT = 1_000_000
+LIMITS = ParseLimits(
+    max_bytes=1_000_000,
+    max_expanded_bytes=4_000_000,
+    max_pages=10,
+    max_blocks=500,
+    max_seconds=60,
+    max_memory_mb=1024,
+)
+
+
+def parse_file(name: str, data: bytes, **limits: float) -> list:
+    """The production path: a container parsed in its own process, under the limits."""
+    return parse_isolated(name, data, limits=dataclasses.replace(LIMITS, **limits))
 
 
 def blocks(name: str, data: bytes) -> list[tuple[str, str, int | None]]:
-    (document,) = parse_file(name, data, max_bytes=LIMIT)
+    (document,) = parse_file(name, data)
     return [(block.heading, block.text, block.page) for block in document.blocks]
 
 
 def test_plain_text_is_split_into_paragraphs():
-    (document,) = parse_file(
-        "notes/fees_2026.txt", b"First paragraph\nstill first.\n\nSecond one.\n", max_bytes=LIMIT
-    )
+    (document,) = parse_file("notes/fees_2026.txt", b"First paragraph\nstill first.\n\nSecond one.\n")
 
     assert document.title == "fees 2026"
     assert [block.text for block in document.blocks] == ["First paragraph still first.", "Second one."]
@@ -30,7 +42,7 @@ def test_markdown_keeps_the_heading_path_and_takes_its_title_from_the_first_head
         b"### Hidden costs\n\nSpreads.\n\n## Risk\n\nFalls.\n"
     )
 
-    assert parse_file("guide.md", text, max_bytes=LIMIT)[0].title == "Fund guide"
+    assert parse_file("guide.md", text)[0].title == "Fund guide"
     assert blocks("guide.md", text) == [
         ("", "Intro.", None),
         ("Costs", "Charge 0.2%.", None),
@@ -45,7 +57,7 @@ def test_html_keeps_headings_and_drops_scripts_and_navigation():
         b"<nav>Home | About</nav><h2>Outlook</h2><p>Cuts are &amp; will be gradual.</p>"
         b"<ul><li>Bonds gain.</li><li>Savers lose.</li></ul></body></html>"
     )
-    (document,) = parse_file("note.html", page, max_bytes=LIMIT)
+    (document,) = parse_file("note.html", page)
 
     assert document.title == "Rates note"
     assert [(b.heading, b.text) for b in document.blocks] == [
@@ -66,7 +78,7 @@ def test_pdf_text_layer_keeps_zero_based_page_numbers():
 
 def test_docx_keeps_heading_styles_and_tables():
     data = docx("Fund guide", {"Costs": ["The charge is 0.2%."]}, table=[["Fee", "Rate"], ["Entry", "none"]])
-    (document,) = parse_file("guide.docx", data, max_bytes=LIMIT)
+    (document,) = parse_file("guide.docx", data)
 
     assert document.title == "Fund guide"
     assert [(b.heading, b.text) for b in document.blocks] == [
@@ -78,7 +90,7 @@ def test_docx_keeps_heading_styles_and_tables():
 
 def test_faq_csv_gives_one_document_per_question():
     data = b"id,question,answer,topic\ncard-lost,Lost card?,Freeze it in the app.,cards\n,Fees?,None.,fees\n"
-    documents = parse_file("faq.csv", data, max_bytes=LIMIT)
+    documents = parse_file("faq.csv", data)
 
     assert [(d.external_id, d.title, d.blocks[0].text) for d in documents] == [
         ("card-lost", "Lost card?", "Freeze it in the app."),
@@ -93,14 +105,14 @@ def test_faq_jsonl_gives_one_document_per_question():
         for row in ({"question": "A?", "answer": "Yes."}, {"id": "b", "question": "B?", "answer": "No."})
     )
 
-    assert [d.external_id for d in parse_file("faq.jsonl", data.encode(), max_bytes=LIMIT)] == ["faq-1", "b"]
+    assert [d.external_id for d in parse_file("faq.jsonl", data.encode())] == ["faq-1", "b"]
 
 
 @pytest.mark.parametrize(
     ("name", "data", "reason"),
     [
         ("photo.png", b"\x89PNG....", "unsupported format .png"),
-        ("big.txt", b"x" * (LIMIT + 1), "over the limit of 1,000,000 (FINASSIST_UPLOAD_MAX_BYTES)"),
+        ("big.txt", b"x" * 1_000_001, "over the limit of 1,000,000 (FINASSIST_UPLOAD_MAX_BYTES)"),
         ("empty.md", b"  \n\n ", "the file is empty"),
         ("broken.pdf", b"%PDF-1.4\nthis is not really a pdf", "not a readable PDF"),
         ("scan.pdf", pdf([""]), "no text found"),
@@ -114,11 +126,36 @@ def test_faq_jsonl_gives_one_document_per_question():
             b'{"id": "x", "question": "A?", "answer": "B"}\n{"id": "x", "question": "C?", "answer": "D"}',
             "repeats the id 'x'",
         ),
+        ("late-nul.txt", b"a" * 9000 + b"\x00b", "block 1 contains a NUL character"),
+        ("late-nul.html", b"<p>" + b"a" * 9000 + b"\x00</p>", "block 1 contains a NUL character"),
+        (
+            "faq.jsonl",
+            b'{"question": "A\\ud83d?", "answer": "B"}',
+            "faq-1: the title contains a lone surrogate",
+        ),
+        (
+            "faq.jsonl",
+            b'{"question": "A?", "answer": "B", "tag": "x\\u0000"}',
+            "faq-1: the field tag contains a NUL character",
+        ),
+        (
+            "deep.jsonl",
+            b'{"question": "A?", "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+            "line 1 nests too deep",
+        ),
+        ("long.txt", b"\n\n".join([b"paragraph"] * 501), "501 blocks of text is over the limit of 500"),
+        ("long.pdf", pdf(["page"] * 11), "11 pages is over the limit of 10 (FINASSIST_PARSE_MAX_PAGES)"),
+        (
+            "bomb.docx",
+            docx_bomb(5_000_000),
+            "over the limit of 4,000,000 (FINASSIST_PARSE_MAX_EXPANDED_BYTES)",
+        ),
+        ("bad-xml.docx", docx_bomb(100, body=b"<w:body><w:p>unclosed"), "not a readable DOCX"),
     ],
 )
 def test_a_bad_file_is_refused_with_its_name_and_reason(name, data, reason):
     with pytest.raises(RejectedFile) as refused:
-        parse_file(name, data, max_bytes=LIMIT)
+        parse_file(name, data)
 
     assert refused.value.name == name
     assert reason in refused.value.reason
@@ -127,3 +164,19 @@ def test_a_bad_file_is_refused_with_its_name_and_reason(name, data, reason):
 
 def test_windows_1252_text_is_read():
     assert blocks("old.txt", b"Caf\xe9 prices \x80 5") == [("", "Café prices € 5", None)]
+
+
+def test_a_container_that_takes_too_long_to_parse_is_refused():
+    with pytest.raises(RejectedFile) as refused:
+        parse_file("slow.docx", docx("Title", {"A": ["text"]}), max_seconds=0.05)
+
+    assert refused.value.reason == "parsing took longer than 0.05 s (FINASSIST_PARSE_MAX_SECONDS)"
+
+
+def test_a_container_that_needs_too_much_memory_is_refused():
+    with pytest.raises(RejectedFile) as refused:
+        parse_file(
+            "huge.docx", docx_bomb(300_000_000), max_bytes=10**7, max_expanded_bytes=10**9, max_memory_mb=200
+        )
+
+    assert refused.value.reason == "parsing needed more than 200 MB of memory (FINASSIST_PARSE_MAX_MEMORY_MB)"

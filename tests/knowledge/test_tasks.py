@@ -2,7 +2,6 @@ import uuid
 
 import pytest
 
-from assistant.celery import app
 from assistant.knowledge.models import Document, DocumentStatus
 from assistant.knowledge.parsers import Block, ParsedDocument
 from assistant.knowledge.search import Reader, SearchRequest, knowledge_search
@@ -28,13 +27,6 @@ def test_an_ingest_worker_indexes_a_submitted_document(start_worker):
         reader=Reader.system(), request=SearchRequest(query="when does the Leeds branch close?")
     ).results
     assert results[0].external_id == "memo.md"
-
-
-@pytest.fixture
-def eager_tasks():
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = False
 
 
 @pytest.mark.django_db

@@ -12,7 +12,7 @@ from tests.support import training  # noqa: F401 - registers the test classifica
 
 __all__ = ["app", "count_and_sleep", "database_backend_pid"]
 
-ROUTED_TO_TEST_QUEUE = ("integrations.*", "claims.*", "aml.*", "lab.*", "lab.train")
+ROUTED_TO_TEST_QUEUE = ("integrations.*", "knowledge.*", "claims.*", "aml.*", "lab.*", "lab.train")
 
 
 def routes_set(routes: dict[str, dict[str, str]]) -> None:

@@ -55,3 +55,21 @@ def docx(title: str, sections: dict[str, list[str]], table: list[list[str]] | No
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
+
+
+def docx_bomb(expanded_bytes: int, *, body: bytes | None = None) -> bytes:
+    """A DOCX whose document part expands to about `expanded_bytes` of paragraphs (or is `body`)."""
+    import zipfile
+
+    paragraph = b"<w:p><w:r><w:t>" + b"junk " * 40 + b"</w:t></w:r></w:p>"
+    namespace = b'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    if body is None:
+        body = b"<w:body>" + paragraph * (expanded_bytes // len(paragraph)) + b"</w:body>"
+    with zipfile.ZipFile(io.BytesIO(docx("Bomb", {})), "r") as source:
+        parts = {name: source.read(name) for name in source.namelist()}
+    parts["word/document.xml"] = b"<w:document " + namespace + b">" + body + b"</w:document>"
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    return out.getvalue()

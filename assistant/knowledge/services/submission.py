@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import logging
@@ -19,7 +18,9 @@ from django.db import transaction
 from assistant.core.errors import ApplicationError
 from assistant.knowledge.dispatch import document_index_later
 from assistant.knowledge.models import Chunk, Collection, Document, DocumentStatus
-from assistant.knowledge.parsers import Block, ParsedDocument, RejectedFile, parse_file
+from assistant.knowledge.parsers import Block, ParsedDocument, ParseLimits, RejectedFile
+from assistant.knowledge.sandbox import parse_isolated
+from assistant.knowledge.services.files import file_delete_on_commit, files_deleted_on_error
 
 logger = logging.getLogger("finassist.knowledge")
 
@@ -54,7 +55,7 @@ def document_submit(
     collection: Collection,
     parsed: ParsedDocument,
     source: str = "",
-    upload: bytes | None = None,
+    file: bytes | str | None = None,
     effective_from: date | None = None,
     effective_to: date | None = None,
     metadata: dict[str, Any] | None = None,
@@ -64,7 +65,9 @@ def document_submit(
 
     The same title and content again changes nothing but the metadata and effective
     period (a failed document is retried). Until the new version is indexed, searches
-    keep finding the previous one.
+    keep finding the previous one. `file` is the original: its bytes, stored with the new
+    version, or the name of a file already stored that the new version takes over; the
+    previous version's file is deleted once the new one commits.
     """
     if effective_from and effective_to and effective_to < effective_from:
         raise ApplicationError(f"{parsed.external_id}: the effective period ends before it starts")
@@ -74,7 +77,7 @@ def document_submit(
         "effective_to": effective_to,
         "metadata": {**parsed.metadata, **(metadata or {})},
     }
-    with transaction.atomic():
+    with files_deleted_on_error() as written, transaction.atomic():
         document = (
             Document.objects.select_for_update()
             .filter(collection=collection, external_id=parsed.external_id)
@@ -104,9 +107,15 @@ def document_submit(
         document.chunks_total = document.chunks_done = 0
         for name, value in details.items():
             setattr(document, name, value)
-        if upload is not None:
-            document.file.save(parsed.external_id.rsplit("/", 1)[-1], ContentFile(upload), save=False)
+        previous = document.file.name
+        if isinstance(file, bytes):
+            document.file.save(parsed.external_id.rsplit("/", 1)[-1], ContentFile(file), save=False)
+            written.append(str(document.file.name))
+        elif file is not None:
+            document.file.name = file
         document.save()
+        if previous and previous != document.file.name:
+            file_delete_on_commit(previous)
         if enqueue:
             document_index_later(document.pk)
     return Submission(document, changed=True)
@@ -116,34 +125,6 @@ def document_reindex(*, document: Document) -> None:
     """Chunk and embed a document again from its stored text (after a chunking change, say)."""
     Document.objects.filter(pk=document.pk).update(status=DocumentStatus.PENDING, error="")
     document_index_later(document.pk)
-
-
-def document_replace(
-    *,
-    document: Document,
-    name: str,
-    data: bytes,
-    metadata: dict[str, Any] | None = None,
-    effective_from: date | None = None,
-    effective_to: date | None = None,
-) -> Submission:
-    """A new version of `document` from an uploaded file of one document; its identity stays."""
-    try:
-        parsed = parse_file(name, data, max_bytes=settings.UPLOAD_MAX_BYTES)
-    except RejectedFile as rejected:
-        raise ApplicationError(rejected.reason, field="file") from None
-    if len(parsed) != 1:
-        raise ApplicationError("the file holds several documents; upload it to the collection", field="file")
-    replacement = dataclasses.replace(parsed[0], external_id=document.external_id)
-    return document_submit(
-        collection=document.collection,
-        parsed=replacement,
-        source=name,
-        upload=data,
-        metadata=metadata,
-        effective_from=effective_from,
-        effective_to=effective_to,
-    )
 
 
 @dataclass
@@ -163,9 +144,10 @@ def files_submit(
 ) -> FilesReport:
     """Parse and submit files; a file that cannot go in is reported and the rest go on."""
     report = FilesReport()
+    limits = ParseLimits.from_settings()
     for name, data in files:
         try:
-            parsed_documents = parse_file(name, data, max_bytes=settings.UPLOAD_MAX_BYTES)
+            parsed_documents = parse_isolated(name, data, limits=limits)
         except RejectedFile as rejected:
             report.rejected.append(rejected)
             continue
@@ -176,7 +158,7 @@ def files_submit(
                     collection=collection,
                     parsed=parsed,
                     source=name,
-                    upload=data if single else None,
+                    file=data if single else None,
                     metadata=metadata,
                     effective_from=effective_from,
                     effective_to=effective_to,
