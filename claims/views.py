@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from assistant.core.access import role_required, signed_in
 from assistant.core.errors import ApplicationError
@@ -27,6 +27,7 @@ adjuster_required = role_required(
 
 
 @adjuster_required
+@require_GET
 def queue(request: HttpRequest) -> HttpResponse:
     return render(
         request,
@@ -69,15 +70,18 @@ def claim(request: HttpRequest, claim_id: int) -> HttpResponse:
 
 
 @adjuster_required
+@require_GET
 def report(request: HttpRequest, claim_id: int) -> HttpResponse:
     return HttpResponse(report_of(claim_get(claim_id)).html)
 
 
 @adjuster_required
+@require_GET
 def report_as_pdf(request: HttpRequest, claim_id: int) -> HttpResponse:
     return report_pdf_response(report_of(claim_get(claim_id)).claim)
 
 
 @adjuster_required
+@require_GET
 def models(request: HttpRequest) -> HttpResponse:
     return render(request, "claims/models.html", {"groups": misclassification_report()})

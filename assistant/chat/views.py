@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import permission_required
+from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -88,6 +88,7 @@ def message_feedback(request: HttpRequest, message_id: int) -> HttpResponse:
 
 
 @require_GET
+@login_required
 @permission_required("chat.view_ticket", raise_exception=True)
 def staff(request: HttpRequest) -> HttpResponse:
     return render(request, "chat/staff.html", {"stats": selectors.chat_stats()})

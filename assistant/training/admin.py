@@ -370,9 +370,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
             "versions": versions,
             "rows": rows,
             "shown": shown,
-            "confusion": mark_safe(confusion_matrix_svg(shown.labels, shown.metrics["confusion_matrix"]))
-            if shown
-            else "",
+            "confusion": self.confusion_matrix(shown) if shown else "",
             "running": running,
             "running_curve": mark_safe(loss_curve_svg(running.history)) if running else "",
             "refresh_seconds": 3 if running else None,
