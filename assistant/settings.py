@@ -186,6 +186,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 60.0,
         "options": {"expires": 50},
     },
+    "lab-requeue-stale": {
+        "task": "lab.requeue_stale",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
     "aml-audit-checkpoint": {
         "task": "aml.audit_checkpoint",
         "schedule": 600.0,
@@ -358,8 +363,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.integer(
 TRAINING_REQUEUE_AFTER_S = env.integer(
     "FINASSIST_TRAINING_REQUEUE_AFTER",
     900,
-    "seconds a running fit may go without progress before the periodic sweep starts it again "
-    "(its worker died)",
+    "seconds a running fit or lab study arm may go without progress before the periodic sweep "
+    "sends it again (its worker died)",
     minimum=60,
 )
 TASK_FILE_MAX_BYTES = env.integer(

@@ -6,6 +6,7 @@ FIT = "lab.fit"
 TRAIN = "lab.train"
 MEASURE = "lab.measure"
 FINISH = "lab.finish"
+REQUEUE_STALE = "lab.requeue_stale"
 
 
 def arm_fit_later(arm_id: int, *, fine_tuning: bool) -> None:

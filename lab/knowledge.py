@@ -39,7 +39,7 @@ from assistant.training.config import FINE_TUNING, TrainingConfig
 from assistant.training.registry import Example
 from lab.dispatch import arm_fit_later
 from lab.models import SCRATCH_PREFIX, Arm, Status, Study
-from lab.services import ENDED, StudyError, arm_end, arm_start
+from lab.services import ENDED, StudyError, arm_end, arm_stage, arm_start
 
 logger = logging.getLogger("finassist.lab")
 
@@ -287,7 +287,7 @@ def arm_run(arm_id: int, *, on_stage: Callable[[str], None] | None = None) -> st
         return ENDED
 
     def stage(text: str) -> None:
-        Arm.objects.filter(pk=arm.pk).update(stage=text[:40])
+        arm_stage(arm.pk, text)
         if on_stage is not None:
             on_stage(text)
 

@@ -61,6 +61,9 @@ class Arm(models.Model):
     results = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    progressed_at = models.DateTimeField(
+        null=True, blank=True, help_text="when its stage last changed (the stale-work sweep reads it)"
+    )
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -17,6 +17,7 @@ import statistics
 import time
 from collections import Counter
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,7 @@ from assistant.training.services import (
     sampled,
     version_activate,
 )
-from lab.dispatch import arm_fit_later
+from lab.dispatch import arm_fit_later, arm_measure_later, study_finish_later
 from lab.models import FINISHED, Arm, ArmRun, Status, Study
 from lab.recommend import Answers, Recommendation, Row, recommend
 
@@ -161,7 +162,10 @@ def _plan(study: Study, technique: str) -> list[tuple[str, int, dict[str, Any]]]
 # Fitting and measuring (workers) -----------------------------------------------------------------
 
 
-FITTED, ENDED, STUDY_DONE = "fitted", "ended", "study-done"
+# What a step of an arm leads to; BUSY: another worker is fitting the arm's current run and
+# carries the arm on (a message delivered twice, or sent again by the sweep).
+FITTED, ENDED, STUDY_DONE, BUSY = "fitted", "ended", "study-done", "busy"
+MEASURING = "measuring"
 
 
 def arm_start(arm_id: int) -> Arm | None:
@@ -171,14 +175,16 @@ def arm_start(arm_id: int) -> Arm | None:
         if arm.status in FINISHED:
             return None
         arm.status, arm.started_at = Status.RUNNING, arm.started_at or timezone.now()
-        arm.save(update_fields=["status", "started_at"])
+        arm.progressed_at = timezone.now()
+        arm.save(update_fields=["status", "started_at", "progressed_at"])
         Study.objects.filter(pk=arm.study_id, status=Status.QUEUED).update(status=Status.RUNNING)
     return arm
 
 
 def arm_fit(arm_id: int, *, on_stage: Callable[[str], None] | None = None) -> str:
     """Fit the arm's runs in order (a run left running by a lost worker starts again): FITTED
-    (measure it next), ENDED (failed or cancelled), or STUDY_DONE (it was the study's last arm)."""
+    (measure it next), ENDED (failed or cancelled), STUDY_DONE (it was the study's last arm), or
+    BUSY."""
     arm = arm_start(arm_id)
     if arm is None:
         return ENDED
@@ -187,16 +193,53 @@ def arm_fit(arm_id: int, *, on_stage: Callable[[str], None] | None = None) -> st
             continue
         if Study.objects.filter(pk=arm.study_id, cancel_requested=True).exists():
             return arm_end(arm, Status.CANCELLED)
-        Arm.objects.filter(pk=arm.pk).update(stage=_stage(planned))
+        arm_stage(arm.pk, _stage(planned))
         if on_stage is not None:
             on_stage(_stage(planned))
         run = run_execute(planned.run_id, restart_interrupted=True)
+        if run.status == TrainingRun.Status.RUNNING:
+            return BUSY
         if run.status == TrainingRun.Status.CANCELLED:
             return arm_end(arm, Status.CANCELLED)
         if run.status != TrainingRun.Status.SUCCEEDED:
             return arm_end(arm, Status.FAILED, error=f"{_stage(planned)} (run {run.pk}): {run.error}")
-    Arm.objects.filter(pk=arm.pk).update(stage="measuring")
+    arm_stage(arm.pk, MEASURING)
     return FITTED
+
+
+def arm_stage(arm_id: int, stage: str) -> None:
+    """Record what the arm is doing now, and when it last moved (the stale-work sweep reads it)."""
+    Arm.objects.filter(pk=arm_id).update(stage=stage[:40], progressed_at=timezone.now())
+
+
+def arms_requeue_stale() -> int:
+    """Send again the arms a dead worker left running, and the finish of studies whose arms all
+    ended without one, where nothing has moved for TRAINING_REQUEUE_AFTER_S. A fitting arm resumes
+    at its first unfinished run, a measuring one is measured again; a duplicate finds the work
+    taken (BUSY) or done."""
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=settings.TRAINING_REQUEUE_AFTER_S)
+    moving = TrainingRun.objects.filter(status=TrainingRun.Status.RUNNING, progressed_at__gte=cutoff)
+    arms = list(
+        Arm.objects.filter(status=Status.RUNNING, progressed_at__lt=cutoff)
+        .exclude(runs__run__in=moving)
+        .values_list("pk", "technique", "stage")[:100]
+    )
+    Arm.objects.filter(pk__in=[pk for pk, _, _ in arms]).update(progressed_at=now)
+    for pk, technique, stage in arms:
+        if stage == MEASURING:
+            arm_measure_later(pk)
+        else:
+            arm_fit_later(pk, fine_tuning=technique in FINE_TUNING)
+    unfinished = Study.objects.filter(status=Status.RUNNING).exclude(
+        arms__status__in=[Status.QUEUED, Status.RUNNING]
+    )
+    studies = list(unfinished.exclude(arms__finished_at__gte=cutoff).values_list("pk", flat=True)[:100])
+    for pk in studies:
+        study_finish_later(pk)
+    if arms or studies:
+        logger.warning("re-sent %d stalled arm(s) and %d unfinished stud(ies)", len(arms), len(studies))
+    return len(arms) + len(studies)
 
 
 def _stage(planned: ArmRun) -> str:

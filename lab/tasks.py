@@ -1,14 +1,23 @@
 from celery import shared_task
 
-from assistant.core.retry import marks_failed, retried
+from assistant.core.retry import NOT_RETRIED, marks_failed, retried
 from lab import dispatch
 from lab.knowledge import arm_run
 from lab.models import Arm, Study
-from lab.services import FITTED, STUDY_DONE, arm_failed, arm_fit, arm_measure, study_finish
+from lab.services import (
+    FITTED,
+    STUDY_DONE,
+    arm_failed,
+    arm_fit,
+    arm_measure,
+    arms_requeue_stale,
+    study_finish,
+)
 
 
 def _next(arm_id: int, outcome: str) -> str:
-    """Send what follows an arm's step: its measurement, or the study's finish after its last arm."""
+    """Send what follows an arm's step: its measurement, or the study's finish after its last arm
+    (nothing after BUSY: the worker fitting the arm sends it)."""
     if outcome == FITTED:
         dispatch.arm_measure_later(arm_id)
     elif outcome == STUDY_DONE:
@@ -56,3 +65,9 @@ def arm_measure_task(arm_id: int) -> str:
 def study_finish_task(study_id: int) -> str:
     """Score the study's versions on its test split, once, and record the result (queue `inference`)."""
     return study_finish(study_id).status
+
+
+@shared_task(name=dispatch.REQUEUE_STALE, soft_time_limit=60, time_limit=90, **NOT_RETRIED)
+def requeue_stale_task() -> int:
+    """Periodic (beat): send again the arms and study finishes a dead worker left."""
+    return arms_requeue_stale()

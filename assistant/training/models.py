@@ -46,6 +46,11 @@ class TrainingRun(models.Model):
     progressed_at = models.DateTimeField(
         null=True, blank=True, help_text="its last progress report (the stale-work sweep reads it)"
     )
+    sent_alone = models.BooleanField(
+        default=True,
+        help_text="sent to a worker as a task of its own, which the training sweep sends again; "
+        "else run inside other work (a lab study's arm, a command) that resumes it",
+    )
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -89,6 +89,7 @@ def run_submit(
         data_file=str(data_file or ""),
         activation=activation,
         created_by=user if user is not None and user.is_authenticated else None,
+        sent_alone=dispatch,
     )
     if dispatch:
         train_later(run.pk, fine_tuning=config.method in FINE_TUNING)
@@ -174,10 +175,12 @@ def _stalled(run: TrainingRun) -> bool:
 
 
 def runs_requeue_stale() -> int:
-    """Send the fit again of runs left running without progress by a worker that died; the run
-    starts again from the beginning (run_execute restarts a stalled run)."""
+    """Send the fit again of runs sent alone and left running without progress by a worker that
+    died; the run starts again from the beginning (run_execute restarts a stalled run)."""
     cutoff = timezone.now() - timedelta(seconds=settings.TRAINING_REQUEUE_AFTER_S)
-    stale = TrainingRun.objects.filter(status=TrainingRun.Status.RUNNING, progressed_at__lt=cutoff)
+    stale = TrainingRun.objects.filter(
+        status=TrainingRun.Status.RUNNING, progressed_at__lt=cutoff, sent_alone=True
+    )
     found = list(stale.values_list("pk", "method")[:100])
     for pk, method in found:
         train_later(pk, fine_tuning=method in FINE_TUNING)
