@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -147,7 +147,10 @@ class AnswerCreateApi(APIView):
             limit = settings.QUESTION_MAX_CHARS
             return {"question": serializers.CharField(max_length=limit), **super().get_fields()}
 
-    @extend_schema(request=InputSerializer, responses={201: AnswerSerializer})
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: AnswerSerializer, 404: OpenApiResponse(description="no such client of the caller's")},
+    )
     def post(self, request: Request) -> Response:
         given = self.InputSerializer(data=request.data)
         given.is_valid(raise_exception=True)

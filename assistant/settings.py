@@ -655,7 +655,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_THROTTLE_CLASSES": ["assistant.core.throttle.ClientThrottle"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "assistant.core.schema.ErrorsAutoSchema",
     "EXCEPTION_HANDLER": "assistant.core.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {

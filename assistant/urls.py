@@ -7,6 +7,7 @@ from assistant.core import views
 
 admin.site.site_header = "finassist administration"
 admin.site.site_title = "finassist"
+handler404 = views.not_found
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -103,7 +103,7 @@ class ClaimSubmitApi(ClaimApi):
         )
 
     class FilterSerializer(serializers.Serializer[Any]):
-        external_id = serializers.CharField(max_length=100, required=False)
+        external_id = serializers.CharField(max_length=100, required=False, allow_blank=True)
 
     @extend_schema(
         operation_id="claims_list",
@@ -116,7 +116,7 @@ class ClaimSubmitApi(ClaimApi):
         """The system's latest claims (at most 100), or the one with an external id."""
         given = self.FilterSerializer(data=request.query_params)
         given.is_valid(raise_exception=True)
-        claims = claims_of(system_of(request), external_id=given.validated_data.get("external_id"))
+        claims = claims_of(system_of(request), external_id=given.validated_data.get("external_id") or None)
         return Response({"results": [_summary(claim) for claim in claims[:100]]})
 
 

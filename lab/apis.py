@@ -102,14 +102,14 @@ class StudiesApi(APIView):
                 raise serializers.ValidationError({needed: f"a {data['kind']} study needs one"})
             return data
 
-    @extend_schema(operation_id="lab_studies_list", responses={200: StudyOut})
+    @extend_schema(operation_id="lab_studies_list", responses={200: type(StudyOut)(many=True)})
     def get(self, request: Request) -> Response:
         return Response([_out(study) for study in studies()])
 
     @extend_schema(
         operation_id="lab_study_create",
         request=StudyInputSerializer,
-        responses={201: StudyOut, 400: OpenApiResponse(description="a field is wrong"), 404: None},
+        responses={201: StudyOut, 400: OpenApiResponse(description="a field is wrong")},
     )
     def post(self, request: Request) -> Response:
         given = self.StudyInputSerializer(data=request.data)
@@ -139,7 +139,7 @@ class StudiesApi(APIView):
 class StudyApi(APIView):
     permission_classes = [permitted("lab.view_study")]
 
-    @extend_schema(operation_id="lab_study_get", responses={200: StudyOut, 404: None})
+    @extend_schema(operation_id="lab_study_get", responses={200: StudyOut})
     def get(self, request: Request, study_id: int) -> Response:
         return Response(_out(study_get(study_id)))
 
@@ -152,7 +152,7 @@ class StudyAnswersApi(APIView):
     @extend_schema(
         operation_id="lab_study_answers",
         request=AnswersInputSerializer,
-        responses={200: StudyOut, 400: OpenApiResponse(description="an answer is wrong"), 404: None},
+        responses={200: StudyOut, 400: OpenApiResponse(description="an answer is wrong")},
     )
     def post(self, request: Request, study_id: int) -> Response:
         study = study_get(study_id)
@@ -169,7 +169,7 @@ class StudyActionApi(APIView):
     @extend_schema(
         operation_id="lab_study_action",
         request=None,
-        responses={200: StudyOut, 400: OpenApiResponse(description="not possible now"), 403: None, 404: None},
+        responses={200: StudyOut, 400: OpenApiResponse(description="not possible now")},
     )
     def post(self, request: Request, study_id: int, action: str) -> Response:
         study = study_get(study_id)

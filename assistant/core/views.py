@@ -1,9 +1,11 @@
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from assistant.core import health
+from assistant.core.middleware import refusal
 from assistant.training.registry import tasks
 from assistant.training.selectors import task_states
 
@@ -37,3 +39,10 @@ def home(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and request.user.has_perm("training.view_modelversion"):
         models = task_states([spec.name for spec in tasks()])
     return render(request, "core/home.html", {"models": models, "refresh": any(m.running for m in models)})
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """A path no view serves: under /api/ the API's error body, elsewhere Django's page."""
+    if request.path.startswith("/api/"):
+        return refusal(request, 404, {"path": f"no API operation at {request.path}"}, detail=True)
+    return defaults.page_not_found(request, exception)
