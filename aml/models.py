@@ -368,6 +368,8 @@ class AuditEvent(models.Model):
     )
 
     objects = AuditEventQuerySet.as_manager()
+    # The application's database role may only read and append to this table (manage.py grant_app_role).
+    append_only = True
 
     class Meta:
         ordering = ["sequence"]

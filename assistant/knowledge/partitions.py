@@ -7,7 +7,9 @@ collection drops its partition (in the same transaction) instead of deleting its
 
 Partitions follow collections through the model's signals, so that every way of making
 a collection (services, admin, fixtures) gets one; a chunk of a collection without its
-own partition still lands in the default partition.
+own partition still lands in the default partition. They are made and dropped by two
+functions that run as the chunk table's owner (migration 0007_partition_functions):
+making a partition takes owning the table, which the application's database role does not.
 """
 
 from typing import Any
@@ -18,15 +20,13 @@ from assistant.knowledge.models import Collection
 
 
 def partition_name(collection_id: int) -> str:
+    """The name the partition functions give a collection's partition."""
     return f"knowledge_chunk_c{int(collection_id)}"
 
 
 def partition_create(collection_id: int) -> None:
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TABLE IF NOT EXISTS {partition_name(collection_id)} "
-            f"PARTITION OF knowledge_chunk FOR VALUES IN ({int(collection_id)})"
-        )
+        cursor.execute("SELECT knowledge_partition_create(%s)", [int(collection_id)])
 
 
 def partition_drop(collection_id: int) -> None:
@@ -34,7 +34,7 @@ def partition_drop(collection_id: int) -> None:
         # Deferred foreign-key checks of rows changed earlier in the transaction must run
         # first: a table with pending trigger events cannot be dropped.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute(f"DROP TABLE IF EXISTS {partition_name(collection_id)}")
+        cursor.execute("SELECT knowledge_partition_drop(%s)", [int(collection_id)])
 
 
 def on_collection_saved(sender: type[Collection], instance: Collection, created: bool, **kwargs: Any) -> None:
