@@ -18,7 +18,8 @@ from advisory.access import IsAdvisor
 from advisory.exports import client_export_data
 from advisory.models import Answer, Citation, Client, Holding
 from assistant.core.access import signed_in
-from assistant.core.api import AnyField
+from assistant.core.api import AnyField, TextField
+from assistant.core.schema import NOT_READY
 
 
 class HoldingSerializer(serializers.ModelSerializer[Holding]):
@@ -145,11 +146,15 @@ class AnswerCreateApi(APIView):
         def get_fields(self) -> dict[str, AnyField]:
             # Built per request, so the limit is the setting as it is now.
             limit = settings.QUESTION_MAX_CHARS
-            return {"question": serializers.CharField(max_length=limit), **super().get_fields()}
+            return {"question": TextField(max_length=limit), **super().get_fields()}
 
     @extend_schema(
         request=InputSerializer,
-        responses={201: AnswerSerializer, 404: OpenApiResponse(description="no such client of the caller's")},
+        responses={
+            201: AnswerSerializer,
+            404: OpenApiResponse(description="no such client of the caller's"),
+            503: NOT_READY,
+        },
     )
     def post(self, request: Request) -> Response:
         given = self.InputSerializer(data=request.data)
@@ -183,7 +188,7 @@ class AnswerFeedbackApi(APIView):
             ref_name = "AnswerFeedback"
 
         rating = serializers.ChoiceField(choices=[(1, "helpful"), (-1, "not helpful")])
-        comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+        comment = TextField(max_length=2000, required=False, allow_blank=True, default="")
 
     @extend_schema(request=InputSerializer, responses=AnswerSerializer)
     def post(self, request: Request, answer_id: int) -> Response:

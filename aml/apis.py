@@ -22,7 +22,8 @@ from rest_framework.views import APIView
 from aml.models import Alert, Channel, Direction, Screening, ScreeningBatch
 from aml.selectors import batch_of, batch_screenings, screening_of
 from aml.services.screening import DocumentInput, TransactionInput, batch_submit, screening_create
-from assistant.core.api import AnyField, DomainDateTimeField, batch_serializer
+from assistant.core.api import AnyField, DomainDateTimeField, TextField, batch_serializer
+from assistant.core.schema import NOT_READY
 from assistant.integrations.idempotency import HEADER, idempotency_key_checked, idempotent_response
 from assistant.integrations.keys import ApiKeyAuthentication, HasScope, system_of
 from assistant.integrations.schema import IDEMPOTENCY
@@ -32,21 +33,21 @@ SCOPE = "aml:screen"
 
 
 class TransactionInputSerializer(serializers.Serializer[Any]):
-    account = serializers.CharField(max_length=34, help_text="the account's number (IBAN or the bank's own)")
-    external_id = serializers.CharField(max_length=100, help_text="the transaction's id in the core system")
+    account = TextField(max_length=34, help_text="the account's number (IBAN or the bank's own)")
+    external_id = TextField(max_length=100, help_text="the transaction's id in the core system")
     amount = serializers.DecimalField(
         max_digits=14, decimal_places=2, min_value=Decimal("0.01"), max_value=Decimal(MAX_AMOUNT - 1)
     )
     currency = serializers.RegexField(r"^[A-Z]{3}$", help_text="ISO 4217 code, the account's currency")
     direction = serializers.ChoiceField(choices=Direction.choices)
-    counterparty_name = serializers.CharField(max_length=200)
-    counterparty_account = serializers.CharField(max_length=64, required=False, default="", allow_blank=True)
+    counterparty_name = TextField(max_length=200)
+    counterparty_account = TextField(max_length=64, required=False, default="", allow_blank=True)
     counterparty_country = serializers.RegexField(
         r"^([A-Z]{2})?$", required=False, default="", allow_blank=True, help_text="ISO 3166-1 alpha-2"
     )
     channel = serializers.ChoiceField(choices=Channel.choices)
     booked_at = DomainDateTimeField(help_text="ISO 8601 with a time zone")
-    narrative = serializers.CharField(
+    narrative = TextField(
         max_length=2000, required=False, default="", allow_blank=True, help_text="payment reference"
     )
 
@@ -55,13 +56,13 @@ class TransactionInputSerializer(serializers.Serializer[Any]):
 
 
 class DocumentInputSerializer(serializers.Serializer[Any]):
-    customer = serializers.CharField(max_length=32, help_text="the customer's reference")
-    name = serializers.CharField(max_length=255, help_text="the document's file name or title")
+    customer = TextField(max_length=32, help_text="the customer's reference")
+    name = TextField(max_length=255, help_text="the document's file name or title")
 
     def get_fields(self) -> dict[str, AnyField]:
         # Built per request, so the limit is the setting as it is now.
         limit = settings.AML_DOCUMENT_MAX_CHARS
-        return {**super().get_fields(), "text": serializers.CharField(max_length=limit, help_text="its text")}
+        return {**super().get_fields(), "text": TextField(max_length=limit, help_text="its text")}
 
     def to_internal_value(self, data: Any) -> DocumentInput:
         return DocumentInput(**super().to_internal_value(data))
@@ -129,8 +130,10 @@ class ScreenApi(AmlApi):
         parameters=[IDEMPOTENCY],
         request=ScreenInputSerializer,
         responses={201: OpenApiTypes.OBJECT, 400: OpenApiResponse(description="a message per field"),
-                   409: OpenApiResponse(description="the transaction was already screened"),
-                   422: OpenApiResponse(description="Idempotency-Key reused with another body")},
+                   409: OpenApiResponse(description="the transaction was already screened, or no "
+                                                    "typology model is active"),
+                   422: OpenApiResponse(description="Idempotency-Key reused with another body"),
+                   503: NOT_READY},
     )  # fmt: skip
     def post(self, request: Request) -> Response:
         key = idempotency_key_checked(request.headers.get(HEADER))
@@ -160,7 +163,7 @@ class BatchApi(AmlApi):
         parameters=[IDEMPOTENCY],
         request=AmlBatchInputSerializer,
         responses={202: inline_serializer("AmlBatchAccepted", {"id": serializers.IntegerField(),
-                                                               "status_url": serializers.CharField()}),
+                                                               "status_url": TextField()}),
                    400: OpenApiResponse(description="messages per transaction index and field"),
                    409: OpenApiResponse(description="a transaction was already screened"),
                    422: OpenApiResponse(description="Idempotency-Key reused with another body")},

@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from assistant.core.api import AnyField, DomainDateField, batch_serializer
+from assistant.core.api import AnyField, DomainDateField, TextField, batch_serializer
 from assistant.integrations.idempotency import HEADER, idempotency_key_checked, idempotent_response
 from assistant.integrations.keys import ApiKeyAuthentication, HasScope, system_of
 from assistant.integrations.schema import IDEMPOTENCY
@@ -27,14 +27,14 @@ MAX_AMOUNT = 10**12
 
 
 class AttachmentSerializer(serializers.Serializer[Any]):
-    name = serializers.CharField(max_length=200)
-    content_type = serializers.CharField(max_length=100)
+    name = TextField(max_length=200)
+    content_type = TextField(max_length=100)
     url = serializers.URLField(max_length=500, help_text="where the claims system keeps the file")
 
 
 class ClaimInputSerializer(serializers.Serializer[Any]):
-    external_id = serializers.CharField(max_length=100, help_text="the claim's id in the calling system")
-    policy_number = serializers.CharField(max_length=32)
+    external_id = TextField(max_length=100, help_text="the claim's id in the calling system")
+    policy_number = TextField(max_length=32)
     loss_date = DomainDateField()
     reported_date = DomainDateField(required=False, help_text="default: today")
     amount_claimed = serializers.DecimalField(
@@ -49,7 +49,7 @@ class ClaimInputSerializer(serializers.Serializer[Any]):
         # Built per request, so the limit is the setting as it is now.
         return {
             **super().get_fields(),
-            "description": serializers.CharField(max_length=settings.CLAIMS_DESCRIPTION_MAX_CHARS),
+            "description": TextField(max_length=settings.CLAIMS_DESCRIPTION_MAX_CHARS),
         }
 
     def to_internal_value(self, data: Any) -> ClaimInput:
@@ -60,9 +60,9 @@ class ClaimInputSerializer(serializers.Serializer[Any]):
 
 class AcceptedSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
-    external_id = serializers.CharField()
-    outcome = serializers.CharField(help_text="queued")
-    status_url = serializers.CharField()
+    external_id = TextField()
+    outcome = TextField(help_text="queued")
+    status_url = TextField()
 
 
 class ClaimApi(APIView):
@@ -103,7 +103,7 @@ class ClaimSubmitApi(ClaimApi):
         )
 
     class FilterSerializer(serializers.Serializer[Any]):
-        external_id = serializers.CharField(max_length=100, required=False, allow_blank=True)
+        external_id = TextField(max_length=100, required=False, allow_blank=True)
 
     @extend_schema(
         operation_id="claims_list",

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from assistant.core.access import permitted, signed_in
+from assistant.core.api import TextField
 from assistant.core.errors import NotFound
 from assistant.training.config import METHODS
 from lab.export import document
@@ -28,13 +29,13 @@ StudyOut = inline_serializer(
     "LabStudy",
     {
         "study": serializers.IntegerField(),
-        "task": serializers.CharField(help_text="the task studied, or a knowledge study's collection"),
-        "status": serializers.CharField(),
-        "held_out_label": serializers.CharField(),
+        "task": TextField(help_text="the task studied, or a knowledge study's collection"),
+        "status": TextField(),
+        "held_out_label": TextField(),
         "answers": serializers.DictField(),
         "progress": serializers.ListField(child=serializers.DictField()),
         "techniques": serializers.DictField(help_text="each technique's figures, by name"),
-        "recommendation": serializers.CharField(allow_null=True, help_text="the recommended technique"),
+        "recommendation": TextField(allow_null=True, help_text="the recommended technique"),
         "why": serializers.DictField(allow_null=True, help_text="reasons, runner-up and rules of thumb"),
     },
 )
@@ -63,12 +64,8 @@ class StudiesApi(APIView):
 
     class StudyInputSerializer(serializers.Serializer[Any]):
         kind = serializers.ChoiceField(choices=Study.Kind.choices, default=Study.Kind.CLASSIFICATION)
-        task = serializers.CharField(
-            max_length=100, required=False, help_text="a classification study's task"
-        )
-        collection = serializers.CharField(
-            max_length=100, required=False, help_text="a knowledge study's collection"
-        )
+        task = TextField(max_length=100, required=False, help_text="a classification study's task")
+        collection = TextField(max_length=100, required=False, help_text="a knowledge study's collection")
         dataset = serializers.ChoiceField(
             choices=QUESTION_DATASETS, required=False, help_text="a knowledge study's questions: a dataset's"
         )

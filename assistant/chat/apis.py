@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -14,6 +14,8 @@ from rest_framework.views import APIView
 from assistant.chat import selectors, services
 from assistant.chat.models import Message
 from assistant.chat.web import customer_of
+from assistant.core.api import TextField
+from assistant.core.schema import NOT_READY
 from assistant.core.throttle import ChatStartThrottle, ClientThrottle
 
 
@@ -48,7 +50,7 @@ class MessageSerializer(serializers.ModelSerializer[Message]):
 
 class ConversationSerializer(serializers.Serializer[Any]):
     conversation = serializers.UUIDField(source="public_id")
-    status = serializers.CharField()
+    status = TextField()
     messages = MessageSerializer(many=True)
 
 
@@ -84,9 +86,7 @@ class MessageCreateApi(APIView):
             ref_name = "ChatMessageRequest"
 
         text = serializers.JSONField(help_text="the customer's message (text)")
-        intent = serializers.CharField(
-            required=False, help_text="an intent the customer chose from the options"
-        )
+        intent = TextField(required=False, help_text="an intent the customer chose from the options")
 
     class OutputSerializer(serializers.Serializer[Any]):
         class Meta:
@@ -95,7 +95,14 @@ class MessageCreateApi(APIView):
         message = MessageSerializer()
         reply = MessageSerializer()
 
-    @extend_schema(request=InputSerializer, responses={201: OutputSerializer})
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            201: OutputSerializer,
+            409: OpenApiResponse(description="no intent model is active"),
+            503: NOT_READY,
+        },
+    )
     def post(self, request: Request, conversation: str) -> Response:
         found = selectors.conversation_get(customer=customer_of(request), public_id=conversation)
         given = self.InputSerializer(data=request.data)
@@ -115,7 +122,7 @@ class MessageFeedbackApi(APIView):
             ref_name = "ChatFeedback"
 
         rating = serializers.ChoiceField(choices=[(1, "helpful"), (-1, "not helpful")])
-        comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+        comment = TextField(max_length=2000, required=False, allow_blank=True, default="")
 
     @extend_schema(request=InputSerializer, responses=MessageSerializer)
     def post(self, request: Request, message_id: int) -> Response:

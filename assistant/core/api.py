@@ -79,3 +79,13 @@ class DomainDateTimeField(serializers.DateTimeField):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.validators.append(_in_range)
+
+
+class TextField(serializers.CharField):
+    """A string, and only a string: DRF's CharField also takes a number and turns it into text,
+    which the schema (type string) does not allow and no caller means."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)

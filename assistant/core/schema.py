@@ -4,8 +4,9 @@
 An operation gets the responses that follow from what it is: 400 when it takes input, 401 when it
 authenticates, 403 when a permission beyond being signed in guards it (or a session's CSRF check
 does), 404 when its path names a resource, 413 and 415 when it reads a body, 429 when it is
-throttled. A view declares any other refusal it gives (409, 422, 503) in its `extend_schema`
-responses, with a description and no body: the body is the Error schema.
+throttled. A view declares any other refusal it gives (409, 422, 503: `NOT_READY` where it serves
+a model) in its `extend_schema` responses, with a description and no body: the body is the Error
+schema.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import SAFE_METHODS, AllowAny, IsAuthenticated
 
@@ -63,8 +65,18 @@ HEADERS = {
             "description": "seconds until the caller may ask again",
         }
     },
+    503: {
+        "Retry-After": {
+            "schema": {"type": "integer", "minimum": 0},
+            "required": False,
+            "description": "seconds until what is being prepared should be ready",
+        }
+    },
 }
 SIGNED_IN = (AllowAny, IsAuthenticated)
+NOT_READY = OpenApiResponse(
+    description="a model or the answer backend is not ready (being fitted, prepared or restarted) or broken"
+)
 
 
 class ErrorsAutoSchema(AutoSchema):

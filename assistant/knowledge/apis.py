@@ -6,7 +6,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from assistant.core.api import DomainDateField
+from assistant.core.api import DomainDateField, TextField
 from assistant.knowledge.search import MAX_K, Reader, SearchRequest, knowledge_search
 
 
@@ -23,13 +23,13 @@ class ScorePartsSerializer(serializers.Serializer[Any]):
 
 class SearchResultSerializer(serializers.Serializer[Any]):
     chunk_id = serializers.IntegerField()
-    collection = serializers.CharField()
-    external_id = serializers.CharField()
-    title = serializers.CharField()
+    collection = TextField()
+    external_id = TextField()
+    title = TextField()
     version = serializers.IntegerField()
-    heading = serializers.CharField()
+    heading = TextField()
     page = serializers.IntegerField(allow_null=True, help_text="zero-based page of a paged source")
-    text = serializers.CharField()
+    text = TextField()
     score = serializers.FloatField()
     parts = ScorePartsSerializer()
 
@@ -38,7 +38,7 @@ class SearchApi(APIView):
     """Hybrid search over the collections the caller may read."""
 
     class InputSerializer(serializers.Serializer[Any]):
-        query = serializers.CharField(max_length=2000, help_text="the question or keywords")
+        query = TextField(max_length=2000, help_text="the question or keywords")
         k = serializers.IntegerField(min_value=1, max_value=MAX_K, default=10)
         collections = serializers.ListField(
             child=serializers.SlugField(),
@@ -55,7 +55,7 @@ class SearchApi(APIView):
 
     class OutputSerializer(serializers.Serializer[Any]):
         results = SearchResultSerializer(many=True)
-        collections = serializers.ListField(child=serializers.CharField())
+        collections = serializers.ListField(child=TextField())
         timings_ms = serializers.DictField(child=serializers.FloatField())
 
     @extend_schema(request=InputSerializer, responses=OutputSerializer)

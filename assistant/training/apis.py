@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from assistant.core.access import permitted, signed_in
-from assistant.core.api import AnyField
+from assistant.core.api import AnyField, TextField
 from assistant.training.inference import MAX_TEXT_CHARS
 from assistant.training.registry import Example
 from assistant.training.selectors import version_of
@@ -31,11 +31,9 @@ class TaskCreateApi(APIView):
             return {
                 "name": serializers.SlugField(max_length=100),
                 "data": serializers.FileField(help_text="CSV with a header row, or JSONL"),
-                "text_column": serializers.CharField(max_length=100, default="text"),
-                "label_column": serializers.CharField(max_length=100, default="label"),
-                "description": serializers.CharField(
-                    max_length=500, required=False, default="", allow_blank=True
-                ),
+                "text_column": TextField(max_length=100, default="text"),
+                "label_column": TextField(max_length=100, default="label"),
+                "description": TextField(max_length=500, required=False, default="", allow_blank=True),
             }
 
     @extend_schema(
@@ -45,12 +43,12 @@ class TaskCreateApi(APIView):
             201: inline_serializer(
                 "TaskCreated",
                 {
-                    "name": serializers.CharField(),
-                    "labels": serializers.ListField(child=serializers.CharField()),
+                    "name": TextField(),
+                    "labels": serializers.ListField(child=TextField()),
                     "dataset": inline_serializer(
                         "TaskDataset",
                         {
-                            "hash": serializers.CharField(),
+                            "hash": TextField(),
                             "rows": serializers.IntegerField(),
                             "label_counts": serializers.DictField(child=serializers.IntegerField()),
                         },
@@ -90,8 +88,8 @@ class ExamplesAddApi(APIView):
     class LabelledExampleSerializer(serializers.Serializer[Any]):
         def get_fields(self) -> dict[str, AnyField]:
             return {
-                "text": serializers.CharField(max_length=MAX_TEXT_CHARS),
-                "label": serializers.CharField(max_length=MAX_LABEL_CHARS),
+                "text": TextField(max_length=MAX_TEXT_CHARS),
+                "label": TextField(max_length=MAX_LABEL_CHARS),
             }
 
     class ExamplesInputSerializer(serializers.Serializer[Any]):
@@ -110,8 +108,8 @@ class ExamplesAddApi(APIView):
                 "ExamplesAdded",
                 {
                     "added": serializers.IntegerField(),
-                    "new_labels": serializers.ListField(child=serializers.CharField()),
-                    "labels": serializers.ListField(child=serializers.CharField()),
+                    "new_labels": serializers.ListField(child=TextField()),
+                    "labels": serializers.ListField(child=TextField()),
                 },
             )
         },
