@@ -134,7 +134,9 @@ def test_a_run_its_lost_worker_left_running_starts_again_only_on_redelivery():
 def test_a_run_still_progressing_is_left_to_its_worker_and_a_stalled_one_is_sent_again(settings, monkeypatch):
     run = run_submit(task=TOPIC_TASK.name, options={"method": "knn"}, dispatch=False)
     now = timezone.now()
-    TrainingRun.objects.filter(pk=run.pk).update(status=TrainingRun.Status.RUNNING, progressed_at=now)
+    TrainingRun.objects.filter(pk=run.pk).update(  # as if sent to a worker, which died
+        status=TrainingRun.Status.RUNNING, progressed_at=now, sent_alone=True
+    )
     sent: list[int] = []
     monkeypatch.setattr("assistant.training.services.train_later", lambda pk, fine_tuning: sent.append(pk))
 
