@@ -232,6 +232,8 @@ class Screening(models.Model):
                 name="screening_subject_matches_kind",
             ),
             models.CheckConstraint(condition=Q(risk__isnull=True) | RISK_RANGE, name="screening_risk_range"),
+            # A batch screens each of its transactions once, however many workers resume it.
+            models.UniqueConstraint(fields=["batch", "transaction"], name="screening_once_per_batch"),
         ]
 
     def __str__(self) -> str:

@@ -15,6 +15,7 @@ from assistant.knowledge.services.lexicon import lexicon_refresh
 from assistant.knowledge.services.submission import FilesReport, files_submit
 from tests.support.openai_server import FakeChatServer
 from tests.support.processes import RedisServer, Worker, project_env
+from tests.support.webhooks import Receiver
 
 # The tiers: `make test-fast` leaves out `slow` and `browser`; `make test` runs every test but `gpu`.
 # A test is slow when it trains a model or starts processes; these fixtures make it so wherever it
@@ -93,6 +94,20 @@ def test_queue(broker: redis.Redis) -> Iterator[str]:
     yield queue
     routes_set(routes)
     broker.delete(queue)  # what no worker took: tasks sent after the test's worker stopped
+
+
+@pytest.fixture
+def receiver() -> Iterator[Callable[..., Receiver]]:
+    """Start webhook receivers on free local ports; all are stopped afterwards."""
+    receivers: list[Receiver] = []
+
+    def start(secret: str, failures: int = 0) -> Receiver:
+        receivers.append(Receiver(secret, failures=failures))
+        return receivers[-1]
+
+    yield start
+    for r in receivers:
+        r.stop()
 
 
 @pytest.fixture

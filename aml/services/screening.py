@@ -222,7 +222,7 @@ def transactions_screen(
         )
     if phrases != "none":
         phrases_attribute([s for s in screenings if phrases == "all" or _alerting(s)])
-    return _stored(screenings, system)
+    return _stored(screenings, system, batch)
 
 
 def waiting_screen() -> list[Screening]:
@@ -306,7 +306,14 @@ def document_screen(
 
 
 @transaction.atomic
-def _stored(screenings: list[Screening], system: System | None) -> list[Screening]:
+def _stored(
+    screenings: list[Screening], system: System | None, batch: ScreeningBatch | None = None
+) -> list[Screening]:
+    """Store screenings, their alerts and the alerts' audit events. Of a batch's, only those of
+    transactions it has none of yet (a worker that the sweep took for dead may have stored them),
+    with the batch's progress."""
+    if batch is not None:
+        screenings = _unscreened(batch, screenings)
     Screening.objects.bulk_create(screenings)
     alerts = Alert.objects.bulk_create(
         Alert(screening=s, customer_id=s.customer_id, risk=s.risk)
@@ -331,7 +338,23 @@ def _stored(screenings: list[Screening], system: System | None) -> list[Screenin
             for alert in alerts
         ]
     )
+    if batch is not None:
+        ScreeningBatch.objects.filter(pk=batch.pk).update(
+            screened=Screening.objects.filter(batch=batch).count(), progressed_at=timezone.now()
+        )
     return screenings
+
+
+def _unscreened(batch: ScreeningBatch, screenings: list[Screening]) -> list[Screening]:
+    """The screenings of transactions the batch has none of yet, the batch locked until the caller
+    commits so that no other worker stores any of the same meanwhile."""
+    ScreeningBatch.objects.select_for_update().only("pk").get(pk=batch.pk)
+    done = set(
+        Screening.objects.filter(
+            batch=batch, transaction_id__in=[s.transaction_id for s in screenings]
+        ).values_list("transaction_id", flat=True)
+    )
+    return [s for s in screenings if s.transaction_id not in done]
 
 
 @dataclass(frozen=True)
@@ -458,9 +481,6 @@ def batch_screen(batch_id: int) -> ScreeningBatch:
             transactions_screen(
                 pending[start : start + BATCH_CHUNK], system=batch.system, batch=batch, setup=setup
             )
-            ScreeningBatch.objects.filter(pk=batch_id).update(
-                screened=Screening.objects.filter(batch=batch).count(), progressed_at=timezone.now()
-            )
     except ModelNotReady:
         # Its task tries again shortly: leave the batch free for that try.
         ScreeningBatch.objects.filter(pk=batch_id).update(progressed_at=None)
@@ -469,9 +489,9 @@ def batch_screen(batch_id: int) -> ScreeningBatch:
         batch_fail(batch_id, error.message)
         return ScreeningBatch.objects.get(pk=batch_id)
     with transaction.atomic():
-        ScreeningBatch.objects.filter(pk=batch_id).update(
-            status=ScreeningBatch.Status.COMPLETE, finished_at=timezone.now()
-        )
+        finished = ScreeningBatch.objects.filter(pk=batch_id).exclude(status=ScreeningBatch.Status.COMPLETE)
+        if not finished.update(status=ScreeningBatch.Status.COMPLETE, finished_at=timezone.now()):
+            return ScreeningBatch.objects.get(pk=batch_id)  # another worker completed it and said so
         batch.refresh_from_db()
         alerts = Alert.objects.filter(screening__batch=batch).count()
         event_emit(

@@ -11,6 +11,7 @@ from django.utils import timezone
 from aml.models import Alert, AuditEvent, RiskCalibration, Rule, Screening, ScreeningBatch
 from aml.services.rules import rule_update
 from aml.services.screening import (
+    Setup,
     batch_screen,
     batches_requeue_stale,
     document_screen,
@@ -20,7 +21,8 @@ from aml.services.screening import (
 )
 from aml.tasks import calibrate_task
 from aml.typology import TYPOLOGY_LABELS
-from assistant.integrations.models import System
+from assistant.integrations.models import System, WebhookDelivery, WebhookEndpoint
+from assistant.integrations.webhooks import secret_new
 from assistant.training.inference import ModelNotReady, NoActiveModel
 
 pytestmark = pytest.mark.django_db
@@ -235,3 +237,33 @@ def test_a_batch_another_worker_is_moving_is_left_to_it(book, typology_model, se
 
     assert batch_screen(batch.pk).status == ScreeningBatch.Status.PROCESSING
     assert not Screening.objects.exists()
+
+
+def test_a_worker_taken_for_dead_that_goes_on_screens_nothing_twice_nor_says_twice_it_finished(
+    book, typology_model, settings, monkeypatch
+):
+    typology_model()
+    transactions = structured(book)
+    system = System.objects.create(name="core")
+    WebhookEndpoint.objects.create(system=system, url="http://127.0.0.1:9/hooks", secret=secret_new())
+    batch = ScreeningBatch.objects.create(system=system, total=4)
+    batch.transactions.set(transactions)
+    settings.AML_BATCH_REQUEUE_AFTER_S = 0  # the sweep takes a worker between two chunks for dead
+    setup = Setup.now
+
+    def resumed_meanwhile() -> Setup:
+        monkeypatch.setattr(Setup, "now", setup)
+        batch_screen(batch.pk)  # by the worker the sweep sent, while the slow one has its list
+        return setup()
+
+    monkeypatch.setattr(Setup, "now", resumed_meanwhile)
+    alerts = Alert.objects.filter(screening__batch=batch)
+
+    finished = batch_screen(batch.pk)  # by the slow one, which goes on with that list
+
+    assert (finished.status, finished.screened) == (ScreeningBatch.Status.COMPLETE, 4)
+    assert Screening.objects.filter(batch=batch).count() == 4
+    assert alerts.count() >= 1
+    raised = AuditEvent.objects.filter(action="alert.raised").values_list("subject", flat=True)
+    assert sorted(raised) == sorted(f"alert:{pk}" for pk in alerts.values_list("pk", flat=True))
+    assert WebhookDelivery.objects.filter(event_type="aml.batch.completed").count() == 1

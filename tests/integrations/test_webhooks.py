@@ -10,7 +10,6 @@ from django.db import transaction
 from assistant.integrations.models import System, WebhookDelivery, WebhookEndpoint
 from assistant.integrations.webhooks import event_emit, secret_new, signature
 from tests.support.processes import wait_for
-from tests.support.webhooks import Receiver
 
 
 def test_signatures_match_the_standard_webhooks_reference_vector():
@@ -21,19 +20,6 @@ def test_signatures_match_the_standard_webhooks_reference_vector():
         )
         == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
     )  # fmt: skip
-
-
-@pytest.fixture
-def receiver():
-    receivers: list[Receiver] = []
-
-    def start(secret: str, failures: int = 0) -> Receiver:
-        receivers.append(Receiver(secret, failures=failures))
-        return receivers[-1]
-
-    yield start
-    for r in receivers:
-        r.stop()
 
 
 def test_a_worker_delivers_a_signed_event_and_retries_after_the_receiver_failed(

@@ -13,6 +13,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -70,6 +72,16 @@ class Worker:
         os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=10)
 
+    def kill_main(self) -> None:
+        """SIGKILL the main process alone (`kill -9` of its pid, the OOM killer's pick). Its pool
+        processes must die with it (Celery gives them SIGKILL as their parent-death signal): an
+        orphan would go on working beside the worker started in its place."""
+        children = psutil.Process(self.process.pid).children()
+        assert children, f"worker {self.name} has no pool process"
+        self.process.kill()
+        self.process.wait(timeout=10)
+        wait_for(lambda: not any(map(_running, children)), 10, f"pool processes {children} to die")
+
     def stop(self) -> None:
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
@@ -77,6 +89,13 @@ class Worker:
                 self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+def _running(process: psutil.Process) -> bool:
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 class RedisServer:
