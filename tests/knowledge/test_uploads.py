@@ -221,8 +221,9 @@ def test_the_upload_list_shows_each_files_fate_and_refreshes_while_parsing(clien
 def test_killing_the_ingest_worker_mid_upload_loses_and_repeats_nothing(
     start_worker, test_queue, library, media, settings
 ):
-    """The worker's main process and its pool die mid-batch; a new worker and the sweep (here every
-    second, sending again what has not moved for 3) finish the files left, each exactly once."""
+    """The worker's main process is killed mid-batch (its pool dies with it); a new worker and the
+    sweep (here every second, sending again what has not moved for 3) finish the files left, each
+    exactly once."""
     names = [f"note-{number}.docx" for number in range(8)]
     worker_env = {"FINASSIST_DATA_DIR": str(media.parent)}  # the same media folder as this test's
     worker = start_worker(test_queue, **worker_env)
@@ -231,7 +232,7 @@ def test_killing_the_ingest_worker_mid_upload_loses_and_repeats_nothing(
         files=files(*[(name, docx(name, {"Body": [f"Paragraph of {name}."]})) for name in names]),
     )
     wait_for(lambda: Upload.objects.filter(status=UploadStatus.DONE).exists(), 120, "a first file parsed")
-    worker.kill()
+    worker.kill_main()
     assert Upload.objects.exclude(status=UploadStatus.DONE).exists(), "killed too late to test anything"
 
     start_worker(test_queue, **worker_env)
