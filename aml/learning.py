@@ -16,6 +16,7 @@ import logging
 from django.conf import settings
 
 from aml.models import Case
+from aml.services.calibration import risk_calibrated
 from aml.services.screening import typology_prepare
 from aml.typology import TYPOLOGY, TYPOLOGY_LABELS, examples_of, pages_read, passages_derive
 from assistant.core.errors import ApplicationError
@@ -63,4 +64,5 @@ TYPOLOGY_TASK = TaskSpec(
     defaults={"max_tokens": 128, "epochs": 4},
     quantized=True,
     prepare=typology_prepare,
+    prepared=risk_calibrated,
 )

@@ -22,7 +22,7 @@ from assistant.core.errors import ApplicationError
 from assistant.training.registry import Example, TaskSpec
 from claims.fraud import ORDINARY, SUSPICIOUS
 from claims.models import Decision, LineOfBusiness, Route
-from claims.services.calibration import fraud_calibrate
+from claims.services.calibration import fraud_calibrate, fraud_calibrated
 
 if TYPE_CHECKING:
     from claims.synthetic import SyntheticClaim
@@ -134,5 +134,6 @@ TASKS = (
         label_column="label",
         defaults={"max_tokens": 160},
         prepare=fraud_calibrate,
+        prepared=fraud_calibrated,
     ),
 )

@@ -31,6 +31,12 @@ def risk_calibration(version: ModelVersion, rules: Sequence[Rule]) -> RiskCalibr
     return stored
 
 
+def risk_calibrated(version: ModelVersion) -> bool:
+    """Whether the version has its fit for the rules as set now."""
+    digest = rules_digest(list(Rule.objects.all()))
+    return RiskCalibration.objects.filter(model_version=version, rules_digest=digest).exists()
+
+
 def risk_calibration_fit(version: ModelVersion, rules: Sequence[Rule] | None = None) -> RiskCalibration:
     """The fit for this version and the rules as set (or `rules`), fitted and stored first if there
     is none. Safe to run twice, and from two workers at once."""

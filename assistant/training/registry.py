@@ -50,6 +50,10 @@ class TaskSpec:
     # Whoever activates a version in a worker or a command calls it there; a web process queues it
     # (`training.version_prepare`). A request never fits: until it is built the version answers 503.
     prepare: Callable[[ModelVersion], object] | None = None
+    # Whether what `prepare` builds is there for the version (as things are set now): the training
+    # sweep prepares again an active version that still lacks it (its worker died, its message was
+    # lost, a setting it depends on changed and the fit it asked for was lost).
+    prepared: Callable[[ModelVersion], bool] | None = None
 
     def __post_init__(self) -> None:
         if len(self.labels) < 2 or len(set(self.labels)) != len(self.labels):

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -33,7 +34,7 @@ from assistant.training.models import (
     TaskDefinition,
     TrainingRun,
 )
-from assistant.training.registry import Example, TaskSpec, task_get
+from assistant.training.registry import Example, TaskSpec, UnknownTask, task_get
 
 logger = logging.getLogger("finassist.training")
 
@@ -187,6 +188,28 @@ def runs_requeue_stale() -> int:
     if found:
         logger.warning("re-sent %d stalled training run(s)", len(found))
     return len(found)
+
+
+def versions_prepare_stale() -> int:
+    """Send again the preparation of active versions, activated over TRAINING_REQUEUE_AFTER_S ago,
+    whose task says what serving them needs is not built; at most once a period each."""
+    cutoff = timezone.now() - timedelta(seconds=settings.TRAINING_REQUEUE_AFTER_S)
+    sent = 0
+    for version in ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE, activated_at__lt=cutoff):
+        try:
+            spec = task_get(version.task)
+        except UnknownTask:
+            continue
+        if spec.prepared is None or spec.prepared(version):
+            continue
+        if cache.add(
+            f"training:prepare-resent:{version.pk}", True, timeout=settings.TRAINING_REQUEUE_AFTER_S
+        ):
+            version_prepare_later(version.pk)
+            sent += 1
+    if sent:
+        logger.warning("re-sent the preparation of %d active version(s) still not ready", sent)
+    return sent
 
 
 def _examples(spec: TaskSpec, data_file: Path | None) -> list[Example]:

@@ -10,6 +10,7 @@ from assistant.training.services import (
     run_fail,
     runs_requeue_stale,
     version_prepare,
+    versions_prepare_stale,
 )
 
 
@@ -60,5 +61,6 @@ def drift_audit_task() -> list[str]:
 
 @shared_task(name=dispatch.REQUEUE_STALE, soft_time_limit=60, time_limit=90, **NOT_RETRIED)
 def requeue_stale_task() -> int:
-    """Periodic (beat): start again the fits a dead worker left running."""
-    return runs_requeue_stale()
+    """Periodic (beat): start again the fits a dead worker left running, and prepare again the
+    active versions still not ready to serve."""
+    return runs_requeue_stale() + versions_prepare_stale()

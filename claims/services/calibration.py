@@ -31,6 +31,10 @@ def fraud_weights(version_id: int) -> fraud.Weights:
     return fraud.Weights(calibration.bias, calibration.weights)
 
 
+def fraud_calibrated(version: ModelVersion) -> bool:
+    return FraudCalibration.objects.filter(model_version=version).exists()
+
+
 def fraud_calibrate(version: ModelVersion) -> FraudCalibration:
     """The version's combination, fitted first if it has none: on generated claims the text model
     never saw (another seed than its training data), measured on a held-out part. Safe to run twice."""

@@ -1,17 +1,25 @@
 """Training runs end to end: in process, through a real worker, cancelled, refused."""
 
+import dataclasses
 import json
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from assistant.core.errors import ApplicationError
 from assistant.training.config import ConfigError, TrainingConfig
 from assistant.training.inference import ModelNotReady, NoActiveModel, predict
 from assistant.training.models import ModelVersion, TrainingRun
-from assistant.training.services import run_cancel, run_execute, run_submit, runs_requeue_stale
+from assistant.training.services import (
+    run_cancel,
+    run_execute,
+    run_submit,
+    runs_requeue_stale,
+    versions_prepare_stale,
+)
 from assistant.training.techniques.artefact import MANIFEST
 from tests.support.training import TOPIC_TASK
 
@@ -158,3 +166,21 @@ def test_a_task_whose_first_version_is_being_fitted_is_not_ready_rather_than_mis
     with pytest.raises(ModelNotReady) as waiting:
         predict(TOPIC_TASK.name, ["my card"], record=False)
     assert waiting.value.status == 503
+
+
+def test_an_active_version_still_not_ready_is_prepared_again_once_a_period(train, settings, monkeypatch):
+    built: list[int] = []
+    spec = dataclasses.replace(TOPIC_TASK, prepare=lambda version: None, prepared=lambda version: bool(built))
+    monkeypatch.setattr("assistant.training.services.task_get", lambda name: spec)
+    sent: list[int] = []
+    monkeypatch.setattr("assistant.training.services.version_prepare_later", sent.append)
+    version = train(method="knn")
+    stalled = timezone.now() - timedelta(seconds=settings.TRAINING_REQUEUE_AFTER_S + 1)
+    ModelVersion.objects.filter(pk=version.pk).update(status=ModelVersion.Status.ACTIVE, activated_at=stalled)
+
+    assert versions_prepare_stale() == 1
+    assert versions_prepare_stale() == 0  # not again within the period
+    assert sent == [version.pk]
+    cache.clear()
+    built.append(version.pk)
+    assert versions_prepare_stale() == 0
