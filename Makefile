@@ -77,6 +77,7 @@ bench: $(INSTALLED)
 	$(PY) bench/aml.py
 	$(PY) bench/techniques.py
 	$(PY) bench/lab.py
+	$(PY) bench/load.py
 
 # Re-pin the whole dependency tree after changing pyproject.toml (torch stays out: see above).
 lock: $(INSTALLED)
