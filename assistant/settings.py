@@ -595,9 +595,19 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
-# Shared by every web process (throttle counts): the database's, created by a core migration.
+# Shared by every web process (throttle counts): Redis where the broker is Redis (an atomic
+# increment a count, no SQL and no commit on each request), else the database's table (a core
+# migration creates it).
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "finassist_cache"}
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "finassist",
+        }
+        if REDIS_URL.startswith(("redis://", "rediss://"))
+        else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "finassist_cache"}
+    )
 }
 
 ROOT_URLCONF = "assistant.urls"

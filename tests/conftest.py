@@ -118,6 +118,13 @@ def redis_server() -> Iterator[RedisServer]:
 
 
 @pytest.fixture(autouse=True)
+def own_cache(settings) -> None:
+    """Each test's own cache keys (throttle counts): the shared Redis outlives a test's transaction
+    and is shared by the xdist workers."""
+    settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}}
+
+
+@pytest.fixture(autouse=True)
 def audit_checkpoints(settings, tmp_path: Path) -> Path:
     """Each test's own checkpoint file: none of the local site's, none of another test's."""
     settings.AUDIT_CHECKPOINTS = tmp_path / "audit" / "checkpoints.jsonl"

@@ -1,12 +1,15 @@
 """How fast one party may ask: signing in (the site's login and the admin's), the API by API key,
 token or person (or address, signed out), and new anonymous chat conversations. Each refusal is a
-429 with Retry-After. Counted in fixed windows in the shared cache (the database's, so that every
-web process sees the same counts; a burst racing one window's count may slip a request or two).
+429 with Retry-After. Counted in fixed windows in the shared cache (Redis, or the database's, so
+that every web process sees the same counts; a burst racing one window's count may slip a request
+or two). A count the cache cannot take lets the request through, logged: the throttle guards the
+site, it does not stand between it and its users when Redis is away.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -16,10 +19,13 @@ from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
+from redis import RedisError
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
 from assistant.core.middleware import refusal
+
+logger = logging.getLogger("finassist.core")
 
 LOGIN_VIEWS = ("login", "admin:login")
 IP_FACTOR = 4  # failures from one address, for each one a user name is allowed
@@ -36,11 +42,15 @@ def hit(key: str, rate: tuple[int, int]) -> int | None:
     until the window ends."""
     count, seconds = rate
     stored, left = _window(key, seconds)
-    cache.add(stored, 0, timeout=seconds + 1)
     try:
-        seen = cache.incr(stored)
-    except ValueError:  # expired between the two calls: this is the first of a new window
-        cache.set(stored, seen := 1, timeout=seconds + 1)
+        cache.add(stored, 0, timeout=seconds + 1)
+        try:
+            seen = cache.incr(stored)
+        except ValueError:  # expired between the two calls: this is the first of a new window
+            cache.set(stored, seen := 1, timeout=seconds + 1)
+    except RedisError:
+        logger.warning("throttle %s not counted: the cache is unavailable", key, exc_info=True)
+        return None
     return left if seen > count else None
 
 
@@ -48,7 +58,12 @@ def held(key: str, rate: tuple[int, int]) -> int | None:
     """The seconds until `key` may ask again, without counting this ask; None if it may now."""
     count, seconds = rate
     stored, left = _window(key, seconds)
-    return left if (cache.get(stored) or 0) >= count else None
+    try:
+        seen = cache.get(stored) or 0
+    except RedisError:
+        logger.warning("throttle %s not read: the cache is unavailable", key, exc_info=True)
+        return None
+    return left if seen >= count else None
 
 
 def address(request: HttpRequest) -> str:

@@ -52,6 +52,28 @@ def test_api_calls_over_the_rate_get_429_with_retry_after(client, person, settin
     assert 0 < int(client.get("/api/lab/studies")["Retry-After"]) <= 60
 
 
+def test_counts_are_shared_in_redis_and_a_cache_that_is_away_lets_requests_through(
+    client, person, settings, monkeypatch, caplog
+):
+    from django.core.cache import caches
+    from redis import ConnectionError as RedisConnectionError
+
+    cache = caches["default"]
+    assert type(cache).__name__ == "RedisCache"  # REDIS_URL is redis://: atomic counts, no SQL
+    settings.API_RATE = (1, 60)
+    client.force_login(person)
+
+    def away(*args: object, **kwargs: object) -> None:
+        raise RedisConnectionError("Connection refused")
+
+    monkeypatch.setattr(cache, "add", away)
+    monkeypatch.setattr(cache, "get", away)
+    answers = [client.get("/api/lab/studies").status_code for _ in range(3)]
+
+    assert answers == [200, 200, 200]
+    assert "not counted: the cache is unavailable" in caplog.text
+
+
 def test_new_anonymous_conversations_are_limited_per_address(client, settings):
     settings.CHAT_START_RATE = (2, 60)
     made = [client.post("/api/chat/", content_type="application/json") for _ in range(3)]

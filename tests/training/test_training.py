@@ -181,6 +181,6 @@ def test_an_active_version_still_not_ready_is_prepared_again_once_a_period(train
     assert versions_prepare_stale() == 1
     assert versions_prepare_stale() == 0  # not again within the period
     assert sent == [version.pk]
-    cache.clear()
+    cache.delete(f"training:prepare-resent:{version.pk}")
     built.append(version.pk)
     assert versions_prepare_stale() == 0
