@@ -167,7 +167,7 @@ def letter_create(*, client: Client, written_on: date, author: str, text: str) -
     if not text:
         raise ApplicationError("the letter is empty", field="text")
     model = settings.EMBEDDING_MODEL
-    (vector,) = embedder(model).embed([text])
+    vector = embedder(model).embed_query(text)
     letter = Letter.objects.create(
         client=client,
         written_on=written_on,
@@ -294,7 +294,7 @@ def answer_start(
 
     started = time.perf_counter()
     model = settings.EMBEDDING_MODEL
-    (vector,) = embedder(model).embed([question])
+    vector = embedder(model).embed_query(question)
     timings["embed"] = ms_since(started)
 
     started = time.perf_counter()
@@ -398,8 +398,7 @@ def knowledge_passages(
     def embed_query(name: str, text: str) -> np.ndarray:
         if vector is not None and name == model:
             return vector
-        found: np.ndarray = embedder(name).embed([text])[0]
-        return found
+        return embedder(name).embed_query(text)
 
     response = knowledge_search(
         reader=reader,

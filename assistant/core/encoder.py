@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -55,6 +55,68 @@ class HFTokenizer:
         return [piece for piece in pieces if piece]
 
 
+class _Wanted:
+    """One text waiting in a `Coalescer`: its vector (or error) once embedded, or the turn to lead."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.ready = threading.Event()
+        self.leads = False
+        self.vector: np.ndarray | None = None
+        self.error: BaseException | None = None
+
+    def result(self) -> np.ndarray:
+        if self.error is not None:
+            raise self.error
+        assert self.vector is not None
+        return self.vector
+
+
+class Coalescer:
+    """Texts asked for by threads at the same time are embedded in one forward pass.
+
+    A short text costs a forward pass mostly in its fixed overhead (a batch of four queries takes
+    about half again one query's time), so the web server's threads, each with one question, share
+    passes: the first to ask embeds what is waiting; whoever asks meanwhile waits for the next pass,
+    led by the first of them. Nobody waits for a batch to fill: alone, a text is embedded at once.
+    """
+
+    def __init__(self, embed: Callable[[list[str]], np.ndarray]) -> None:
+        self._embed = embed
+        self._lock = threading.Lock()
+        self._waiting: list[_Wanted] = []
+        self._busy = False
+
+    def __call__(self, text: str) -> np.ndarray:
+        wanted = _Wanted(text)
+        with self._lock:
+            self._waiting.append(wanted)
+            leads = wanted.leads = not self._busy
+            self._busy = True
+        if not leads:
+            wanted.ready.wait()
+            if not wanted.leads:
+                return wanted.result()
+        with self._lock:
+            batch, self._waiting = self._waiting, []
+        try:
+            for item, vector in zip(batch, self._embed([item.text for item in batch]), strict=True):
+                item.vector = vector
+        except BaseException as error:  # noqa: BLE001 - raised in every thread that asked
+            for item in batch:
+                item.error = error
+        with self._lock:
+            if self._waiting:
+                self._waiting[0].leads = True
+                self._waiting[0].ready.set()
+            else:
+                self._busy = False
+        for item in batch:
+            if item is not wanted:
+                item.ready.set()
+        return wanted.result()
+
+
 class Embedder:
     def __init__(self, name: str) -> None:
         from transformers import AutoModel, AutoTokenizer
@@ -77,9 +139,14 @@ class Embedder:
         )
         self.max_tokens = self.sentence.max_tokens
         self.dimensions = int(self._model.config.hidden_size)
+        self._coalescer = Coalescer(self.embed)
         logger.info(
             "embedding model %s loaded on %s in %s", name, self.device, str(self.dtype).split(".")[-1]
         )
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """One text's vector; threads asking at the same time share a forward pass (`Coalescer`)."""
+        return self._coalescer(text)
 
     def embed(self, texts: Sequence[str], *, batch_size: int | None = None) -> np.ndarray:
         """Unit-length float32 vectors, one row per text, in the order given."""

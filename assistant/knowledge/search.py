@@ -517,8 +517,7 @@ def ef_widening(chunks: int) -> float:
 
 
 def _embed_query(model: str, text: str) -> np.ndarray:
-    vector: np.ndarray = embedder(model).embed([text])[0]
-    return vector
+    return embedder(model).embed_query(text)
 
 
 def configure_connection(sender: Any, connection: Any, **kwargs: Any) -> None:
