@@ -595,6 +595,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
+AUTHENTICATION_BACKENDS = ["assistant.core.backends.PermissionsBackend"]
+
 # Shared by every web process (throttle counts): Redis where the broker is Redis (an atomic
 # increment a count, no SQL and no commit on each request), else the database's table (a core
 # migration creates it).
