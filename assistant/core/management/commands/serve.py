@@ -66,7 +66,7 @@ class Command(BaseCommand):
         commands["web"] = [
             *python, "gunicorn", "assistant.wsgi:application",
             "--config", "python:assistant.gunicorn_hooks",
-            "--bind", bind, "--workers", str(web_workers), "--threads", "4",
+            "--bind", bind, "--workers", str(web_workers), "--threads", "4", "--worker-connections", "4",
             "--access-logfile", "-", "--timeout", "120",
         ]  # fmt: skip
         host, _, port = bind.rpartition(":")
