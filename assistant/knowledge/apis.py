@@ -1,3 +1,4 @@
+import dataclasses
 from typing import Any
 
 from drf_spectacular.utils import extend_schema
@@ -7,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from assistant.core.api import DomainDateField, TextField
-from assistant.knowledge.search import MAX_K, Reader, SearchRequest, knowledge_search
+from assistant.knowledge.search import MAX_K, Reader, SearchRequest, SearchResponse, knowledge_search
 
 
 class ScorePartsSerializer(serializers.Serializer[Any]):
@@ -63,4 +64,13 @@ class SearchApi(APIView):
         given = self.InputSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         response = knowledge_search(reader=Reader.of(request.user), request=given.validated_data)
-        return Response(self.OutputSerializer(response).data)
+        return Response(_shown(response))
+
+
+def _shown(response: SearchResponse) -> dict[str, Any]:
+    """The response as OutputSerializer documents it, built directly: serializing ten results field
+    by field cost more than a search's own Python."""
+    results = [dataclasses.asdict(result) for result in response.results]
+    for result in results:
+        del result["document_id"]
+    return {"results": results, "collections": response.collections, "timings_ms": response.timings_ms}
