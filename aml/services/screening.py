@@ -43,6 +43,7 @@ from aml.rules import RuleHit, rules_evaluate, rules_lookback
 from aml.services.audit import Entry, audit_record_many
 from aml.services.calibration import risk_calibration, risk_calibration_fit
 from aml.typology import DESCRIPTIONS, NONE, PASSAGE_CHARS, TYPOLOGY
+from assistant.core.dispatch import resend_stale
 from assistant.core.errors import ApplicationError, Conflict, ItemErrors, NotFound
 from assistant.db.constraints import violated_constraint
 from assistant.integrations.models import System
@@ -520,12 +521,9 @@ def batches_requeue_stale() -> int:
         status__in=[ScreeningBatch.Status.QUEUED, ScreeningBatch.Status.PROCESSING],
         created_at__lte=cutoff,
     ).exclude(progressed_at__gt=cutoff)
-    ids = list(stale.values_list("pk", flat=True)[:1000])
-    for pk in ids:
-        batch_screen_later(pk)
-    if ids:
-        logger.warning("re-sent the screening of %d stalled batch(es)", len(ids))
-    return len(ids)
+    return resend_stale(
+        stale, batch_screen_later, logger=logger, message="re-sent the screening of %d stalled batch(es)"
+    )
 
 
 def batch_fail(batch_id: int, reason: str) -> None:

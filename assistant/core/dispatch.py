@@ -7,7 +7,13 @@ sent once it commits, so a worker never looks for a row it cannot see yet.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from typing import Any
+
 from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
 
 from assistant.celery import app
 
@@ -28,3 +34,24 @@ def send(name: str, *args: object, countdown: float = 0) -> None:
 def send_on_commit(name: str, *args: object, countdown: float = 0) -> None:
     """Send task `name` once the current transaction commits (at once outside one)."""
     transaction.on_commit(lambda: send(name, *args, countdown=countdown))
+
+
+def resend_stale(
+    stale: QuerySet[Any],
+    send_one: Callable[[int], None],
+    *,
+    logger: logging.Logger,
+    message: str,
+    stamp: str | None = None,
+) -> int:
+    """The stale-work sweeps' common end: send again the work of up to 1,000 stale rows, each by its
+    id; with `stamp`, that field is set to now, so that a row is sent once a period rather than at
+    every sweep. Logs `message` with how many (when any) and returns it."""
+    ids = list(stale.values_list("pk", flat=True)[:1000])
+    if stamp is not None:
+        stale.model.objects.filter(pk__in=ids).update(**{stamp: timezone.now()})
+    for pk in ids:
+        send_one(pk)
+    if ids:
+        logger.warning(message, len(ids))
+    return len(ids)

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import IntegrityError
 from django.utils import timezone
 
+from assistant.core.dispatch import resend_stale
 from assistant.core.errors import Conflict, ItemErrors
 from assistant.db.constraints import violated_constraint
 from assistant.integrations.models import System
@@ -120,9 +121,4 @@ def claims_requeue_stale(*, older_than_s: float | None = None) -> int:
     waiting = Claim.objects.filter(
         status__in=[Claim.Status.QUEUED, Claim.Status.PROCESSING], created_at__lte=cutoff
     ).exclude(started_at__gt=cutoff)
-    ids = list(waiting.values_list("pk", flat=True)[:1000])
-    for pk in ids:
-        triage_later(pk)
-    if ids:
-        logger.warning("re-sent triage of %d waiting claim(s)", len(ids))
-    return len(ids)
+    return resend_stale(waiting, triage_later, logger=logger, message="re-sent triage of %d waiting claim(s)")

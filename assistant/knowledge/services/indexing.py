@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from assistant.core.background import threaded
+from assistant.core.dispatch import resend_stale
 from assistant.core.errors import ApplicationError
 from assistant.core.hf import cpu_threads, one_torch_thread
 from assistant.db.vectors import vector_connection
@@ -299,14 +300,13 @@ def documents_requeue_stale() -> int:
     """Send indexing again for documents left processing without progress for longer than
     INGEST_REQUEUE_AFTER_S (a killed worker); indexing twice is safe (a newer version wins)."""
     cutoff = timezone.now() - timedelta(seconds=settings.INGEST_REQUEUE_AFTER_S)
-    stale = Document.objects.filter(status=DocumentStatus.PROCESSING, updated_at__lt=cutoff)
-    ids = list(stale.values_list("pk", flat=True)[:1000])
-    Document.objects.filter(pk__in=ids).update(updated_at=timezone.now())  # once a period, not each sweep
-    for pk in ids:
-        document_index_later(pk)
-    if ids:
-        logger.warning("re-sent indexing of %d stalled document(s)", len(ids))
-    return len(ids)
+    return resend_stale(
+        Document.objects.filter(status=DocumentStatus.PROCESSING, updated_at__lt=cutoff),
+        document_index_later,
+        logger=logger,
+        message="re-sent indexing of %d stalled document(s)",
+        stamp="updated_at",
+    )
 
 
 def _store(plan: _Plan, report: IndexReport, model_changed: list[int]) -> None:

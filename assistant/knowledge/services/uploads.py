@@ -22,6 +22,7 @@ from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 
+from assistant.core.dispatch import resend_stale
 from assistant.core.errors import ApplicationError
 from assistant.knowledge.dispatch import upload_parse_later
 from assistant.knowledge.models import Collection, Document, Upload, UploadStatus
@@ -170,12 +171,10 @@ def uploads_requeue_stale() -> int:
     """Send parsing again for files left queued or parsing without progress for longer than
     INGEST_REQUEUE_AFTER_S (a lost message, a killed worker); parsing twice is safe."""
     cutoff = timezone.now() - timedelta(seconds=settings.INGEST_REQUEUE_AFTER_S)
-    ids = list(
-        Upload.objects.filter(status__in=OPEN, progressed_at__lt=cutoff).values_list("pk", flat=True)[:1000]
+    return resend_stale(
+        Upload.objects.filter(status__in=OPEN, progressed_at__lt=cutoff),
+        upload_parse_later,
+        logger=logger,
+        message="re-sent parsing of %d stalled upload(s)",
+        stamp="progressed_at",
     )
-    Upload.objects.filter(pk__in=ids).update(progressed_at=timezone.now())
-    for pk in ids:
-        upload_parse_later(pk)
-    if ids:
-        logger.warning("re-sent parsing of %d stalled upload(s)", len(ids))
-    return len(ids)
