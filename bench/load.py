@@ -42,6 +42,7 @@ import subprocess
 import sys
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -107,7 +108,7 @@ class Outcome:
         return self.status.startswith("2")
 
 
-class Endpoint:
+class Endpoint(ABC):
     """What one phase sends, and what the server says about its own time."""
 
     name = ""
@@ -115,8 +116,9 @@ class Endpoint:
     def __init__(self, texts: list[str]) -> None:
         self.texts = texts
 
+    @abstractmethod
     def request(self, client: int, n: int, text: str) -> tuple[str, dict[str, Any]]:
-        raise NotImplementedError
+        """The path and JSON body of client `client`'s `n`th request, asking `text`."""
 
     def reported(self, body: dict[str, Any]) -> tuple[dict[str, float], str | None]:
         """The response's stage timings (with their `total`) and the kind of reply, if any."""
