@@ -2,7 +2,7 @@
 vector (or the pass's error), and a text asked for alone is embedded at once."""
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -29,15 +29,23 @@ class SlowEncoder:
         return np.array([[float(len(text))] for text in texts])
 
 
+def while_a_pass_runs(
+    pool: ThreadPoolExecutor, coalesce: Coalescer, encoder: SlowEncoder, texts: list[str]
+) -> tuple[Future, list[Future]]:
+    """A first text ("a") asked for and its pass held; `texts` asked for meanwhile; the pass let go."""
+    first = pool.submit(coalesce, "a")
+    encoder.first_started.wait(5)
+    later = [pool.submit(coalesce, text) for text in texts]
+    wait_for(lambda: len(coalesce._waiting) == len(texts), 5, "the texts to wait for the pass running")
+    encoder.release.set()
+    return first, later
+
+
 def test_texts_asked_for_while_a_pass_runs_share_the_next_one():
     encoder = SlowEncoder()
     coalesce = Coalescer(encoder)
     with ThreadPoolExecutor(8) as pool:
-        first = pool.submit(coalesce, "a")
-        encoder.first_started.wait(5)
-        others = [pool.submit(coalesce, "x" * n) for n in range(2, 8)]
-        wait_for(lambda: len(coalesce._waiting) == 6, 5, "the six to wait for the pass running")
-        encoder.release.set()
+        first, others = while_a_pass_runs(pool, coalesce, encoder, ["x" * n for n in range(2, 8)])
         vectors = [first.result(5), *(f.result(5) for f in others)]
 
     assert [v.tolist() for v in vectors] == [[1.0], *([float(n)] for n in range(2, 8))]
@@ -58,11 +66,7 @@ def test_a_failed_pass_fails_every_text_in_it_and_the_next_ones_go_on():
     encoder = SlowEncoder()
     coalesce = Coalescer(encoder)
     with ThreadPoolExecutor(4) as pool:
-        first = pool.submit(coalesce, "a")
-        encoder.first_started.wait(5)
-        failing = [pool.submit(coalesce, text) for text in ("boom", "bb")]
-        wait_for(lambda: len(coalesce._waiting) == 2, 5, "the two to wait for the pass running")
-        encoder.release.set()
+        first, failing = while_a_pass_runs(pool, coalesce, encoder, ["boom", "bb"])
         assert first.result(5).tolist() == [1.0]
         for future in failing:
             with pytest.raises(RuntimeError, match="the model failed"):

@@ -1,7 +1,7 @@
 """A study whose worker died resumes: the lab's sweep sends its stalled arms and its finish again,
 the training sweep leaves the arms' runs to it, and a duplicate finds the work taken."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -38,7 +38,7 @@ def arm(study: Study, technique: str) -> Arm:
     return study.arms.get(technique=technique)
 
 
-def stalled(settings) -> timezone.datetime:
+def stalled(settings) -> datetime:
     return timezone.now() - timedelta(seconds=settings.TRAINING_REQUEUE_AFTER_S + 1)
 
 
