@@ -75,6 +75,12 @@ def test_a_worker_main_process_killed_mid_batch_leaves_each_transaction_screened
     assert progress() == (ScreeningBatch.Status.PROCESSING, BATCH_CHUNK)
 
     start_worker(test_queue, **STALE_AFTER)
+    quiet = timedelta(seconds=int(STALE_AFTER["FINASSIST_AML_BATCH_REQUEUE_AFTER"]) + 1)
+    wait_for(
+        lambda: ScreeningBatch.objects.get(pk=batch.pk).progressed_at < timezone.now() - quiet,
+        30,
+        "the batch to go without progress for longer than the sweep waits",
+    )  # a worker that starts fast would otherwise sweep a batch still within its quiet time
     assert requeue_stale_task.delay().get(timeout=60) == 1  # what beat sends every minute
     wait_for(
         lambda: progress()[0] == ScreeningBatch.Status.COMPLETE, 120, "the batch to be screened to its end"
