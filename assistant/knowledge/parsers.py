@@ -94,6 +94,17 @@ def _paragraphs(text: str) -> list[str]:
     return [" ".join(part.split()) for part in re.split(r"\n\s*\n", text) if part.strip()]
 
 
+def _line_paragraphs(text: str) -> list[str]:
+    """Paragraphs that keep their line breaks: a page's running header or footer is a line of its
+    own, for `cleaning` to recognise (it flows the lines after)."""
+    paragraphs = (part.splitlines() for part in re.split(r"\n\s*\n", text))
+    return [
+        text
+        for lines in paragraphs
+        if (text := "\n".join(" ".join(line.split()) for line in lines if line.strip()))
+    ]
+
+
 def _decode(name: str, data: bytes) -> str:
     if b"\x00" in data[:8192]:
         raise RejectedFile(name, "binary content where text was expected")
@@ -262,7 +273,7 @@ def parse_pdf(name: str, data: bytes, limits: ParseLimits) -> list[ParsedDocumen
     blocks = [
         Block(paragraph, page=number)
         for number, text in enumerate(pages)
-        for paragraph in _paragraphs(text.replace("\r", "\n"))
+        for paragraph in _line_paragraphs(text.replace("\r", "\n"))
     ]
     return [ParsedDocument(name, title.strip() or _stem_title(name), blocks)]
 

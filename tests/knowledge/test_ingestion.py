@@ -10,7 +10,11 @@ from assistant.knowledge.models import Chunk, Collection, Document, DocumentStat
 from assistant.knowledge.parsers import Block, ParsedDocument
 from assistant.knowledge.search import Reader, SearchRequest, knowledge_search
 from assistant.knowledge.services.indexing import documents_index
-from assistant.knowledge.services.submission import collection_get_or_create, document_submit
+from assistant.knowledge.services.submission import (
+    collection_get_or_create,
+    document_reindex,
+    document_submit,
+)
 from tests.support.documents import docx, pdf
 
 pytestmark = pytest.mark.django_db
@@ -242,3 +246,39 @@ def test_chunks_embedded_across_windows_and_threads_keep_their_own_vectors(colle
     alone = embedder("all-MiniLM-L6-v2").embed([f"{c.heading}\n{c.text}" for c in chunks])
     stored = np.array([c.embedding for c in chunks])
     assert (stored * alone).sum(axis=1).min() > 0.999
+
+
+def test_a_pdf_is_indexed_without_its_running_header_and_page_numbers(collection, index_files):
+    body = [
+        "Structured cash deposits are a red flag.",
+        "Report within 30 days.",
+        "Shell companies share an address.",
+    ]
+    pages = [
+        f"F I N C E N A D V I S O R Y\n{line}\nMore on the first typology.\n{n + 1}"
+        for n, line in enumerate(body)
+    ]
+
+    index_files(collection, [("advisory.pdf", pdf(pages))])
+
+    text = "\n".join(Chunk.objects.order_by("position").values_list("text", flat=True))
+    assert "F I N C E N" not in text
+    assert "FINCEN" not in text
+    assert "More on the first typology." in text
+    assert all(line in text for line in body)
+    assert not any(line.strip().isdigit() for line in text.splitlines())
+
+
+def test_a_reindex_cleans_what_was_stored_before_cleaning(collection):
+    raw = ParsedDocument(
+        "faq-dispute", "Disputes", [Block("It cannot take more than 90 days.If the issuer errs, say so.")]
+    )
+    document = document_submit(collection=collection, parsed=raw, enqueue=False).document
+    assert document.content[0]["text"].endswith("90 days.If the issuer errs, say so.")
+
+    document_reindex(document=document)
+    documents_index([document.pk])
+
+    assert list(document.chunks.values_list("text", flat=True)) == [
+        "It cannot take more than 90 days. If the issuer errs, say so."
+    ]

@@ -71,7 +71,7 @@ def test_pdf_text_layer_keeps_zero_based_page_numbers():
     data = pdf(["Annual report 2025\n\nRevenue rose 4%.", "Outlook for 2026."])
 
     assert blocks("report.pdf", data) == [
-        ("", "Annual report 2025 Revenue rose 4%.", 0),
+        ("", "Annual report 2025\nRevenue rose 4%.", 0),
         ("", "Outlook for 2026.", 1),
     ]
 

@@ -19,6 +19,7 @@ from assistant.core.errors import ApplicationError
 from assistant.core.hf import cpu_threads, one_torch_thread
 from assistant.db.vectors import vector_connection
 from assistant.knowledge.chunking import ChunkSpec, chunk_blocks
+from assistant.knowledge.cleaning import cleaned_blocks
 from assistant.knowledge.dispatch import document_index_later
 from assistant.knowledge.embedding import Embedder, embedder
 from assistant.knowledge.models import Chunk, Document, DocumentStatus
@@ -56,7 +57,7 @@ class _Plan:
 
 
 def _chunk(document: Document, model: Embedder) -> list[ChunkSpec]:
-    blocks = [Block.from_dict(block) for block in document.content]
+    blocks = cleaned_blocks([Block.from_dict(block) for block in document.content])
     specs = chunk_blocks(
         document.title,
         blocks,
