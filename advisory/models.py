@@ -140,7 +140,10 @@ class Answer(models.Model):
     )
     timings_ms = models.JSONField(default=dict, blank=True)
     ungrounded = models.JSONField(
-        default=list, blank=True, help_text="numbers in the answer that no cited text contains"
+        default=list,
+        blank=True,
+        help_text="what the cited text does not bear out, each with start, end, text and reason: numbers "
+        "it does not hold, citations of passages about another subject than the question's",
     )
     rating = models.SmallIntegerField(null=True, blank=True, choices=[(1, "helpful"), (-1, "not helpful")])
     feedback = models.TextField(blank=True)

@@ -42,6 +42,7 @@ from assistant.generation.base import (
     grounding,
     passages_of,
 )
+from assistant.generation.subjects import CLIENT
 from assistant.generation.text import stem, terms
 from assistant.knowledge.embedding import embedder
 from assistant.knowledge.facets import question_filters
@@ -270,9 +271,11 @@ def answer_start(
     scope: str,
     client_id: int | str | None = None,
     collections: Sequence[str] | None = None,
+    backend_name: str | None = None,
 ) -> Asking:
     """Check the question, retrieve what it needs and store the answer's row; then `stream()` it
-    (the pages) or `complete()` it (`answer_create`)."""
+    (the pages) or `complete()` it (`answer_create`). The configured backend answers unless one is
+    named."""
     question = text_checked(question, field="question", noun="question", limit=settings.QUESTION_MAX_CHARS)
     if scope not in Answer.Scope.values:
         raise ApplicationError(f"scope must be one of {', '.join(Answer.Scope.values)}", field="scope")
@@ -288,7 +291,7 @@ def answer_start(
     names = (
         knowledge_collections(advisor=advisor, requested=collections) if scope != Answer.Scope.CLIENT else []
     )
-    answering = backend()
+    answering = backend(backend_name)
     masker = client_masker(client) if client else Masker()
     timings: dict[str, float] = {}
 
@@ -310,7 +313,11 @@ def answer_start(
         )
     passages = [
         Passage(
-            n, letter.text, f"Letter of {letter.written_on:%d %b %Y} ({letter.author})", similarity=similarity
+            n,
+            letter.text,
+            f"Letter of {letter.written_on:%d %b %Y} ({letter.author})",
+            similarity=similarity,
+            subject=CLIENT,
         )
         for n, (letter, similarity) in enumerate(letters, start=1)
     ]
@@ -370,10 +377,16 @@ def answer_create(
     scope: str,
     client_id: int | None = None,
     collections: Sequence[str] | None = None,
+    backend_name: str | None = None,
 ) -> Answer:
     """Ask and answer in one call, the answer stored complete (or failed, with the reason)."""
     return answer_start(
-        advisor=advisor, question=question, scope=scope, client_id=client_id, collections=collections
+        advisor=advisor,
+        question=question,
+        scope=scope,
+        client_id=client_id,
+        collections=collections,
+        backend_name=backend_name,
     ).complete()
 
 

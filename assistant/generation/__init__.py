@@ -1,5 +1,5 @@
 """Answer generation: one interface (`base.Backend`), three backends chosen by
-FINASSIST_GENERATION_BACKEND, each imported only when it is the one configured."""
+FINASSIST_GENERATION_BACKEND, each imported only when it is the one used."""
 
 from functools import cache
 
@@ -9,9 +9,9 @@ from assistant.generation.base import Backend
 
 
 @cache
-def backend() -> Backend:
-    """The configured answer backend, built once per process."""
-    name = settings.GENERATION_BACKEND
+def backend(name: str | None = None) -> Backend:
+    """The answer backend of that name (by default the configured one), built once per process."""
+    name = name or settings.GENERATION_BACKEND
     if name == "openai":
         from assistant.generation.remote import OpenAICompatible
 

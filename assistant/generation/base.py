@@ -13,6 +13,7 @@ from django.conf import settings
 
 from assistant.core.errors import ApplicationError
 from assistant.core.privacy import Masker
+from assistant.generation.subjects import subject_warnings
 from assistant.generation.text import ungrounded_numbers
 
 if TYPE_CHECKING:
@@ -35,6 +36,8 @@ class Passage:
     page: int | None = None
     heading: str = ""
     similarity: float | None = None
+    # What the passage is about (see `subjects`); its title when empty.
+    subject: str = ""
 
     @property
     def source(self) -> str:
@@ -85,11 +88,16 @@ def cited_numbers(text: str) -> set[int]:
 
 
 def grounding(text: str, prompt: Prompt) -> list[dict[str, object]]:
-    """Numbers in the answer found neither in the passages it cites (all, if it cites none)
-    nor in the client fields it was given."""
+    """What in the answer its sources do not bear out, each with where it is and the reason: numbers
+    found neither in the passages it cites (all, if it cites none) nor in the client fields it was
+    given, and citations of passages about something other than what the question names."""
     cited = cited_numbers(text)
     passages = [p for p in prompt.passages if p.number in cited] or list(prompt.passages)
-    return ungrounded_numbers(text, [p.text for p in passages] + [f.value for f in prompt.facts])
+    numbers = ungrounded_numbers(text, [p.text for p in passages] + [f.value for f in prompt.facts])
+    marks = [{**number, "reason": "not found in the cited text"} for number in numbers] + subject_warnings(
+        text, prompt
+    )
+    return sorted(marks, key=lambda mark: int(str(mark["start"])))
 
 
 def feedback_checked(rating: object, comment: str) -> tuple[int, str]:

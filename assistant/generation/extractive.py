@@ -2,26 +2,31 @@
 
 It invents nothing: every sentence is copied from a passage and cited, client fields are
 quoted from the client record, and when the best passage is below the relevance threshold
-the answer says the knowledge base does not answer the question.
+the answer says the knowledge base does not answer the question. Sentences come only from
+passages about what the question names (`subjects`); when it names nothing, or several
+things, each sentence stands under the name of what it is about.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
 
 from assistant.core.privacy import Masker
 from assistant.generation.base import NO_ANSWER, Passage, Prompt
-from assistant.generation.text import sentences, terms
+from assistant.generation.subjects import CLIENT, Subjects, subject_of, subjects_of
+from assistant.generation.text import roots, sentences
 
 MAX_SENTENCES = 4
 MAX_CHARS = 900
 # A sentence joins the answer when it scores at least this share of the best sentence.
 KEEP_SHARE = 0.5
+# What a question's word in a passage's heading (and not in the sentence) counts for a sentence.
+HEADING_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -32,27 +37,42 @@ class _Candidate:
     score: float
 
 
-def _candidates(prompt: Prompt) -> list[_Candidate]:
-    asked = set(terms(prompt.question))
-    split = [(p, i, s, set(terms(s))) for p in prompt.passages for i, s in enumerate(sentences(p.text))]
-    frequency = Counter(t for *_, words in split for t in words & asked)
+def _candidates(prompt: Prompt, subjects: Subjects) -> list[_Candidate]:
+    """Sentences of the passages about the subjects asked, scored by the question's other words they
+    hold (a word of the passage's heading counts half)."""
+    asked = roots(prompt.question)
+    asked = asked - subjects.words or asked
+    split = [
+        (p, i, s, roots(s), roots(p.heading))
+        for p in prompt.passages
+        if subjects.allows(p)
+        for i, s in enumerate(sentences(p.text))
+    ]
+    frequency = Counter(t for *_, words, _ in split for t in words & asked)
     weight = {t: math.log(1 + len(split) / (1 + frequency[t])) for t in asked}
     total = sum(weight.values()) or 1.0
     rank = {p.number: i for i, p in enumerate(prompt.passages)}
     found = []
-    for passage, position, text, words in split:
-        covered = sum(weight[t] for t in words & asked) / total
+    for passage, position, text, words, heading in split:
+        covered = sum(weight[t] for t in words & asked) + HEADING_SHARE * sum(
+            weight[t] for t in (heading - words) & asked
+        )
         if covered > 0:
             prior = 0.1 / (1 + rank[passage.number])
-            found.append(_Candidate(passage, position, text, covered + prior))
+            found.append(_Candidate(passage, position, text, covered / total + prior))
     return found
 
 
-def _chosen(prompt: Prompt) -> list[_Candidate]:
-    ranked = sorted(_candidates(prompt), key=lambda c: -c.score)
+def _chosen(prompt: Prompt, subjects: Subjects) -> list[_Candidate]:
+    ranked = sorted(_candidates(prompt, subjects), key=lambda c: -c.score)
     if not ranked:
-        best = prompt.passages[0]
-        return [_Candidate(best, i, s, 0.0) for i, s in enumerate(sentences(best.text)[:2])]
+        # Nothing shares a word with the question: the best passage's opening, but never a letter's.
+        best = next((p for p in prompt.passages if subjects.allows(p) and subject_of(p) != CLIENT), None)
+        return (
+            []
+            if best is None
+            else [_Candidate(best, i, s, 0.0) for i, s in enumerate(sentences(best.text)[:2])]
+        )
     chosen: list[_Candidate] = []
     length = 0
     for candidate in ranked:
@@ -66,17 +86,40 @@ def _chosen(prompt: Prompt) -> list[_Candidate]:
     return sorted(chosen, key=lambda c: (order[c.passage.number], c.position))
 
 
+def _composed(chosen: Sequence[_Candidate], *, label: bool) -> str:
+    """The sentences, each cited; labelled, they go in one paragraph a subject, led by its name."""
+    groups: dict[str, list[str]] = {}
+    for candidate in chosen:
+        groups.setdefault(subject_of(candidate.passage), []).append(
+            f"{candidate.text} [{candidate.passage.number}]"
+        )
+    if not label:
+        return " ".join(sentence for group in groups.values() for sentence in group)
+    return "\n\n".join(f"{_label(subject)}: {' '.join(group)}" for subject, group in groups.items())
+
+
+def _label(subject: str) -> str:
+    return "The client" if subject == CLIENT else subject.rstrip(".:?!")
+
+
 class Extractive:
     name = "extractive"
-    model_name = "extractive-v1"
+    model_name = "extractive-v2"
 
     def stream(self, prompt: Prompt, *, masker: Masker | None = None) -> Generator[str, None, None]:
         if prompt.facts:
             fields = "; ".join(f"{f.label}: {f.value.rstrip('.')}" for f in prompt.facts)
             yield f"From the client record: {fields}.\n\n"
-        best = max((p.similarity or 0.0 for p in prompt.passages), default=0.0)
-        if not prompt.passages or best < settings.GENERATION_MIN_RELEVANCE:
+        subjects = subjects_of(prompt)
+        allowed = [p for p in prompt.passages if subjects.allows(p)]
+        best = max((p.similarity or 0.0 for p in allowed), default=0.0)
+        # The client's own letters answer a question about the client however loosely they match it.
+        if best < settings.GENERATION_MIN_RELEVANCE and not any(subject_of(p) == CLIENT for p in allowed):
             yield NO_ANSWER
             return
-        for candidate in _chosen(prompt):
-            yield f"{candidate.text} [{candidate.passage.number}] "
+        chosen = _chosen(prompt, subjects)
+        if not chosen and not prompt.facts:
+            yield NO_ANSWER
+            return
+        covered = {subject_of(candidate.passage) for candidate in chosen}
+        yield _composed(chosen, label=not subjects.named or len(covered) > 1)

@@ -1,4 +1,4 @@
-"""An answer's text as HTML, with the numbers the grounding check did not find marked."""
+"""An answer's text as HTML, with what the grounding check questions marked."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from django.utils.safestring import SafeString, mark_safe
 def marked_html(
     text: str, ungrounded: Sequence[dict[str, Any]], *, plain: Callable[[str], str] = escape
 ) -> SafeString:
-    """`plain` renders (and must escape) the stretches between marked numbers."""
+    """`plain` renders (and must escape) the text, marked or not; a mark's title is its reason."""
     parts: list[str] = []
     position = 0
     for mark in sorted(ungrounded, key=lambda u: int(u["start"])):
@@ -20,7 +20,9 @@ def marked_html(
         parts.append(plain(text[position:start]))
         parts.append(
             format_html(
-                '<mark class="ungrounded" title="not found in the cited text">{}</mark>', text[start:end]
+                '<mark class="ungrounded" title="{}">{}</mark>',
+                mark.get("reason", "not found in the cited text"),
+                mark_safe(plain(text[start:end])),
             )
         )
         position = end

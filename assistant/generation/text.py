@@ -158,16 +158,38 @@ _NUMBER = re.compile(r"(?<![\w.])[-$€£]?\d[\d,]*(?:\.\d+)?%?")
 _CITATION = re.compile(r"\[\d+\]")
 
 
+# (suffix, replacement, endings it does not apply to): plurals as Harman's S-stemmer takes them
+# ("rates" and "rate" meet at "rate"), then a few verb and adverb endings.
+_SUFFIXES = (
+    ("ies", "y", ()),
+    ("ing", "", ()),
+    ("ed", "", ()),
+    ("es", "e", ("aes", "ees", "oes")),
+    ("s", "", ("us", "ss")),
+    ("ly", "", ()),
+)
+
+
 def stem(word: str) -> str:
-    for suffix in ("ies", "ing", "ed", "es", "s", "ly"):
+    for suffix, replacement, spared in _SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+            return word if word.endswith(spared) else word[: -len(suffix)] + replacement
     return word
 
 
 def terms(text: str) -> list[str]:
     """Content words, lowercased and stemmed, in order."""
     return [stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 1]
+
+
+# Words are compared by this many first letters of their stems: "concentrated" meets "concentration",
+# "investor" meets "investment" (truncation stemming).
+ROOT_CHARS = 6
+
+
+def roots(text: str) -> set[str]:
+    """The content words of the text as they are compared: stemmed, then cut to ROOT_CHARS letters."""
+    return {term[:ROOT_CHARS] for term in terms(text)}
 
 
 def sentences(text: str) -> list[str]:

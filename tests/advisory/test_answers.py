@@ -45,7 +45,7 @@ def test_a_knowledge_answer_stores_its_question_citations_backend_and_timings(ad
     assert "0.25% a year" in answer.text
     assert "[1]" in answer.text
     assert answer.collections == ["products", "research"]
-    assert (answer.backend, answer.model_name) == ("extractive", "extractive-v1")
+    assert (answer.backend, answer.model_name) == ("extractive", "extractive-v2")
     assert answer.client is None
     assert answer.fields_used == []
     assert set(answer.timings_ms) == {"embed", "retrieve", "generate", "total"}
