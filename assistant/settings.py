@@ -396,12 +396,13 @@ DRIFT_MIN_SAMPLES = env.integer(
 )
 
 # Answer generation -----------------------------------------------------------------------------
+GENERATION_BACKENDS = ("extractive", "openai", "transformers")
 GENERATION_BACKEND = env.choice(
     "FINASSIST_GENERATION_BACKEND",
     "extractive",
     "extractive (offline: cited sentences of the retrieved text), openai (any OpenAI-compatible "
     "server) or transformers (a local causal model)",
-    choices=("extractive", "openai", "transformers"),
+    choices=GENERATION_BACKENDS,
 )
 GENERATION_MIN_RELEVANCE = env.number(
     "FINASSIST_GENERATION_MIN_RELEVANCE",

@@ -7,7 +7,7 @@ idempotent: `make run` calls them on every start.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -106,10 +106,16 @@ def demo_loader(name: str) -> Callable[[DemoLoader], DemoLoader]:
     return register
 
 
-def demo_data_load() -> dict[str, str]:
+def demo_data_load(only: Sequence[str] | None = None) -> dict[str, str]:
+    """Run the demo loaders (those named in `only`, if given) and return their summaries."""
     _refuse_in_production()
+    unknown = sorted(set(only or ()) - set(_loaders))
+    if unknown:
+        raise ApplicationError(f"no demo data named {', '.join(unknown)} (there are {', '.join(_loaders)})")
     summaries = {}
     for name, loader in _loaders.items():
+        if only and name not in only:
+            continue
         with transaction.atomic():
             summaries[name] = loader()
     return summaries
