@@ -8,7 +8,8 @@ from typing import Any
 
 from django.utils import timezone
 
-from lab.charts import Series, accuracy_latency_svg, bars_svg, curves_svg, freshness_svg
+from assistant.core.charts import Series, bars_svg
+from lab.charts import accuracy_latency_svg, curves_svg, freshness_svg
 from lab.models import Status, Study
 from lab.recommend import Answers, Recommendation
 from lab.services import recommendation, update_how
