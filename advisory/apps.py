@@ -8,7 +8,19 @@ class AdvisoryConfig(AppConfig):
     def ready(self) -> None:
         from advisory import demo  # noqa: F401 - registers the demo data loader
         from assistant.core import roles
+        from assistant.core.sections import Section, section_register
 
         roles.role_grant(
             roles.ADVISOR, "advisory.view_client", "advisory.add_client", "advisory.change_client"
+        )
+        section_register(
+            Section(
+                "advisory",
+                "Advisory",
+                "advisory:clients",
+                "Your clients, and cited answers about them, products and markets",
+                order=10,
+                roles=(roles.ADVISOR,),
+                lands=(roles.ADVISOR,),
+            )
         )

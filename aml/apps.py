@@ -9,8 +9,20 @@ class AmlConfig(AppConfig):
         from aml import demo  # noqa: F401 - registers the demo data loader
         from aml.learning import TYPOLOGY_TASK
         from assistant.core import roles
+        from assistant.core.sections import Section, section_register
         from assistant.training.registry import task_register
 
         task_register(TYPOLOGY_TASK)
 
         roles.role_grant(roles.AML_ANALYST, "aml.view_customer", "aml.view_account", "aml.view_transaction")
+        section_register(
+            Section(
+                "aml",
+                "AML",
+                "aml:queue",
+                "Alerts: take the next, weigh the evidence, close or escalate with a SAR draft",
+                order=30,
+                roles=(roles.AML_ANALYST,),
+                lands=(roles.AML_ANALYST,),
+            )
+        )

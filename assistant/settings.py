@@ -620,13 +620,15 @@ ASGI_APPLICATION = "assistant.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Overrides of Django's own templates (the admin's frame); apps keep theirs.
+        "DIRS": [BASE_DIR / "assistant" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "assistant.core.context.sections",
             ],
         },
     },
@@ -639,7 +641,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "advisory:clients"
+LOGIN_REDIRECT_URL = "landing"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -1,22 +1,33 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from assistant.core import views
 
 admin.site.site_header = "finassist administration"
 admin.site.site_title = "finassist"
+handler403 = views.forbidden
 handler404 = views.not_found
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("start", views.landing, name="landing"),
+    path(
+        "favicon.ico",
+        RedirectView.as_view(
+            url=static("core/favicon.svg"), permanent=True, http_method_names=["get", "head"]
+        ),
+        name="favicon",
+    ),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path(
         "accounts/login/",
-        auth_views.LoginView.as_view(template_name="advisory/login.html", redirect_authenticated_user=True),
+        auth_views.LoginView.as_view(template_name="core/login.html", redirect_authenticated_user=True),
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(next_page="login"), name="logout"),

@@ -7,6 +7,7 @@ class ClaimsConfig(AppConfig):
 
     def ready(self) -> None:
         from assistant.core import roles
+        from assistant.core.sections import Section, section_register
         from assistant.training.registry import task_register
         from claims import demo  # noqa: F401 - registers the demo data loader
         from claims.learning import TASKS
@@ -21,4 +22,15 @@ class ClaimsConfig(AppConfig):
             "claims.add_decision",
             "claims.change_decision",
             "claims.view_decision",
+        )
+        section_register(
+            Section(
+                "claims",
+                "Claims",
+                "claims:queue",
+                "Triaged claims: evidence, policy check, report, decision",
+                order=20,
+                roles=(roles.CLAIMS_ADJUSTER,),
+                lands=(roles.CLAIMS_ADJUSTER,),
+            )
         )

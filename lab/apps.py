@@ -7,5 +7,17 @@ class LabConfig(AppConfig):
 
     def ready(self) -> None:
         from assistant.core import roles
+        from assistant.core.sections import Section, section_register
 
         roles.role_grant(roles.ML_ENGINEER, "lab.view_study", "lab.add_study", "lab.change_study")
+        section_register(
+            Section(
+                "lab",
+                "Decision lab",
+                "lab:index",
+                "Compare retrieval, fine-tuning and prompting on your own task",
+                order=70,
+                roles=(roles.ML_ENGINEER,),
+                lands=(roles.ML_ENGINEER,),
+            )
+        )

@@ -1,6 +1,7 @@
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -176,21 +177,52 @@ def site(transactional_db, test_queue):
     server.stop()
 
 
-@pytest.fixture
-def browser_page(site):
-    """A Chromium page. Request it after the fixtures that write data: while Playwright's event
-    loop runs, Django refuses database access from the test (it would open a connection of its
-    own that nothing closes)."""
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+@contextmanager
+def _chromium(viewport: dict[str, int], *, phone: bool = False) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).is_file():
         pytest.fail("Chromium is not installed: `make test` installs Debian's chromium package")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1366, "height": 900})
+        page = browser.new_page(viewport=viewport, is_mobile=phone, has_touch=phone, device_scale_factor=1)
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         yield page
         browser.close()
+
+
+@pytest.fixture
+def browser_page(site):
+    """A Chromium page 1280 px wide. Request it after the fixtures that write data: while
+    Playwright's event loop runs, Django refuses database access from the test (it would open a
+    connection of its own that nothing closes)."""
+    with _chromium(DESKTOP) as page:
+        yield page
+
+
+@pytest.fixture
+def phone_page(site):
+    """A Chromium page as a 390 px phone shows it (touch, mobile viewport); as `browser_page`, ask
+    for it after the fixtures that write data."""
+    with _chromium(PHONE, phone=True) as page:
+        yield page
+
+
+@pytest.fixture(params=["desktop", "phone"])
+def any_page(request, site):
+    """The test once on a 1280 px desktop page and once on a 390 px phone; `any_page.size` says which."""
+    with _chromium(DESKTOP if request.param == "desktop" else PHONE, phone=request.param == "phone") as page:
+        page.size = request.param
+        yield page
+
+
+def fits_width(page: Any) -> bool:
+    """Whether the page needs no sideways scrolling."""
+    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"))
 
 
 @pytest.fixture

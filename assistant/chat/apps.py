@@ -10,6 +10,7 @@ class ChatConfig(AppConfig):
     def ready(self) -> None:
         from assistant.chat.intents import CHAT_INTENT
         from assistant.core import roles
+        from assistant.core.sections import Section, section_register
         from assistant.training.registry import task_register
 
         task_register(CHAT_INTENT)
@@ -22,6 +23,27 @@ class ChatConfig(AppConfig):
             "chat.change_ticket",
             "chat.view_intentroute",
             "chat.change_intentroute",
+        )
+        section_register(
+            Section(
+                "chat",
+                "Customer chat",
+                "chat:chat",
+                "Ask the bank's assistant; a colleague takes over where it should",
+                order=40,
+                public=True,
+            )
+        )
+        section_register(
+            Section(
+                "chat-desk",
+                "Chat desk",
+                "chat:staff",
+                "Conversations handed over, tickets, and how the assistant is doing",
+                order=45,
+                permission="chat.view_ticket",
+                lands=(roles.SUPPORT_AGENT,),
+            )
         )
 
 

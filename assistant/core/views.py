@@ -1,11 +1,13 @@
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from assistant.core import health
 from assistant.core.middleware import refusal
+from assistant.core.sections import landing_url, sections_for
 from assistant.training.registry import tasks
 from assistant.training.selectors import task_states
 
@@ -38,7 +40,29 @@ def home(request: HttpRequest) -> HttpResponse:
     models = []
     if request.user.is_authenticated and request.user.has_perm("training.view_modelversion"):
         models = task_states([spec.name for spec in tasks()])
-    return render(request, "core/home.html", {"models": models, "refresh": any(m.running for m in models)})
+    return render(
+        request,
+        "core/home.html",
+        {"models": models, "refresh": any(m.running for m in models), "usable": sections_for(request.user)},
+    )
+
+
+@login_required
+@require_GET
+def landing(request: HttpRequest) -> HttpResponse:
+    """Where signing in leads: the section of the person's work."""
+    return redirect(landing_url(request.user))
+
+
+def forbidden(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """A page the person may not use: under /api/ the API's error body, elsewhere a page saying
+    why and offering the sections they may use."""
+    reason = str(exception) or "you may not use this page"
+    if request.path.startswith("/api/"):
+        return refusal(request, 403, {"permission": reason}, detail=True)
+    return render(
+        request, "core/403.html", {"reason": reason, "usable": sections_for(request.user)}, status=403
+    )
 
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -11,6 +11,7 @@ class KnowledgeConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save, pre_delete
 
         from assistant.core import roles
+        from assistant.core.sections import Section, section_register
         from assistant.knowledge import (
             demo,  # noqa: F401 - registers the demo knowledge loader
             partitions,
@@ -39,4 +40,15 @@ class KnowledgeConfig(AppConfig):
             "knowledge.view_chunk",
             "knowledge.view_upload",
             "knowledge.read_all_collections",
+        )
+        section_register(
+            Section(
+                "knowledge",
+                "Knowledge base",
+                "admin:knowledge_document_changelist",
+                "Documents and collections: upload, replace, withdraw; searchable in seconds",
+                order=50,
+                permission="knowledge.change_document",
+                lands=(roles.KNOWLEDGE_MANAGER,),
+            )
         )

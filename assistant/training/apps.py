@@ -8,6 +8,7 @@ class TrainingConfig(AppConfig):
 
     def ready(self) -> None:
         from assistant.core import roles
+        from assistant.core.sections import Section, section_register
 
         roles.role_grant(
             roles.ML_ENGINEER,
@@ -18,4 +19,14 @@ class TrainingConfig(AppConfig):
             "training.add_taskdefinition",
             "training.view_taskdefinition",
             "training.add_indexedexample",
+        )
+        section_register(
+            Section(
+                "models",
+                "Models",
+                "admin:training_modelversion_changelist",
+                "Train, compare, activate and roll back the models each task uses",
+                order=60,
+                permission="training.view_modelversion",
+            )
         )

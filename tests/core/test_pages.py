@@ -5,7 +5,7 @@ from django.core.management import call_command
 
 
 @pytest.mark.django_db
-def test_home_offers_sign_in_then_the_api_docs(client, django_user_model):
+def test_home_offers_sign_in_then_the_api_docs_and_only_what_the_person_can_use(client, django_user_model):
     anonymous = client.get("/")
     client.force_login(django_user_model.objects.create_user("someone"))
     signed_in = client.get("/")
@@ -14,8 +14,9 @@ def test_home_offers_sign_in_then_the_api_docs(client, django_user_model):
     assert b'href="/accounts/login/' in anonymous.content
     assert b'href="/api/docs/"' not in anonymous.content
     assert b'href="/api/docs/"' in signed_in.content
-    assert b'href="/admin/"' in signed_in.content
-    assert b'href="/advisory/"' in signed_in.content
+    assert b'href="/chat/"' in signed_in.content
+    assert b'href="/admin/"' not in signed_in.content  # no role, not staff
+    assert b'href="/advisory/"' not in signed_in.content
 
 
 @pytest.mark.django_db
