@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
+
 from django.contrib.auth.models import User
 from django.db.models import QuerySet, Sum
 
@@ -20,6 +23,26 @@ def client_get(*, advisor: User, client_id: int | str) -> Client:
         return Client.objects.get(advisor=advisor, pk=int(client_id))
     except (Client.DoesNotExist, ValueError, TypeError):
         raise NotFound("no such client", field="client") from None
+
+
+@dataclass(frozen=True)
+class AssetShare:
+    asset_class: str
+    value: Decimal
+    share: float
+
+
+def client_allocation(client: Client) -> list[AssetShare]:
+    """The client's holdings by asset class, largest first, with each class's share of the total."""
+    by_class: dict[str, Decimal] = {}
+    for holding in client.holdings.all():
+        name = holding.get_asset_class_display().lower()
+        by_class[name] = by_class.get(name, Decimal(0)) + holding.value
+    total = sum(by_class.values(), Decimal(0))
+    return [
+        AssetShare(name, value, float(value / total) if total else 0.0)
+        for name, value in sorted(by_class.items(), key=lambda item: -item[1])
+    ]
 
 
 def client_letters(client: Client) -> QuerySet[Letter]:

@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from advisory.keywords import letter_keywords
 from advisory.models import Answer, Citation, Client, Keyword, Letter
-from advisory.selectors import client_get
+from advisory.selectors import client_allocation, client_get
 from assistant.core.errors import ApplicationError, text_checked
 from assistant.core.privacy import Masker
 from assistant.core.timing import ms_since, with_total
@@ -126,13 +126,7 @@ def _holdings_value(client: Client) -> str:
     if not holdings:
         return "none recorded"
     total = sum((h.value for h in holdings), Decimal(0))
-    by_class: dict[str, Decimal] = {}
-    for holding in holdings:
-        name = holding.get_asset_class_display().lower()
-        by_class[name] = by_class.get(name, Decimal(0)) + holding.value
-    allocation = ", ".join(
-        f"{name} {value / total:.0%}" for name, value in sorted(by_class.items(), key=lambda i: -i[1])
-    )
+    allocation = ", ".join(f"{a.asset_class} {a.share:.0%}" for a in client_allocation(client))
     currency = holdings[0].currency
     lines = "; ".join(f"{h.instrument} {h.currency} {h.value:,.0f}" for h in holdings)
     return f"{currency} {total:,.0f} in total ({allocation}): {lines}"

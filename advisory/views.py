@@ -5,13 +5,15 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from advisory import selectors, services
 from advisory.access import advisor_required
 from advisory.exports import client_export_data
-from advisory.models import Answer, Client
+from advisory.models import Answer, Client, Holding
 from assistant.core.access import signed_in
+from assistant.core.charts import bars_svg
 from assistant.core.errors import ApplicationError
 from assistant.core.streaming import streamed_reply
 
@@ -42,11 +44,28 @@ def client_list(request: HttpRequest) -> HttpResponse:
 def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
     client = selectors.client_get(advisor=signed_in(request), client_id=client_id)
     letters = selectors.client_letters(client)
+    holdings = list(client.holdings.all())
     return render(
         request,
         "advisory/client.html",
-        {**_ask_context(request, client), "holdings": client.holdings.all(), "letters": letters},
+        {
+            **_ask_context(request, client),
+            "holdings": holdings,
+            "allocation": _allocation_chart(selectors.client_allocation(client), holdings),
+            "letters": letters,
+        },
     )
+
+
+def _allocation_chart(allocation: list[selectors.AssetShare], holdings: list[Holding]) -> str:
+    if not allocation:
+        return ""
+    currency = holdings[0].currency
+    bars = [
+        (a.asset_class.capitalize(), a.share * 100, f"{a.share:.0%} · {currency} {a.value:,.0f}")
+        for a in allocation
+    ]
+    return mark_safe(bars_svg(bars, title="Allocation by asset class (share of the total)", log=False))
 
 
 @advisor_required

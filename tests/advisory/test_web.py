@@ -4,7 +4,8 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from advisory.models import Answer
+from advisory import selectors
+from advisory.models import Answer, Holding
 
 
 def _events(response) -> list[dict]:
@@ -43,6 +44,17 @@ class TestPages:
         api = APIClient()
         api.force_authenticate(advisors["eve"])
         assert api.get("/api/advisory/clients/").status_code == 403
+
+    def test_the_client_page_draws_the_allocation_by_asset_class(self, alice, clients):
+        Holding.objects.create(
+            client=clients["maria"], instrument="World equity", asset_class="equity", value=60000
+        )
+        allocation = selectors.client_allocation(clients["maria"])
+        page = alice.get(reverse("advisory:client", args=[clients["maria"].pk])).content.decode()
+
+        assert [(a.asset_class, round(a.share, 2)) for a in allocation] == [("bond", 0.7), ("equity", 0.3)]
+        assert 'aria-label="Allocation by asset class (share of the total)"' in page
+        assert "70% · EUR 140,000" in page
 
     def test_an_advisor_sees_only_their_own_clients(self, alice, clients):
         page = alice.get(reverse("advisory:clients")).content.decode()
