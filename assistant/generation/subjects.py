@@ -17,12 +17,28 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from assistant.generation.text import roots
 
-if TYPE_CHECKING:
-    from assistant.generation.base import Passage, Prompt
+
+class Passage(Protocol):
+    """What a subject is read from (`base.Passage` has it; typed here so that `base` can use this)."""
+
+    @property
+    def number(self) -> int: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def subject(self) -> str: ...
+
+
+class Prompt(Protocol):
+    @property
+    def question(self) -> str: ...
+    @property
+    def passages(self) -> Sequence[Passage]: ...
+
 
 CLIENT = "the client"
 """The subject of the passages about the client in scope (letters): named by every question."""
