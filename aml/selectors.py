@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import QuerySet
 
-from aml.models import Alert, Case, CaseQuestion, Screening, ScreeningBatch, Transaction
+from aml.models import Alert, AuditEvent, Case, CaseQuestion, Rule, Screening, ScreeningBatch, Transaction
 from assistant.core.errors import NotFound
 from assistant.integrations.models import System
 
@@ -81,6 +82,20 @@ def evidence_ids(screening: Screening) -> set[int]:
     return _evidence_of(screening.rule_hits)
 
 
+def evidence_codes(screening: Screening) -> dict[int, list[str]]:
+    """The reason codes of the rules that cite each transaction, by transaction id."""
+    codes: dict[int, list[str]] = {}
+    hits = screening.rule_hits if isinstance(screening.rule_hits, list) else []
+    for hit in hits:
+        if not isinstance(hit, dict):
+            continue
+        code = str(hit.get("reason_code", ""))
+        for cited in _evidence_of([hit]):
+            if code not in codes.setdefault(cited, []):
+                codes[cited].append(code)
+    return codes
+
+
 def evidence_transactions(screening: Screening) -> dict[int, Transaction]:
     """The cited transactions by id; only the screened customer's, whatever an explanation names."""
     found = Transaction.objects.filter(
@@ -89,20 +104,48 @@ def evidence_transactions(screening: Screening) -> dict[int, Transaction]:
     return {t.pk: t for t in found}
 
 
-def related_transactions(screening: Screening, days: int = 30) -> QuerySet[Transaction]:
-    """The customer's transactions around the screened one (`days` either side), or, for a document,
-    in the `days` before the screening."""
+def related_window(screening: Screening, days: int = 30) -> tuple[datetime, datetime]:
+    """Around the screened transaction (`days` either side), or, for a document, the `days` before
+    the screening."""
     window = timedelta(days=days)
     if screening.transaction is not None:
         booked = screening.transaction.booked_at
-        start, end = booked - window, booked + window
-    else:
-        start, end = screening.created_at - window, screening.created_at
+        return booked - window, booked + window
+    return screening.created_at - window, screening.created_at
+
+
+def related_transactions(screening: Screening, days: int = 30) -> QuerySet[Transaction]:
+    """The customer's transactions in the screening's `related_window`."""
+    start, end = related_window(screening, days)
     return (
         Transaction.objects.filter(account__customer=screening.customer_id, booked_at__range=(start, end))
         .select_related("account")
         .order_by("booked_at", "pk")
     )
+
+
+def timeline_transactions(screening: Screening, days: int = 30) -> list[Transaction]:
+    """The related transactions and every one a rule cites, however far out, in booking order."""
+    found = {t.pk: t for t in related_transactions(screening, days)}
+    found |= evidence_transactions(screening)
+    return sorted(found.values(), key=lambda t: (t.booked_at, t.pk))
+
+
+def rules_of(reason_codes: Iterable[str]) -> dict[str, Rule]:
+    """The rules with these reason codes, by code (a code no rule has any more is left out)."""
+    return {rule.reason_code: rule for rule in Rule.objects.filter(reason_code__in=set(reason_codes))}
+
+
+def sar_filed(case: Case) -> str | None:
+    """The SAR draft as it was when the case was escalated, from the audit trail (which cannot be
+    edited); None for a case not escalated, or escalated before the trail kept the draft."""
+    event = (
+        AuditEvent.objects.filter(action="case.escalated", subject=f"case:{case.pk}")
+        .order_by("-sequence")
+        .first()
+    )
+    filed = event.payload.get("sar_draft") if event is not None and isinstance(event.payload, dict) else None
+    return filed if isinstance(filed, str) else None
 
 
 def screening_of(system: System, screening_id: int) -> Screening:

@@ -13,4 +13,5 @@ urlpatterns = [
     path("cases/<int:case_id>/attachments/<int:index>", views.attachment, name="attachment"),
     path("cases/<int:case_id>/questions", views.ask, name="ask"),
     path("cases/<int:case_id>/decision", views.decide, name="decide"),
+    path("cases/<int:case_id>/sar", views.sar, name="sar"),
 ]

@@ -9,32 +9,50 @@ from django.contrib import messages
 from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.html import escape, format_html, format_html_join
-from django.utils.safestring import SafeString
-from django.views.decorators.http import require_GET, require_POST
+from django.utils.safestring import SafeString, mark_safe
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from aml.models import Case, Screening
+from aml.legend import RuleCode, hit_codes, rule_legend
+from aml.models import Alert, Case, Screening
 from aml.selectors import (
     alert_counts,
     alert_queue,
     case_get,
     case_questions,
     decided_cases,
-    evidence_ids,
+    evidence_codes,
     evidence_transactions,
     explanation_of,
     open_cases_of,
     related_transactions,
+    related_window,
+    sar_filed,
+    timeline_transactions,
 )
-from aml.services.cases import alert_take_next, case_ask, case_attach, case_decide, case_note
+from aml.services.cases import (
+    alert_take_next,
+    case_ask,
+    case_attach,
+    case_decide,
+    case_note,
+    case_sar_from_evidence,
+    case_sar_save,
+    sar_digest,
+)
+from aml.timeline import Mark, timeline_svg
 from aml.typology import DESCRIPTIONS, NONE, TYPOLOGY_LABELS
 from assistant.core.access import role_required, signed_in
-from assistant.core.errors import ApplicationError, NotFound
+from assistant.core.errors import ApplicationError, FieldErrors, NotFound
 from assistant.core.roles import AML_ANALYST
 
 QUEUE_SHOWN = 100
+HIGH_RISK = 0.7  # an alert this risky or more is marked high risk on its case
 DECIDED_SHOWN = 20
 RELATED_DAYS = 30
+# The inputs of the case page's forms: a refusal naming one is shown beside it.
+FIELDS = ("note", "attachment", "question", "decision", "typology", "reason", "sar_draft")
 
 analyst_required = role_required(
     AML_ANALYST, refusal="the AML pages are for AML analysts", error_template="aml/error.html"
@@ -134,7 +152,7 @@ def _risk(explanation: Mapping[str, Any]) -> dict[str, Any] | None:
     }
 
 
-def _rules(screening: Screening) -> list[dict[str, Any]]:
+def _rules(screening: Screening, legend: Mapping[str, RuleCode]) -> list[dict[str, Any]]:
     """Each rule hit with its evidence transactions."""
     hits = _dicts(screening.rule_hits)
     transactions = evidence_transactions(screening)
@@ -146,6 +164,7 @@ def _rules(screening: Screening) -> list[dict[str, Any]]:
             {
                 "code": str(hit.get("code", "")),
                 "reason_code": str(hit.get("reason_code", "")),
+                "meaning": legend.get(str(hit.get("reason_code", ""))),
                 "name": str(hit.get("name", "")),
                 "detail": str(hit.get("detail", "")),
                 "weight": _number(hit.get("weight")),
@@ -155,12 +174,66 @@ def _rules(screening: Screening) -> list[dict[str, Any]]:
     return rules
 
 
-def _related(screening: Screening) -> list[dict[str, Any]]:
-    cited = evidence_ids(screening)
+def _related(screening: Screening, legend: Mapping[str, RuleCode]) -> list[dict[str, Any]]:
+    cited = evidence_codes(screening)
     return [
-        {"transaction": t, "evidence": t.pk in cited, "screened": t.pk == screening.transaction_id}
+        {
+            "transaction": t,
+            "evidence": t.pk in cited,
+            "codes": [legend[code] for code in cited.get(t.pk, []) if code in legend],
+            "screened": t.pk == screening.transaction_id,
+        }
         for t in related_transactions(screening, days=RELATED_DAYS)
     ]
+
+
+def _timeline(screening: Screening, legend: Mapping[str, RuleCode]) -> SafeString:
+    cited = evidence_codes(screening)
+    marks = [
+        Mark(
+            booked_at=t.booked_at,
+            amount=float(t.amount),
+            currency=t.currency,
+            text=(
+                f"{t.booked_at:%Y-%m-%d %H:%M} {t.external_id}: {t.get_direction_display()} "
+                f"{t.amount:,.2f} {t.currency} {t.get_channel_display()}, {t.counterparty_name}"
+            ),
+            flagged_by=tuple((code, legend[code].name) for code in cited.get(t.pk, []) if code in legend),
+            screened=t.pk == screening.transaction_id,
+        )
+        for t in timeline_transactions(screening, days=RELATED_DAYS)
+    ]
+    start, end = related_window(screening, days=RELATED_DAYS)
+    svg = timeline_svg(marks, start=start, end=end)
+    return mark_safe(svg)  # timeline_svg escapes every text it writes
+
+
+def _errors(error: ApplicationError | None) -> dict[str, str]:
+    """The refusal's messages by the input they are about; "form" for one about no input of the page."""
+    if error is None:
+        return {}
+    if isinstance(error, FieldErrors):
+        return {
+            field if field in FIELDS else "form": "; ".join(
+                map(str, found if isinstance(found, list) else [found])
+            )
+            for field, found in error.errors.items()
+        }
+    return {error.field if error.field in FIELDS else "form": error.message}
+
+
+def _legend_of(hits: object, explanation: Mapping[str, Any]) -> dict[str, RuleCode]:
+    """The meaning of each rule code the case page shows: its hits' and its risk features' ("rule:R01")."""
+    named = hit_codes(hits)
+    risk = explanation.get("risk")
+    features = (
+        [str(c.get("feature", "")) for c in _dicts(risk.get("contributions"))]
+        if isinstance(risk, dict)
+        else []
+    )
+    return rule_legend(
+        [*named, *(f.removeprefix("rule:") for f in features if f.startswith("rule:"))], names=named
+    )
 
 
 def _case_page(
@@ -175,6 +248,9 @@ def _case_page(
     text = screening.screened_text
     is_assignee = case.assignee_id == request.user.pk
     suggested = screening.typology if screening.typology in TYPOLOGY_LABELS else NONE
+    legend = _legend_of(screening.rule_hits, explanation)
+    posted = request.POST if error else {}
+    filed = (sar_filed(case) or case.sar_draft) if case.status == Case.Status.ESCALATED else None
     return render(
         request,
         "aml/case.html",
@@ -188,45 +264,76 @@ def _case_page(
             "passage": _passage(text, explanation),
             "typology": _typology(explanation),
             "risk": _risk(explanation),
-            "rules": _rules(screening),
-            "related": _related(screening),
+            "rules": _rules(screening, legend),
+            "legend": list(legend.values()),
+            "timeline": _timeline(screening, legend),
+            "related": _related(screening, legend),
             "related_days": RELATED_DAYS,
             "questions": case_questions(case),
             "attachments": list(enumerate(case.attachments)),
             "is_assignee": is_assignee,
             "can_act": is_assignee and case.status == Case.Status.OPEN,
-            "decisions": [(Case.Decision.CLOSED, "Close"), (Case.Decision.ESCALATED, "Escalate")],
+            "can_edit_sar": is_assignee and case.status != Case.Status.CLOSED,
+            "high_risk": case.alert.risk >= HIGH_RISK or screening.customer.risk_rating == "high",
+            "decisions": [
+                (Case.Decision.CLOSED, "Close", "no suspicion; no SAR is filed"),
+                (Case.Decision.ESCALATED, "Escalate", "suspicious; the SAR draft is filed"),
+            ],
             "typologies": [(label, DESCRIPTIONS[label]) for label in TYPOLOGY_LABELS],
-            "suggested_typology": request.POST.get("typology", suggested) if error else suggested,
-            "error": error,
+            "suggested_typology": posted.get("typology", suggested),
+            "sar_text": posted.get("sar_draft", case.sar_draft),
+            "sar_base": sar_digest(case.sar_draft),
+            "sar_filed": filed,
+            "errors": _errors(error),
             "form": form,
-            "posted": request.POST if error else {},
+            "posted": posted,
         },
         status=error.status if error else 200,
     )
 
 
 def _case_action(
-    request: HttpRequest, case_id: int, form: str, act: Callable[[Case], object]
+    request: HttpRequest,
+    case_id: int,
+    form: str,
+    act: Callable[[Case], object],
+    *,
+    done: Callable[[Case], str] | None = None,
+    anchor: str = "",
 ) -> HttpResponse:
-    """Run one of the assignee's actions on the case; a refusal re-renders the page with its message."""
+    """Run one of the assignee's actions on the case; a refusal re-renders the page with its message
+    beside the input at fault, and what was typed kept."""
     item = case_get(case_id)
     try:
         act(item)
     except ApplicationError as refusal:
         return _case_page(request, item, error=refusal, form=form)
-    return redirect("aml:case", case_id=item.pk)
+    if done is not None:
+        messages.success(request, done(case_get(case_id)))
+    return redirect(reverse("aml:case", kwargs={"case_id": item.pk}) + anchor)
+
+
+def _queue_rows(alerts: list[Alert]) -> tuple[list[tuple[Alert, list[RuleCode]]], list[RuleCode]]:
+    """Each alert with the meaning of its rule codes, and the legend of every code shown."""
+    named: dict[str, str] = {}
+    for alert in alerts:
+        named |= hit_codes(alert.screening.rule_hits)
+    legend = rule_legend(named, names=named)
+    rows = [(alert, [legend[code] for code in hit_codes(alert.screening.rule_hits)]) for alert in alerts]
+    return rows, list(legend.values())
 
 
 @analyst_required
 @require_GET
 def queue(request: HttpRequest) -> HttpResponse:
+    rows, legend = _queue_rows(list(alert_queue()[:QUEUE_SHOWN]))
     return render(
         request,
         "aml/queue.html",
         {
             "counts": alert_counts(),
-            "alerts": alert_queue()[:QUEUE_SHOWN],
+            "alerts": rows,
+            "legend": legend,
             "mine": open_cases_of(request.user),
             "decided": decided_cases(DECIDED_SHOWN),
         },
@@ -315,5 +422,62 @@ def decide(request: HttpRequest, case_id: int) -> HttpResponse:
             decision=request.POST.get("decision", ""),
             reason=request.POST.get("reason", ""),
             typology=request.POST.get("typology", ""),
+            sar=request.POST.get("sar_draft"),
         ),
+        done=lambda item: (
+            f"Case {item.pk} escalated: the SAR draft below was filed with it."
+            if item.status == Case.Status.ESCALATED
+            else f"Case {item.pk} closed."
+        ),
+    )
+
+
+def _sar_download(item: Case, version: str) -> HttpResponse:
+    if version not in ("", "filed"):
+        raise ApplicationError("the version is 'filed', or left out for the current draft", field="version")
+    if version == "filed" and item.status != Case.Status.ESCALATED:
+        raise NotFound(f"case {item.pk} has not been escalated: no SAR was filed with it", field="version")
+    text = (sar_filed(item) or item.sar_draft) if version == "filed" else item.sar_draft
+    if not text:
+        raise NotFound(f"case {item.pk} has no SAR draft yet", field="id")
+    response = HttpResponse(f"{text}\n", content_type="text/plain; charset=utf-8")
+    name = f"case-{item.pk}-sar-{version or 'draft'}.txt"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@analyst_required
+@require_http_methods(["GET", "POST"])
+def sar(request: HttpRequest, case_id: int) -> HttpResponse:
+    """The case's SAR draft: GET downloads it as text (`?version=filed`: as filed at escalation);
+    POST saves the assignee's edit, or (`action=draft`) writes a first draft from the evidence."""
+    if request.method == "GET":
+        return _sar_download(case_get(case_id), request.GET.get("version", ""))
+    if request.POST.get("action") == "draft":
+        return _case_action(
+            request,
+            case_id,
+            "sar",
+            lambda item: case_sar_from_evidence(
+                case=item,
+                analyst=signed_in(request),
+                typology=request.POST.get("typology", ""),
+                reason=request.POST.get("reason", ""),
+                text=request.POST.get("sar_draft", ""),
+            ),
+            done=lambda item: "SAR draft written from the evidence: review it and edit it before filing.",
+            anchor="#sar-draft",
+        )
+    return _case_action(
+        request,
+        case_id,
+        "sar",
+        lambda item: case_sar_save(
+            case=item,
+            analyst=signed_in(request),
+            text=request.POST.get("sar_draft", ""),
+            base=request.POST.get("base"),
+        ),
+        done=lambda item: "SAR draft saved.",
+        anchor="#sar-draft",
     )

@@ -2,7 +2,9 @@
 
 "Take next" locks the riskiest open alert with `SELECT ... FOR UPDATE SKIP LOCKED`, so analysts
 asking at the same moment each get a different alert, and none waits for another's transaction.
-Only the case's assignee may note, attach, ask or decide on it.
+Only the case's assignee may note, attach, ask, decide or edit its SAR draft. The SAR draft can be
+written from the evidence and edited before the decision; escalating files it (the audit trail keeps
+the filed text), and the assignee may still edit it afterwards, each edit audited.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from django.utils.text import get_valid_filename
 from aml.models import Alert, Case, CaseQuestion
 from aml.services.audit import audit_record
 from aml.typology import DESCRIPTIONS, NONE, TYPOLOGY_LABELS
-from assistant.core.errors import ApplicationError, text_checked
+from assistant.core.errors import ApplicationError, Conflict, FieldErrors, text_checked
+from assistant.core.storable import text_problem
 from assistant.generation import backend
 from assistant.generation.base import NO_ANSWER, Prompt, citations_of, completed, passages_of
 from assistant.knowledge.models import Collection
@@ -34,6 +37,9 @@ RED_FLAG_PASSAGES = 3
 NOTE_MAX_CHARS = 10_000
 QUESTION_MAX_CHARS = 1_000
 REASON_MAX_CHARS = 4_000
+SAR_MAX_CHARS = 20_000
+# Where a draft written before the decision leaves the reasons; the decision's reasons fill it in.
+REASONS_PENDING = "[to complete before filing]"
 ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
 INSTRUCTION = (
     "You assist anti-money-laundering analysts. Answer the question only from the numbered "
@@ -172,15 +178,18 @@ class SarDraft:
     red_flags: list[dict[str, Any]]  # the advisory passages the draft cites, numbered
 
 
-def sar_draft(case: Case, *, typology: str) -> SarDraft:
+def _dicts(value: object) -> list[dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def sar_draft(case: Case, *, typology: str, reason: str) -> SarDraft:
     """A suspicious activity report narrative from the case's evidence: who, what, when, how, why,
     citing the advisories' red flags its activity matched. An analyst reviews it before filing."""
     screening = case.alert.screening
     customer = screening.customer
-    hits = screening.rule_hits
-    query = " ".join(
-        [DESCRIPTIONS.get(typology, typology), "red flags", *(hit["detail"] for hit in hits[:3])]
-    )
+    hits = _dicts(screening.rule_hits)
+    assessed = DESCRIPTIONS.get(typology, typology)
+    query = " ".join([assessed, "red flags", *(str(hit.get("detail", "")) for hit in hits[:3])])
     results = _search(query, RED_FLAG_PASSAGES)
     flags = citations_of(results)
     subject = (
@@ -197,23 +206,24 @@ def sar_draft(case: Case, *, typology: str) -> SarDraft:
         )
     else:
         activity = f'The customer\'s document "{screening.document_name}" was screened.'
+    risk = f"a combined risk of {screening.risk:.2f}" if screening.risk is not None else "no risk score"
     lines = [
         f"Subject: {subject}.",
         activity,
-        f"The activity was screened on {screening.created_at:%Y-%m-%d} with a combined risk of "
-        f"{screening.risk:.2f}; the analyst assessed it as {DESCRIPTIONS.get(typology, typology)}.",
+        f"The activity was screened on {screening.created_at:%Y-%m-%d} with {risk}; "
+        f"the analyst assessed it as {assessed}.",
     ]
     if hits:
         lines.append("Rules that fired:")
-        lines += [f"- {hit['reason_code']}: {hit['detail']}." for hit in hits]
-    phrases = screening.explanation.get("phrases", [])
-    if phrases:
-        quoted = ", ".join(f'"{p["text"]}"' for p in phrases)
-        lines.append(f"Wording that drove the typology reading: {quoted}.")
+        lines += [f"- {hit.get('reason_code', '?')}: {hit.get('detail', '')}." for hit in hits]
+    explanation = screening.explanation if isinstance(screening.explanation, dict) else {}
+    quoted = [f'"{p["text"]}"' for p in _dicts(explanation.get("phrases")) if isinstance(p.get("text"), str)]
+    if quoted:
+        lines.append(f"Wording that drove the typology reading: {', '.join(quoted)}.")
     if flags:
         lines.append("Matching red flags in FinCEN guidance:")
         lines += [f'- [{f["number"]}] {f["title"]}: "{_excerpt(str(f["text"]))}"' for f in flags]
-    lines.append(f"Analyst's reasons: {case.decision_reason}")
+    lines.append(f"Analyst's reasons: {reason or REASONS_PENDING}")
     return SarDraft("\n".join(lines), flags)
 
 
@@ -222,25 +232,133 @@ def _excerpt(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: text.rfind(" ", 0, limit)] + " …"
 
 
+def sar_digest(text: str) -> str:
+    """What an editor of the SAR draft sends back as the version it started from."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def sar_text(value: object) -> str:
+    """The SAR narrative as typed, checked as every typed text is (`text_checked`) but with its lines
+    kept: a report's layout is part of it."""
+    text_checked(value, field="sar_draft", noun="SAR draft", limit=SAR_MAX_CHARS)
+    text = str(value).replace("\r\n", "\n").strip()
+    if problem := text_problem(text):
+        raise ApplicationError(f"the SAR draft {problem}", field="sar_draft")
+    return text
+
+
+def _sar_recorded(case: Case, analyst: User, action: str, payload: dict[str, Any]) -> None:
+    audit_record(
+        actor=_actor(analyst),
+        action=action,
+        subject=f"case:{case.pk}",
+        payload={"sar_draft": case.sar_draft, "sha256": sar_digest(case.sar_draft), **payload},
+    )
+
+
 @transaction.atomic
-def case_decide(*, case: Case, analyst: User, decision: str, reason: object, typology: str) -> Case:
-    """Close the case or escalate it (with a SAR draft); the typology becomes a training label."""
-    if decision not in (Case.Decision.CLOSED, Case.Decision.ESCALATED):
-        raise ApplicationError("the decision must be 'closed' or 'escalated'", field="decision")
-    if typology not in TYPOLOGY_LABELS:
-        raise ApplicationError(f"unknown typology {typology[:40]!r}", field="typology")
-    if decision == Case.Decision.ESCALATED and typology == NONE:
-        raise ApplicationError("an escalated case needs the typology it is suspected of", field="typology")
-    why = text_checked(reason, field="reason", noun="reason", limit=REASON_MAX_CHARS)
+def case_sar_save(*, case: Case, analyst: User, text: object, base: object = None) -> Case:
+    """Save the assignee's edit of the SAR draft, before or after escalation (a closed case files
+    none). `base`, the digest of the draft the edit started from, refuses an edit made over a
+    draft saved since; unchanged text records nothing."""
+    draft = sar_text(text)
+    locked = Case.objects.select_for_update().get(pk=case.pk)
+    if locked.assignee_id != analyst.pk:
+        raise NotAssignee(f"case {case.pk} is assigned to another analyst", field="case")
+    if locked.status == Case.Status.CLOSED:
+        raise ApplicationError(f"case {case.pk} is closed: it files no SAR", field="case")
+    if base is not None and base != sar_digest(locked.sar_draft):
+        raise Conflict(
+            "the SAR draft was saved from elsewhere since this page was opened: your text is kept here; "
+            "open the case in another tab to compare, then save the text to keep",
+            field="sar_draft",
+        )
+    if draft == locked.sar_draft:
+        return locked
+    locked.sar_draft = draft
+    locked.save(update_fields=["sar_draft"])
+    _sar_recorded(locked, analyst, "case.sar_edited", {"status": locked.status})
+    return locked
+
+
+@transaction.atomic
+def case_sar_from_evidence(*, case: Case, analyst: User, typology: str, reason: object, text: object) -> Case:
+    """Write a first SAR draft from the evidence for the assignee to edit before deciding: for the
+    typology chosen so far (the screening's reading otherwise), with the reasons typed so far.
+    Refused over a saved draft or over text typed in the draft's box, which it would replace."""
+    if isinstance(text, str) and text.strip():
+        raise ApplicationError(
+            "the SAR box holds your own text: save it, or empty the box to draft from the evidence",
+            field="sar_draft",
+        )
     locked = _assigned(case, analyst)
+    if locked.sar_draft:
+        raise ApplicationError("the case has a saved SAR draft already: edit that one", field="sar_draft")
+    suggested = locked.alert.screening.typology
+    if typology not in TYPOLOGY_LABELS or typology == NONE:
+        typology = suggested if suggested in TYPOLOGY_LABELS else NONE
+    why = " ".join(reason.split())[:REASON_MAX_CHARS] if isinstance(reason, str) else ""
+    draft = sar_draft(locked, typology=typology, reason=why)
+    locked.sar_draft = draft.text
+    locked.save(update_fields=["sar_draft"])
+    red_flags = [f["external_id"] for f in draft.red_flags]
+    _sar_recorded(locked, analyst, "case.sar_drafted", {"typology": typology, "red_flags": red_flags})
+    return locked
+
+
+def _decision_checked(decision: str, typology: str, reason: object, sar: object) -> tuple[str, str | None]:
+    """The reasons and the SAR text typed (None when none was), once the decision's fields are
+    right; otherwise every field's problem at once, so that the form shows them together."""
+    problems: dict[str, list[str]] = {}
+    if not decision:
+        problems["decision"] = ["choose the outcome: close the case or escalate it"]
+    elif decision not in (Case.Decision.CLOSED, Case.Decision.ESCALATED):
+        problems["decision"] = ["the decision must be 'closed' or 'escalated'"]
+    if typology not in TYPOLOGY_LABELS:
+        problems["typology"] = [f"unknown typology {typology[:40]!r}"]
+    elif decision == Case.Decision.ESCALATED and typology == NONE:
+        problems["typology"] = ["an escalated case needs the typology it is suspected of"]
+    why, text = "", None
+    try:
+        why = text_checked(reason, field="reason", noun="reason", limit=REASON_MAX_CHARS)
+    except ApplicationError as refusal:
+        problems["reason"] = [refusal.message]
+    if isinstance(sar, str) and sar.strip():
+        try:
+            text = sar_text(sar)
+        except ApplicationError as refusal:
+            problems["sar_draft"] = [refusal.message]
+    if problems:
+        raise FieldErrors(problems)
+    return why, text
+
+
+@transaction.atomic
+def case_decide(
+    *, case: Case, analyst: User, decision: str, reason: object, typology: str, sar: object = None
+) -> Case:
+    """Close the case or escalate it, filing its SAR draft; the typology becomes a training label.
+
+    `sar` is the SAR draft as the analyst's form holds it: when it holds text, that becomes the
+    draft (filed, on escalation, with the reasons filled in where a draft written earlier left
+    them to complete); empty or None, the saved draft stays, and escalating a case with none
+    writes it from the evidence."""
+    why, text = _decision_checked(decision, typology, reason, sar)
+    locked = _assigned(case, analyst)
+    if text is not None:
+        locked.sar_draft = text
     locked.decision, locked.decision_reason, locked.typology = decision, why, typology
     locked.status = Case.Status.ESCALATED if decision == Case.Decision.ESCALATED else Case.Status.CLOSED
     locked.decided_at = timezone.now()
     payload: dict[str, Any] = {"decision": decision, "typology": typology, "reason": why}
-    if decision == Case.Decision.ESCALATED:
-        draft = sar_draft(locked, typology=typology)
+    if decision == Case.Decision.ESCALATED and not locked.sar_draft:
+        draft = sar_draft(locked, typology=typology, reason=why)
         locked.sar_draft = draft.text
         payload["red_flags"] = [f["external_id"] for f in draft.red_flags]
+    elif decision == Case.Decision.ESCALATED:
+        locked.sar_draft = locked.sar_draft.replace(REASONS_PENDING, why)
+    if locked.sar_draft:
+        payload |= {"sar_draft": locked.sar_draft, "sha256": sar_digest(locked.sar_draft)}
     locked.save(
         update_fields=["decision", "decision_reason", "typology", "status", "decided_at", "sar_draft"]
     )

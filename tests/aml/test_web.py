@@ -28,8 +28,10 @@ URLS = [
     ("get", "/aml/cases/{case}/attachments/0"),
     ("post", "/aml/cases/{case}/questions"),
     ("post", "/aml/cases/{case}/decision"),
+    ("get", "/aml/cases/{case}/sar"),
+    ("post", "/aml/cases/{case}/sar"),
 ]
-ACTIONS = ["notes", "attachments", "questions", "decision"]
+ACTIONS = ["notes", "attachments", "questions", "decision", "sar"]
 ADVISORY = (
     "# Advisory on structuring\n\n"
     "Structuring is breaking cash deposits into amounts below the reporting threshold. "
@@ -47,6 +49,7 @@ def form(action: str) -> dict[str, Any]:
         },
         "questions": {"question": "What are the red flags of structuring?"},
         "decision": {"decision": "closed", "typology": "none", "reason": "Payroll paid in cash."},
+        "sar": {"sar_draft": "Subject: Customer CUS-T1.\nDeposits under the threshold."},
     }.get(action, {})
 
 
@@ -135,7 +138,7 @@ def test_the_queue_lists_the_open_alerts_riskiest_first_with_their_reason_codes(
         f"transaction {low.screening.transaction.external_id}"
     )
     assert f"document {document.screening.document_name}" in alerts
-    assert alerts.count('<span class="pill">R01</span>') == 3
+    assert alerts.count('title="R01 Structuring: Cash deposits just under the reporting threshold') == 4
     assert "structuring" in alerts
     assert "Customer CUS-T1" in alerts
     assert "/aml/cases/" not in alerts  # analysts take the next alert; none is picked by hand
@@ -214,11 +217,16 @@ def test_a_case_page_shows_the_rule_the_phrases_and_the_related_transactions(
     assert rules.count("9400.00 EUR") == 1  # the earlier deposit, cited as evidence
     related = section(page, "related")
     for shown in (near, later, screened):
-        assert f"<td>{shown.external_id}</td>" in related
+        assert f"<td>{shown.external_id}" in related
     for hidden in (too_early, elsewhere):
-        assert f"<td>{hidden.external_id}</td>" not in related
-    assert re.search(rf'<tr class="evidence"><td>[^<]*</td><td>{earlier.external_id}</td>', related)
-    assert re.search(rf'<tr class="evidence screened"><td>[^<]*</td><td>{screened.external_id}</td>', related)
+        assert f"<td>{hidden.external_id}" not in related
+    cited = '<abbr class="pill cited" title="R01 Structuring: [^"]*">R01</abbr>'
+    assert re.search(rf'<tr class="evidence"><td>[^<]*</td><td>{earlier.external_id} {cited}</td>', related)
+    assert re.search(
+        rf'<tr class="evidence screened"><td>[^<]*</td><td>{screened.external_id} '
+        rf'<span class="pill">screened</span> {cited}</td>',
+        related,
+    )
     assert re.search(rf'<tr class=""><td>[^<]*</td><td>{near.external_id}</td>', related)
     assert '<option value="structuring" selected>' in section(page, "decision")
 
@@ -242,7 +250,7 @@ def test_a_document_case_shows_its_most_suspicious_passage_and_the_month_before(
     assert "Thank you for your business" not in passage
     related = section(page, "related")
     assert f"<td>{before.external_id}</td>" in related
-    assert f"<td>{after.external_id}</td>" not in related
+    assert f"<td>{after.external_id}" not in related
     assert '<tr class="evidence">' in related
 
 
@@ -316,7 +324,9 @@ def test_escalating_writes_a_sar_draft_citing_the_rule(client, analyst, taken):
     taken.refresh_from_db()
     assert taken.status == Case.Status.ESCALATED
     assert "R01" in taken.sar_draft
-    sar = section(client.get(case_url(taken)).content.decode(), "decision").split('id="sar">', 1)[1]
+    page = client.get(case_url(taken)).content.decode()
+    assert "Escalated by ana" in section(page, "decision")
+    sar = section(page, "sar-draft").split('id="sar">', 1)[1]
     assert "R01: 2 cash deposits" in sar
     assert "Deposits kept under the threshold." in sar
 
@@ -372,31 +382,57 @@ def test_another_analyst_sees_the_case_but_cannot_change_it(client, other_analys
 
 
 @pytest.mark.parametrize(
-    ("action", "data", "message"),
+    ("action", "data", "field", "message"),
     [
-        ("notes", {"note": "   "}, "The note is empty."),
-        ("attachments", {}, "Choose a file to attach."),
-        ("attachments", {"attachment": SimpleUploadedFile("empty.txt", b"")}, "The file is empty."),
-        ("questions", {"question": ""}, "The question is empty."),
-        ("decision", {"decision": "closed", "typology": "smurfing", "reason": "seen"}, "Unknown typology"),
-        ("decision", {"decision": "paused", "typology": "none", "reason": "seen"}, "The decision must be"),
+        ("notes", {"note": "   "}, "note", "The note is empty."),
+        ("attachments", {}, "attachment", "Choose a file to attach."),
+        (
+            "attachments",
+            {"attachment": SimpleUploadedFile("empty.txt", b"")},
+            "attachment",
+            "The file is empty.",
+        ),
+        ("questions", {"question": ""}, "question", "The question is empty."),
+        (
+            "decision",
+            {"decision": "closed", "typology": "smurfing", "reason": "seen"},
+            "typology",
+            "Unknown typology",
+        ),
+        (
+            "decision",
+            {"decision": "paused", "typology": "none", "reason": "seen"},
+            "decision",
+            "The decision must be",
+        ),
         (
             "decision",
             {"decision": "escalated", "typology": "none", "reason": "seen"},
+            "typology",
             "An escalated case needs the typology it is suspected of.",
         ),
-        ("decision", {"decision": "closed", "typology": "none", "reason": ""}, "The reason is empty."),
+        (
+            "decision",
+            {"decision": "closed", "typology": "none", "reason": ""},
+            "reason",
+            "The reason is empty.",
+        ),
+        ("sar", {"sar_draft": "  \n "}, "sar_draft", "The SAR draft is empty."),
     ],
 )
-def test_bad_input_is_refused_with_a_message_on_the_page(
-    client, analyst, taken, media, action, data, message
+def test_bad_input_is_refused_with_a_message_beside_the_field(
+    client, analyst, taken, media, action, data, field, message
 ):
     client.force_login(analyst)
 
     response = client.post(case_url(taken, action), data)
 
     assert response.status_code == 400
-    assert message in section(response.content.decode(), "error")
+    page = response.content.decode()
+    assert message in section(page, "error")
+    assert f'href="#field-{field}"' in section(page, "error")
+    beside = page.split(f'id="field-{field}"', 1)[1].split("</p>", 1)[0]
+    assert f'<p class="field-error" id="{field}-error">{message}' in beside
     assert_untouched(taken)
 
 

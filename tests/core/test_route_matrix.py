@@ -140,6 +140,7 @@ aml:case@missing                              302   403   403   404   403   403 
 aml:decide                                    302   403   403   405   403   403   403   403   405   302   302
 aml:note                                      302   403   403   405   403   403   403   403   405   302   302
 aml:queue                                     302   403   403   200   403   403   403   403   200   302   302
+aml:sar                                       302   403   403   404   403   403   403   403   404   302   302
 aml:take                                      302   403   403   405   403   403   403   403   405   302   302
 api-docs                                      401   200   200   200   200   200   200   200   200   200   200
 api-schema                                    401   200   200   200   200   200   200   200   200   200   200
@@ -210,6 +211,7 @@ aml-api:screening                             401   401   401   401   401   401 
 aml:ask                                       302   403   403   400   403   403   403   403   400   302   302
 aml:attach                                    302   403   403   400   403   403   403   403   400   302   302
 aml:decide                                    302   403   403   400   403   403   403   403   400   302   302
+aml:sar                                       302   403   403   400   403   403   403   403   400   302   302
 aml:note                                      302   403   403   400   403   403   403   403   400   302   302
 aml:take                                      302   403   403   302   403   403   403   403   302   302   302
 chat-api-conversations                        201   201   201   201   201   201   201   201   201   201   201
@@ -434,7 +436,7 @@ def _aml(world: World, system: System, analyst: User) -> None:
         ],
     )
     batch = ScreeningBatch.objects.create(system=system, total=1)
-    for route in ("aml:case", "aml:note", "aml:attach", "aml:ask", "aml:decide"):
+    for route in ("aml:case", "aml:note", "aml:attach", "aml:ask", "aml:decide", "aml:sar"):
         world.kwargs[route] = {"case_id": case.pk}
     world.kwargs["aml:case@missing"] = {"case_id": MISSING}
     world.kwargs["aml:attachment"] = {"case_id": case.pk, "index": 0}
