@@ -2,24 +2,37 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from assistant.core.access import signed_in
 from assistant.core.errors import ApplicationError
-from assistant.training.charts import confusion_matrix_svg, loss_curve_svg
+from assistant.training.charts import confusion_html, drift_svg, loss_curve_svg
 from assistant.training.config import METHODS
 from assistant.training.models import DriftAudit, ModelVersion, TaskDefinition, TrainingRun
 from assistant.training.registry import Example, task_get, tasks
-from assistant.training.selectors import task_running_run, task_version, task_versions, version_of
+from assistant.training.selectors import (
+    RunTiming,
+    drift_audits_recent,
+    run_timing,
+    task_drift_audits,
+    task_rollback_target,
+    task_running_run,
+    task_version,
+    task_versions,
+    version_of,
+)
 from assistant.training.services import (
     examples_add,
     run_cancel,
@@ -30,6 +43,7 @@ from assistant.training.services import (
 )
 
 ACTIVATE = "training.activate_modelversion"
+DRIFT_SHOWN = 500  # the latest audits a drift chart draws
 
 
 class TaskFileForm(forms.Form):
@@ -89,19 +103,76 @@ def _abstain(version: ModelVersion) -> dict[str, Any]:
     return kept
 
 
+def _duration(seconds: float) -> str:
+    minutes, whole = divmod(round(seconds), 60)
+    if not minutes:
+        return f"{whole} s"
+    if minutes < 60:
+        return f"{minutes} min {whole} s" if whole else f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
+def _time_left(run: TrainingRun, timing: RunTiming) -> str:
+    if run.status == TrainingRun.Status.QUEUED:
+        return "not known until it starts"
+    if timing.left is None:
+        return "not known until its first steps are done"
+    if run.step >= run.total_steps:
+        return "none: its steps are done, it is being evaluated"
+    return f"about {_duration(timing.left)}"
+
+
+def _progress(run: TrainingRun) -> dict[str, Any]:
+    """What the run's live part shows: its state, step, time taken and left, and its loss curve."""
+    timing = run_timing(run, timezone.now())
+    live = run.status in (TrainingRun.Status.QUEUED, TrainingRun.Status.RUNNING)
+    change = reverse("admin:training_trainingrun_change", args=[run.pk])
+    return {
+        "run": run,
+        "live": live,
+        "poll_url": f"{change}?{urlencode({'progress': 1, 'shown': run.status})}",
+        "elapsed": _duration(timing.elapsed) if timing.elapsed is not None else None,
+        "left": _time_left(run, timing) if live else None,
+        "curve": mark_safe(loss_curve_svg(run.history)),
+        "accuracies": [
+            (h["epoch"], h["validation_accuracy"]) for h in run.history if "validation_accuracy" in h
+        ],
+        "version": getattr(run, "model_version", None),
+    }
+
+
+def _drift(audits: list[DriftAudit], *, by_task: bool) -> dict[str, Any]:
+    """The drift chart, with what a drift audit is and when one runs (all there is before the first)."""
+    schedule = settings.CELERY_BEAT_SCHEDULE.get("training-drift-audit", {}).get("schedule")
+    every = f"every {_duration(schedule)}" if isinstance(schedule, int | float) else "on the beat schedule"
+    return {
+        "chart": mark_safe(drift_svg(audits, by_task=by_task)),
+        "count": len(audits),
+        "window_hours": settings.DRIFT_WINDOW_HOURS,
+        "threshold": settings.DRIFT_PSI_THRESHOLD,
+        "min_samples": settings.DRIFT_MIN_SAMPLES,
+        "every": every,
+    }
+
+
 @admin.register(TrainingRun)
 class TrainingRunAdmin(admin.ModelAdmin):
-    list_display = ("id", "task", "method", "status", "progress_display", "epoch", "loss", "created_at")
+    list_display = (
+        "id", "task", "version", "method", "status", "progress_display", "epoch", "loss", "created_at",
+    )  # fmt: skip
+    list_select_related = ("model_version",)
     list_filter = ("task", "status", "method")
     actions = ["cancel"]
     change_form_template = "admin/training/trainingrun_change_form.html"
     change_list_template = "admin/training/trainingrun_change_list.html"
+    # Its status, steps, loss and loss curve are in the part of the page that follows the run live.
     readonly_fields = (
-        "task", "method", "status", "progress_display", "epoch", "step", "total_steps", "loss", "loss_curve",
-        "device", "config", "data_file", "dataset_hash", "dataset_sizes", "metrics_summary", "error",
-        "cancel_requested", "created_by", "created_at", "started_at", "finished_at",
+        "task", "method", "version", "device", "config", "data_file", "dataset_hash", "dataset_sizes",
+        "metrics_summary", "error", "cancel_requested", "created_by", "created_at", "started_at",
+        "finished_at",
     )  # fmt: skip
-    exclude = ("history", "metrics")
+    exclude = ("history", "metrics", "status", "epoch", "step", "total_steps", "loss")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # runs start from the Train page, which validates them
@@ -110,9 +181,16 @@ class TrainingRunAdmin(admin.ModelAdmin):
     def progress_display(self, run: TrainingRun) -> str:
         return f"{run.progress:.0%} ({run.step}/{run.total_steps})" if run.total_steps else "-"
 
-    @admin.display(description="loss curve")
-    def loss_curve(self, run: TrainingRun) -> str:
-        return mark_safe(loss_curve_svg(run.history)) or "-"
+    @admin.display(description="model version")
+    def version(self, run: TrainingRun) -> str:
+        version = getattr(run, "model_version", None)
+        if version is None:
+            return "-"
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:training_modelversion_change", args=[version.pk]),
+            version.name,
+        )
 
     @admin.display(description="metrics")
     def metrics_summary(self, run: TrainingRun) -> str:
@@ -138,15 +216,28 @@ class TrainingRunAdmin(admin.ModelAdmin):
         extra_context: Any = None,
     ) -> HttpResponse:
         run = self.get_object(request, object_id) if object_id else None
-        busy = run is not None and run.status in (TrainingRun.Status.QUEUED, TrainingRun.Status.RUNNING)
-        context = {**(extra_context or {}), "refresh_seconds": 3 if busy else None, "run": run}
-        if request.method == "POST" and run is not None and "cancel" in request.POST:
+        if run is None:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        if "progress" in request.GET:
+            return self.progress_view(request, run)
+        if request.method == "POST" and "cancel" in request.POST:
             if not self.has_change_permission(request, run):
                 raise PermissionDenied
             run_cancel(run)
             self.message_user(request, "Cancellation requested.")
             return HttpResponseRedirect(request.path)
+        context = {**(extra_context or {}), "progress": _progress(run)}
         return super().changeform_view(request, object_id, form_url, context)
+
+    def progress_view(self, request: HttpRequest, run: TrainingRun) -> HttpResponse:
+        """The run's live part, which its page (and its task's) asks for every 2 s while it is queued or
+        running: the whole page reloads once its status differs from the one the page shows."""
+        if not self.has_view_permission(request, run):
+            raise PermissionDenied
+        response = TemplateResponse(request, "admin/training/run_progress.html", {"progress": _progress(run)})
+        if request.GET.get("shown", run.status) != run.status:
+            response["HX-Refresh"] = "true"
+        return response
 
     def get_urls(self) -> list[Any]:
         return [
@@ -184,7 +275,7 @@ class TrainingRunAdmin(admin.ModelAdmin):
 @admin.register(ModelVersion)
 class ModelVersionAdmin(admin.ModelAdmin):
     list_display = (
-        "id",
+        "version",
         "task",
         "method",
         "status",
@@ -209,6 +300,10 @@ class ModelVersionAdmin(admin.ModelAdmin):
 
     def has_activate_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(ACTIVATE)
+
+    @admin.display(description="version", ordering="number")
+    def version(self, version: ModelVersion) -> str:
+        return version.name
 
     @admin.display(description="accuracy")
     def accuracy(self, version: ModelVersion) -> str:
@@ -240,7 +335,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
     @admin.display(description="confusion matrix")
     def confusion_matrix(self, version: ModelVersion) -> str:
         matrix = version.metrics.get("confusion_matrix")
-        return mark_safe(confusion_matrix_svg(version.labels, matrix)) if matrix else "-"
+        return mark_safe(confusion_html(version.labels, matrix)) if matrix else "-"
 
     @admin.action(description="Activate the selected version", permissions=["activate"])
     def activate(self, request: HttpRequest, queryset: QuerySet[ModelVersion]) -> None:
@@ -274,7 +369,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
                 form.add_error(None, error.message)
             else:
                 new = f"; new labels: {', '.join(added.new_labels)}" if added.new_labels else ""
-                self.message_user(request, f"{added.added} example(s) added to version {version.pk}{new}.")
+                self.message_user(request, f"{added.added} example(s) added to {version.name}{new}.")
                 return HttpResponseRedirect(reverse("admin:training_task", args=[version.task]))
         return TemplateResponse(
             request,
@@ -296,7 +391,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
         except ApplicationError as error:
             self.message_user(request, error.message, messages.ERROR)
         else:
-            self.message_user(request, f"{version.task}: version {version.pk} is active.", messages.SUCCESS)
+            self.message_user(request, f"{version.task}: {version.name} is active.", messages.SUCCESS)
 
     def _rollback(self, request: HttpRequest, task: str) -> None:
         try:
@@ -304,7 +399,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
         except ApplicationError as error:
             self.message_user(request, error.message, messages.ERROR)
         else:
-            self.message_user(request, f"{task}: rolled back to version {version.pk}.", messages.SUCCESS)
+            self.message_user(request, f"{task}: rolled back to {version.name}.", messages.SUCCESS)
 
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
@@ -325,7 +420,8 @@ class ModelVersionAdmin(admin.ModelAdmin):
         ]
 
     def task_view(self, request: HttpRequest, task: str) -> HttpResponse:
-        """A task's versions side by side, with the active one's confusion matrix and any running job."""
+        """A task's versions side by side, with the active one's confusion matrix, any running job
+        (followed live) and its drift audits."""
         if not self.has_view_permission(request):
             raise PermissionDenied
         try:
@@ -371,16 +467,18 @@ class ModelVersionAdmin(admin.ModelAdmin):
             "rows": rows,
             "shown": shown,
             "confusion": self.confusion_matrix(shown) if shown else "",
-            "running": running,
-            "running_curve": mark_safe(loss_curve_svg(running.history)) if running else "",
-            "refresh_seconds": 3 if running else None,
+            "progress": _progress(running) if running else None,
+            "rollback_to": task_rollback_target(task),
             "can_activate": self.has_activate_permission(request),
+            "drift": _drift(task_drift_audits(task, limit=DRIFT_SHOWN), by_task=False),
         }
         return TemplateResponse(request, "admin/training/task.html", context)
 
 
 @admin.register(DriftAudit)
 class DriftAuditAdmin(admin.ModelAdmin):
+    change_list_template = "admin/training/driftaudit_change_list.html"
+    list_select_related = ("model_version",)
     list_display = (
         "id",
         "model_version",
@@ -402,6 +500,12 @@ class DriftAuditAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        drift = _drift(drift_audits_recent(limit=DRIFT_SHOWN), by_task=True)
+        return super().changelist_view(request, {**(extra_context or {}), "drift": drift})
 
 
 @admin.register(TaskDefinition)

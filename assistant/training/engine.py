@@ -87,11 +87,7 @@ def fit(
     with torch.no_grad():
         model.head.weight.copy_(_centroids(model, train_ids, train_targets, len(labels), device))
     history: list[dict[str, Any]] = [
-        {
-            "step": 0,
-            "epoch": 0,
-            "validation_accuracy": _accuracy(model, validation_ids, validation_targets, device),
-        }
+        {"step": 0, "epoch": 0, **_validation(model, validation_ids, validation_targets, device)}
     ]
     logger.info("nearest-centroid start: validation accuracy %.4f", history[0]["validation_accuracy"])
 
@@ -132,9 +128,12 @@ def fit(
             history.append({"step": step, "epoch": epoch, "loss": round(float(np.mean(running)), 4)})
             running = []
         trained.eval()
-        accuracy = _accuracy(model, validation_ids, validation_targets, device)
-        history.append({"step": step, "epoch": epoch, "validation_accuracy": accuracy})
-        logger.info("epoch %d: %.1f s, validation accuracy %.4f", epoch, epoch_seconds[-1], accuracy)
+        validation = _validation(model, validation_ids, validation_targets, device)
+        history.append({"step": step, "epoch": epoch, **validation})
+        logger.info(
+            "epoch %d: %.1f s, validation accuracy %.4f",
+            epoch, epoch_seconds[-1], validation["validation_accuracy"],
+        )  # fmt: skip
         on_progress(Progress(epoch, step, total, history[-2].get("loss"), history))
         if should_stop():
             raise TrainingCancelled
@@ -274,10 +273,16 @@ def _centroids(
     return centroids.to(device)
 
 
-def _accuracy(
+def _validation(
     model: SentenceClassifier, sequences: Sequence[Sequence[int]], targets: Sequence[int], device: str
-) -> float:
+) -> dict[str, float]:
+    """Accuracy and mean cross-entropy loss on the validation split (no loss when it is empty)."""
     if not sequences:
-        return 0.0
-    predicted = model.logits_of(_embeddings(model, sequences, device).to(device)).argmax(-1).cpu()
-    return round(float((predicted == torch.tensor(targets)).float().mean()), 4)
+        return {"validation_accuracy": 0.0}
+    with torch.no_grad():
+        logits = model.logits_of(_embeddings(model, sequences, device).to(device)).float().cpu()
+    truth = torch.tensor(targets)
+    return {
+        "validation_accuracy": round(float((logits.argmax(-1) == truth).float().mean()), 4),
+        "validation_loss": round(float(torch.nn.functional.cross_entropy(logits, truth)), 4),
+    }

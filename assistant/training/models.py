@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
-from django.db import models
-from django.db.models import Q
+from django.db import connection, models, transaction
+from django.db.models import Max, Q
 from pgvector.django import VectorField
 
 
@@ -36,7 +38,8 @@ class TrainingRun(models.Model):
     step = models.PositiveIntegerField(default=0)
     total_steps = models.PositiveIntegerField(default=0)
     loss = models.FloatField(null=True, blank=True)
-    # [{"step", "epoch", "loss"} ...] and, per epoch, {"step", "epoch", "validation_accuracy"}.
+    # [{"step", "epoch", "loss"} ...] and, per epoch (and at step 0), {"step", "epoch",
+    # "validation_accuracy", "validation_loss"}.
     history = models.JSONField(default=list, blank=True)
     metrics = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
@@ -64,6 +67,10 @@ class TrainingRun(models.Model):
         return self.step / self.total_steps if self.total_steps else 0.0
 
 
+# The first key of the advisory locks that number a task's versions (the second: the task's hash).
+NUMBERING_LOCK = 7_340_102
+
+
 class ModelVersion(models.Model):
     class Status(models.TextChoices):
         CANDIDATE = "candidate"
@@ -71,6 +78,9 @@ class ModelVersion(models.Model):
         RETIRED = "retired"
 
     task = models.CharField(max_length=100, db_index=True)
+    number = models.PositiveIntegerField(
+        editable=False, help_text="its number among its task's versions, by creation: v1, v2, …"
+    )
     base_model = models.CharField(max_length=500)
     method = models.CharField(max_length=10)
     config = models.JSONField()
@@ -112,12 +122,30 @@ class ModelVersion(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["task"], condition=Q(status="active"), name="one_active_version_per_task"
-            )
+            ),
+            models.UniqueConstraint(fields=["task", "number"], name="one_number_per_task_version"),
         ]
         permissions = [("activate_modelversion", "Can activate and roll back model versions")]
 
     def __str__(self) -> str:
-        return f"{self.task} v{self.pk} ({self.method}, {self.status})"
+        return f"{self.task} {self.name} ({self.method}, {self.status})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """A new version takes its task's next number. Versions of one task registered at once take
+        turns (an advisory lock held until the outermost transaction ends), so none share a number."""
+        if not self._state.adding or self.number is not None:
+            super().save(*args, **kwargs)
+            return
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [NUMBERING_LOCK, self.task])
+            last = ModelVersion.objects.filter(task=self.task).aggregate(last=Max("number"))["last"]
+            self.number = (last or 0) + 1
+            super().save(*args, **kwargs)
+
+    @property
+    def name(self) -> str:
+        return f"v{self.number}"
 
 
 class PredictionRecord(models.Model):

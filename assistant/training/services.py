@@ -591,9 +591,7 @@ def version_rollback(task: str, *, user: User | None = None) -> ModelVersion:
     if current is None:
         raise RegistryError(f"task {task!r} has no active version to roll back")
     if current.previous is None:
-        raise RegistryError(
-            f"version {current.pk} of {task!r} was the first active one; nothing to roll back to"
-        )
+        raise RegistryError(f"{current.name} of {task!r} was the first active one; nothing to roll back to")
     previous = current.previous
     before_it = previous.previous_id
     version_activate(previous, user=user)
