@@ -7,12 +7,15 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from assistant.core.sections import sections_for
+from assistant.core.sections import Section, sections_for
+
+
+def _current(path: str, usable: list[Section]) -> str:
+    """The section whose address is the longest start of `path` ("" for none)."""
+    matching = [section for section in usable if path.startswith(section.url)]
+    return max(matching, key=lambda section: len(section.url)).key if matching else ""
 
 
 def sections(request: HttpRequest) -> dict[str, Any]:
-    match = request.resolver_match
-    return {
-        "sections": SimpleLazyObject(lambda: sections_for(request.user)),
-        "section": match.namespace if match else "",
-    }
+    usable = SimpleLazyObject(lambda: sections_for(request.user))
+    return {"sections": usable, "section": SimpleLazyObject(lambda: _current(request.path, list(usable)))}

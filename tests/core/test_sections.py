@@ -118,3 +118,9 @@ def test_every_page_linked_from_a_personas_landing_page_answers_200(personas, us
 
     assert parser.links
     assert {link: status for link, status in statuses.items() if status != 200} == {}
+
+
+def test_the_header_marks_the_section_the_page_belongs_to(personas):
+    page = _signed_in("sam").get("/chat/staff/").content.decode()
+    assert '<a href="/chat/staff/" aria-current="page">Chat desk</a>' in page
+    assert '<a href="/chat/">Customer chat</a>' in page
