@@ -2,9 +2,13 @@ from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.defaultfilters import linebreaksbr
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
 
 from assistant.chat.models import Conversation, IntentRoute, Message, Ticket
+from assistant.chat.selectors import ticket_replies
 from assistant.chat.services import ticket_reply
 from assistant.core.access import signed_in
 
@@ -29,6 +33,7 @@ class IntentRouteAdmin(admin.ModelAdmin):
 MESSAGE_FIELDS = (
     "created_at",
     "role",
+    "author",
     "kind",
     "text",
     "intent",
@@ -81,9 +86,48 @@ class TicketAdmin(admin.ModelAdmin):
 
     list_display = ["pk", "created_at", "intent", "status", "assignee"]
     list_filter = ["status", "intent"]
-    readonly_fields = ["conversation", "message", "intent", "transcript", "created_at", "updated_at"]
-    fields = ["status", "assignee", "reply", *readonly_fields]
+    readonly_fields = [
+        "conversation",
+        "message",
+        "intent",
+        "replies",
+        "transcript",
+        "created_at",
+        "updated_at",
+    ]
+    fields = [
+        "status",
+        "assignee",
+        "replies",
+        "reply",
+        "conversation",
+        "message",
+        "intent",
+        "transcript",
+        "created_at",
+        "updated_at",
+    ]
     actions = ["take", "resolve"]
+
+    @admin.display(description="replies sent")
+    def replies(self, ticket: Ticket) -> str:
+        """What colleagues wrote to the customer, oldest first: who, when, and the text."""
+        sent = [
+            (
+                message.author.get_full_name() or message.author.get_username()
+                if message.author
+                else "a colleague",
+                date_format(timezone.localtime(message.created_at), "DATETIME_FORMAT"),
+                linebreaksbr(message.text),
+            )
+            for message in ticket_replies(ticket)
+        ]
+        if not sent:
+            return "none yet"
+        return format_html(
+            '<ol class="ticket-replies">{}</ol>',
+            format_html_join("", "<li><strong>{}</strong>, {}<br>{}</li>", sent),
+        )
 
     def save_model(self, request: HttpRequest, obj: Ticket, form: TicketForm, change: bool) -> None:
         super().save_model(request, obj, form, change)

@@ -66,6 +66,14 @@ class Message(models.Model):
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
     role = models.CharField(max_length=10, choices=Role.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="chat_replies",
+        help_text="the colleague who wrote a staff reply",
+    )
     text = models.TextField(blank=True)
     kind = models.CharField(max_length=10, choices=Kind.choices, blank=True)
     intent = models.CharField(max_length=100, blank=True, db_index=True)

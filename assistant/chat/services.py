@@ -249,7 +249,7 @@ def turn_feedback(*, message: Message, rating: object, comment: str = "") -> Mes
 def ticket_reply(*, ticket: Ticket, staff: User, text: Any) -> Message:
     """A colleague's answer to a handed-off customer, in the customer's conversation."""
     message = Message.objects.create(
-        conversation=ticket.conversation, role=Message.Role.STAFF, text=_checked(text)
+        conversation=ticket.conversation, role=Message.Role.STAFF, author=staff, text=_checked(text)
     )
     if ticket.status == Ticket.Status.OPEN:
         ticket.status = Ticket.Status.IN_PROGRESS

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 
-from assistant.chat import selectors, services
+from assistant.chat import charts, selectors, services
 from assistant.chat.models import Conversation, Message
 from assistant.chat.web import customer_of
 from assistant.core.errors import ApplicationError, NotFound
@@ -91,4 +91,12 @@ def message_feedback(request: HttpRequest, message_id: int) -> HttpResponse:
 @login_required
 @permission_required("chat.view_ticket", raise_exception=True)
 def staff(request: HttpRequest) -> HttpResponse:
-    return render(request, "chat/staff.html", {"stats": selectors.chat_stats()})
+    stats = selectors.chat_stats()
+    context = {
+        "stats": stats,
+        "intents_chart": charts.intents_svg(stats.intents, title="Assistant turns by intent"),
+        "handoffs_chart": charts.intents_svg(stats.handoffs, title="Handoffs by intent"),
+        "days_chart": charts.turns_by_day_svg(stats.days),
+        "min_days": charts.MIN_DAYS,
+    }
+    return render(request, "chat/staff.html", context)

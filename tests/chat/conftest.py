@@ -2,13 +2,17 @@
 four messages per intent) and registered afresh, active, in each test's database."""
 
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import Group, User
 from django.forms.models import model_to_dict
 from django.test import override_settings
+from django.utils import timezone
 
 from assistant.chat.intents import SAMPLE
+from assistant.chat.models import Conversation, Message
 from assistant.core import roles
 from assistant.generation import backend
 from assistant.knowledge.models import Collection
@@ -48,6 +52,7 @@ def intent_model(intent_artefact, db) -> Callable[[float], ModelVersion]:
     versions: list[ModelVersion] = []
 
     def activate(abstain_threshold: float = 0.0) -> ModelVersion:
+        inference._pending.clear()  # drift records of the version about to be deleted
         ModelVersion.objects.filter(task="chat-intent").delete()
         fields = {
             **intent_artefact,
@@ -73,3 +78,34 @@ def faq(db, index_files) -> Collection:
     collection = collection_get_or_create(name="faq", reader_groups=[roles.ADVISOR])
     index_files(collection, [("faq.csv", FAQ.encode())])
     return collection
+
+
+@pytest.fixture
+def sam(db) -> User:
+    """A support agent."""
+    user = User.objects.create_user("sam", password="pw", is_staff=True)
+    Group.objects.get(name=roles.SUPPORT_AGENT).user_set.add(user)
+    return user
+
+
+# The assistant's turns of a made-up history: (intent, kind, how many, days ago).
+HISTORY = [
+    ("exchange_rate", Message.Kind.ANSWER, 3, 2),
+    ("card_arrival", Message.Kind.HANDOFF, 1, 2),
+    ("card_arrival", Message.Kind.HANDOFF, 2, 0),
+    ("balance_not_updated_after_cheque_or_cash_deposit", Message.Kind.ANSWER, 1, 0),
+    ("exchange_rate", Message.Kind.CLARIFY, 1, 0),
+]
+
+
+@pytest.fixture
+def chat_history(db) -> Conversation:
+    """Assistant turns over three days (written directly: no model is needed to count them)."""
+    conversation = Conversation.objects.create(session_key="history")
+    for intent, kind, count, days_ago in HISTORY:
+        for _ in range(count):
+            message = Message.objects.create(
+                conversation=conversation, role=Message.Role.ASSISTANT, kind=kind, intent=intent, text="..."
+            )
+            Message.objects.filter(pk=message.pk).update(created_at=timezone.now() - timedelta(days=days_ago))
+    return conversation

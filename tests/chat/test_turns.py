@@ -131,4 +131,5 @@ def test_statistics_count_abstains_handoffs_intents_and_thumbs_down(intent_model
     assert stats.abstain_rate == pytest.approx(1 / 3, abs=1e-3)
     assert stats.handoff_rate == pytest.approx(1 / 3, abs=1e-3)
     assert dict(stats.intents) == {"exchange_rate": 1, "card_arrival": 1}
+    assert stats.handoffs == [("card_arrival", 1)]
     assert [m.pk for m in stats.thumbs_down] == [answer.pk]
