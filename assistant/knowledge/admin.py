@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-import json
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -38,10 +39,17 @@ class MultipleFileField(forms.FileField):
         return [clean_one(item, initial) for item in files]
 
 
+class MetadataField(forms.JSONField):
+    """A JSON object that shows as `{}` when there is none, never as `null`."""
+
+    def prepare_value(self, value: Any) -> str:
+        return "{}" if value is None else str(super().prepare_value(value))
+
+
 class DocumentDetailsForm(forms.Form):
     effective_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     effective_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    metadata = forms.JSONField(required=False, help_text='a JSON object, e.g. {"region": "EU"}')
+    metadata = MetadataField(required=False, help_text='a JSON object, e.g. {"region": "EU"}')
 
     def clean_metadata(self) -> dict[str, Any]:
         value = self.cleaned_data.get("metadata") or {}
@@ -102,6 +110,7 @@ class CollectionAdmin(admin.ModelAdmin):
     search_fields = ["name", "description"]
     filter_horizontal = ["reader_groups", "reader_users"]
     readonly_fields = ["embedding_model", "created_at", "updated_at"]
+    change_list_template = "admin/knowledge/collection_change_list.html"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Collection]:
         return super().get_queryset(request).annotate(document_count=Count("documents"))
@@ -203,6 +212,21 @@ class ChunkInline(admin.TabularInline):
         return super().get_queryset(request).defer("embedding", "search_vector")
 
 
+@dataclass(frozen=True)
+class UploadLink:
+    collection: str
+    url: str
+
+
+@dataclass(frozen=True)
+class DocumentProgress:
+    """A document's status and progress cells as the list shows them, to swap in place."""
+
+    pk: int
+    status: str
+    progress: str
+
+
 @admin.register(Document)
 class DocumentAdmin(admin.ModelAdmin):
     list_display = ["external_id", "title", "collection", "version", "status_badge", "progress", "indexed_at"]
@@ -227,15 +251,23 @@ class DocumentAdmin(admin.ModelAdmin):
         "indexed_at",
         "created_at",
         "updated_at",
-        "replace_link",
     ]
     change_list_template = "admin/knowledge/document_change_list.html"
+    change_form_template = "admin/knowledge/document_change_form.html"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # documents come in through a collection's upload page
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, document: Document) -> str:
+        return format_html('<span id="document-status-{}">{}</span>', document.pk, self._status(document))
+
+    @admin.display(description="chunks done")
+    def progress(self, document: Document) -> str:
+        return format_html('<span id="document-progress-{}">{}</span>', document.pk, self._progress(document))
+
+    @staticmethod
+    def _status(document: Document) -> str:
         colours = {"ready": "#2e7d32", "failed": "#c62828", "processing": "#1565c0", "pending": "#6d6d6d"}
         badge = format_html('<b style="color:{}">{}</b>', colours[document.status], document.status)
         if document.error:
@@ -244,16 +276,11 @@ class DocumentAdmin(admin.ModelAdmin):
             )
         return badge
 
-    @admin.display(description="chunks done")
-    def progress(self, document: Document) -> str:
+    @staticmethod
+    def _progress(document: Document) -> str:
         if not document.chunks_total:
             return "-"
         return f"{document.chunks_done} / {document.chunks_total}"
-
-    @admin.display(description="")
-    def replace_link(self, document: Document) -> str:
-        url = reverse("admin:knowledge_document_replace", args=[document.pk])
-        return format_html('<a class="button" href="{}">Replace with a new version</a>', url)
 
     @admin.action(description="Re-index the selected documents", permissions=["change"])
     def reindex(self, request: HttpRequest, queryset: QuerySet[Document]) -> None:
@@ -264,10 +291,36 @@ class DocumentAdmin(admin.ModelAdmin):
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        busy = documents_indexing()
-        return super().changelist_view(
-            request, {**(extra_context or {}), "refresh_seconds": 3 if busy else None}
-        )
+        """The list; while documents are indexing, it asks for their status every few seconds
+        (htmx, the same address) and swaps the status cells in place."""
+        context = {
+            **(extra_context or {}),
+            "indexing": documents_indexing(),
+            "upload_links": self._upload_links(request),
+        }
+        response = super().changelist_view(request, context)
+        htmx = request.headers.get("HX-Request") == "true"
+        if htmx and isinstance(response, TemplateResponse) and response.context_data:
+            documents = response.context_data["cl"].result_list
+            context["documents_progress"] = [
+                DocumentProgress(d.pk, self._status(d), self._progress(d)) for d in documents
+            ]
+            return HttpResponse(
+                render_to_string("admin/knowledge/_document_progress.html", context, request=request)
+            )
+        return response
+
+    def _upload_links(self, request: HttpRequest) -> list[UploadLink]:
+        """Where files may be uploaded from the list: the collection it is filtered to, else each."""
+        if not request.user.has_perm("knowledge.add_document"):
+            return []
+        collections = Collection.objects.order_by("name")
+        chosen = request.GET.get("collection__id__exact", "")
+        if chosen.isdigit() and collections.filter(pk=chosen).exists():
+            collections = collections.filter(pk=chosen)
+        return [
+            UploadLink(c.name, reverse("admin:knowledge_collection_upload", args=[c.pk])) for c in collections
+        ]
 
     def get_urls(self) -> list[Any]:
         return [
@@ -288,7 +341,7 @@ class DocumentAdmin(admin.ModelAdmin):
         initial = {
             "effective_from": document.effective_from,
             "effective_to": document.effective_to,
-            "metadata": json.dumps(document.metadata),
+            "metadata": document.metadata,
         }
         form = ReplaceForm(request.POST or None, request.FILES or None, initial=initial)
         if request.method == "POST" and form.is_valid():
