@@ -18,6 +18,7 @@ DEMO_SYSTEM = "demo-claims"
 DEMO_KEY_NAME = "demo"
 DEMO_CLAIMS = 12
 DEMO_SEED = 2026
+DEMO_NUMBERS_FROM = 4100
 
 POLICIES = [
     {
@@ -77,11 +78,26 @@ def synthetic_claim_input(claim: SyntheticClaim, external_id: str | None = None)
     )
 
 
+def demo_external_id(claim: SyntheticClaim, number: int) -> str:
+    """A claim number as a claims system issues them: the generator's own ids ("SYN-…") mark its
+    claims as generated, which the queue an adjuster tries out should not show."""
+    return f"CLM-{claim.reported_date.year}-{DEMO_NUMBERS_FROM + number:06d}"
+
+
+def demo_claims() -> tuple[list[SyntheticPolicy], list[tuple[str, ClaimInput]]]:
+    """The demo's generated policies, and its claims each with the generator's id it replaces."""
+    from claims.synthetic import generate
+
+    policies, claims = generate(DEMO_CLAIMS, seed=DEMO_SEED)
+    return policies, [
+        (claim.external_id, synthetic_claim_input(claim, demo_external_id(claim, number)))
+        for number, claim in enumerate(claims, start=1)
+    ]
+
+
 @demo_loader("claims")
 def load() -> str:
     """Demo policies, a demo integrating system with a fresh API key, and generated claims for triage."""
-    from claims.synthetic import generate
-
     for row in POLICIES:
         Policy.objects.update_or_create(number=row["number"], defaults=row)
     system, _ = System.objects.get_or_create(
@@ -90,10 +106,12 @@ def load() -> str:
     for key in system.keys.filter(name=DEMO_KEY_NAME, revoked_at__isnull=True):
         api_key_revoke(key)
     _, key_text = api_key_issue(system=system, name=DEMO_KEY_NAME, scopes=["claims:read", "claims:write"])
-    policies, claims = generate(DEMO_CLAIMS, seed=DEMO_SEED)
+    policies, claims = demo_claims()
     synthetic_policies_store(policies)
+    for generated_id, claim in claims:  # loaded by an earlier version under the generator's ids
+        Claim.objects.filter(system=system, external_id=generated_id).update(external_id=claim.external_id)
     known = set(Claim.objects.filter(system=system).values_list("external_id", flat=True))
-    items = [synthetic_claim_input(claim) for claim in claims if claim.external_id not in known]
+    items = [claim for _, claim in claims if claim.external_id not in known]
     if items:
         claims_submit(system=system, items=items, batch=True)
     return (

@@ -174,6 +174,14 @@ class ClaimReport(models.Model):
         return f"report of {self.claim}"
 
 
+# How a decision names the triage's fields it changed, for people to read.
+CHANGED_FIELDS = {
+    "line_of_business": "line of business",
+    "route": "route",
+    "fraud_suspected": "fraud suspected",
+}
+
+
 class Decision(models.Model):
     """An adjuster's decision: the triage accepted or overridden. Overrides are training labels."""
 
@@ -188,6 +196,15 @@ class Decision(models.Model):
 
     def __str__(self) -> str:
         return f"decision on {self.claim}"
+
+    @property
+    def accepted(self) -> bool:
+        """Whether the triage's route was taken: an override always changes it."""
+        return "route" not in self.overridden
+
+    @property
+    def changed(self) -> list[str]:
+        return [CHANGED_FIELDS.get(name, name) for name in self.overridden]
 
 
 class FraudCalibration(models.Model):

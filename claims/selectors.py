@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date
 from typing import Any
 
 from django.conf import settings
@@ -160,8 +162,33 @@ def _triage(triage: Any) -> dict[str, Any]:
     }
 
 
-def misclassification_report() -> list[dict[str, Any]]:
-    """Per model version: how often its answer matched the adjusters' decisions, and where it did not."""
+def decided_claim(claim_id: int) -> Claim | None:
+    """The claim with its decision; None while it has none (or there is no such claim)."""
+    return (
+        Claim.objects.filter(pk=claim_id, decision__isnull=False)
+        .select_related("decision__adjuster", "triage")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One model's answer on a decided claim against what the adjuster decided."""
+
+    decision: Decision
+    task: str
+    version: int
+    predicted: str
+    decided: str
+
+    @property
+    def agreed(self) -> bool:
+        return self.predicted == self.decided
+
+
+def _comparisons() -> Iterator[Comparison]:
+    """Each decision against each model whose answer its triage kept, newest decision first (fraud:
+    the combined score at the investigation threshold)."""
     from claims.learning import FRAUD, LINE_OF_BUSINESS, ROUTE
 
     threshold = settings.CLAIMS_INVESTIGATION_THRESHOLD
@@ -177,24 +204,53 @@ def misclassification_report() -> list[dict[str, Any]]:
             lambda d: "suspicious" if d.fraud_suspected else "ordinary",
         ),
     }
-    groups: dict[tuple[str, int], dict[str, Any]] = {}
     decisions = Decision.objects.select_related("claim__triage", "claim__policy").order_by("-decided_at")
     for decision in decisions:
         triage = decision.claim.triage
         for task, (predicted_of, decided_of) in readings.items():
             version, predicted = triage.model_versions.get(task), predicted_of(triage)
-            if version is None or not predicted:
-                continue
-            group = groups.setdefault(
-                (task, version), {"task": task, "version": version, "decided": 0, "correct": 0, "wrong": []}
-            )
-            group["decided"] += 1
-            decided = decided_of(decision)
-            if predicted == decided:
-                group["correct"] += 1
-            else:
-                group["wrong"].append({"claim": decision.claim, "predicted": predicted, "decided": decided})
+            if version is not None and predicted:
+                yield Comparison(decision, task, version, predicted, decided_of(decision))
+
+
+def misclassification_report() -> list[dict[str, Any]]:
+    """Per model version: how often its answer matched the adjusters' decisions, and where it did not."""
+    groups: dict[tuple[str, int], dict[str, Any]] = {}
+    for c in _comparisons():
+        empty = {"task": c.task, "version": c.version, "decided": 0, "correct": 0, "wrong": []}
+        group = groups.setdefault((c.task, c.version), empty)
+        group["decided"] += 1
+        if c.agreed:
+            group["correct"] += 1
+        else:
+            group["wrong"].append({"claim": c.decision.claim, "predicted": c.predicted, "decided": c.decided})
     report = sorted(groups.values(), key=lambda g: (g["task"], -g["version"]))
     for group in report:
         group["accuracy"] = group["correct"] / group["decided"]
     return report
+
+
+@dataclass(frozen=True)
+class DailyAgreement:
+    day: date
+    agreed: int
+    decided: int
+
+    @property
+    def accuracy(self) -> float:
+        return self.agreed / self.decided
+
+
+def agreement_by_day() -> dict[tuple[str, int], list[DailyAgreement]]:
+    """Per model version (task, version): each day's decisions and how many agreed with the model,
+    oldest day first; days are UTC days of the decision."""
+    counts: dict[tuple[str, int], dict[date, list[int]]] = {}
+    for c in _comparisons():
+        day = c.decision.decided_at.astimezone(UTC).date()
+        tally = counts.setdefault((c.task, c.version), {}).setdefault(day, [0, 0])
+        tally[0] += c.agreed
+        tally[1] += 1
+    return {
+        model: [DailyAgreement(day, agreed, decided) for day, (agreed, decided) in sorted(days.items())]
+        for model, days in sorted(counts.items())
+    }

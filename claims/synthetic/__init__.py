@@ -165,6 +165,8 @@ NEIGHBOUR_ROUTES = {
     for i, route in enumerate(ROUTE_ORDER)
 }
 SPECIALIST_CUES = frozenset({"injury", "dispute", "total_loss", "death"})
+REPAIRED_PRODUCTS = frozenset({"auto", "home", "renters", "business"})
+STOLEN_PERILS = frozenset({"theft", "burglary"})
 
 
 @dataclass(frozen=True)
@@ -669,12 +671,26 @@ def _optional_sentences(
     if scenario.witnessed and "no_witnesses" not in flags and rng.random() < 0.3:
         optional.append(rng.choice(SENTENCES["witness"]).format_map(details))
     if rng.random() < 0.45:
-        sentences = SENTENCES["benefit"] if scenario.amounts is None else SENTENCES["amount"]
+        sentences = SENTENCES["benefit"] if scenario.amounts is None else _amount_sentences(scenario, flags)
         optional.append(rng.choice(sentences).format(amount=_amount_text(rng, amount, policy.currency)))
     if rng.random() < 0.35:
         optional.append(rng.choice(SENTENCES["policy"]).format(policy=policy.number))
     rng.shuffle(optional)
     return optional
+
+
+def _amount_sentences(scenario: Scenario, flags: Sequence[str]) -> tuple[str, ...]:
+    """A repair estimate only where something is repaired (not for a diagnosis, an injury or a car
+    never found), an invoice only where one was paid by invoice. The lists are as long, so the
+    draw, and every claim after it, is unchanged."""
+    if "cash_only" in flags:
+        return SENTENCES["amount_paid_in_cash"]
+    repaired = (
+        scenario.product in REPAIRED_PRODUCTS
+        and scenario.cue not in SPECIALIST_CUES - {"dispute"}
+        and scenario.peril not in STOLEN_PERILS
+    )
+    return SENTENCES["amount"] if repaired else SENTENCES["amount_not_repaired"]
 
 
 def _sentences(text: str) -> int:

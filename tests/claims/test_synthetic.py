@@ -115,6 +115,15 @@ def test_claims_cover_the_nine_claim_lines_and_all_routes(claims):
     assert Counter(claim.route for claim in claims).keys() == set(Route.values)
 
 
+def test_amounts_are_worded_as_the_loss_is_paid(claims):
+    for claim in claims:
+        if "repair estimate" in claim.description:
+            assert claim.line_of_business in ("auto", "home", "renters", "other"), claim.description
+            assert claim.peril not in ("theft", "burglary"), claim.description
+        if "cash_only" in claim.red_flags:
+            assert "The invoice comes to" not in claim.description, claim.description
+
+
 def test_descriptions_have_two_to_six_sentences(claims):
     for claim in claims:
         assert 2 <= len(SENTENCE_END.findall(claim.description)) <= 6, claim.description

@@ -19,7 +19,7 @@ from claims.learning import ROUTE, route_examples
 from claims.models import Claim, Decision, FraudCalibration, Policy, Route
 from claims.policy import policy_check
 from claims.selectors import misclassification_report
-from claims.services.decisions import decision_record
+from claims.services.decisions import decision_accept, decision_override
 from claims.services.submission import claims_submit
 from claims.services.triage import claim_triage, route_decide
 from claims.synthetic import generate
@@ -223,9 +223,9 @@ def test_an_override_is_recorded_sent_and_becomes_a_training_label(
     adjuster = django_user_model.objects.create_user("cal")
     other_route = next(r for r in Route.values if r != claim.triage.route)
 
-    decision = decision_record(
+    decision = decision_override(
         claim=claim, adjuster=adjuster, line_of_business=claim.triage.line_of_business or "auto",
-        route=other_route, fraud_suspected=False,
+        route=other_route, fraud_suspected=False, note="the photos show a write-off",
     )  # fmt: skip
 
     assert "route" in decision.overridden
@@ -245,10 +245,7 @@ def test_a_claim_still_in_triage_cannot_be_decided(policies, claims_system, djan
     claim = _submitted(claims_system[0], generated, policies_)[0]
 
     with pytest.raises(Exception, match="can be decided once triaged"):
-        decision_record(
-            claim=claim, adjuster=django_user_model.objects.create_user("cal"), line_of_business="auto",
-            route=Route.STANDARD, fraud_suspected=False,
-        )  # fmt: skip
+        decision_accept(claim=claim, adjuster=django_user_model.objects.create_user("cal"))
     assert not Decision.objects.exists()
 
 
