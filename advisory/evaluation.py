@@ -141,9 +141,13 @@ def _normal(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
-def _asker(case: AnswerCase, clients: dict[str, Client], advisor: User | None) -> tuple[User, Client | None]:
+def _asker(
+    case: AnswerCase, clients: dict[str, Client], advisor: User | None, anyone: User
+) -> tuple[User, Client | None]:
+    """Who asks the case, and about which client: `advisor` if given, else the client's own
+    advisor, or `anyone` for a question without a client."""
     if case.client is None:
-        return advisor or _throwaway_advisor(), None
+        return anyone, None
     client = clients.get(case.client)
     if client is None:
         raise ApplicationError(f"line {case.line}: no client {case.client!r}", field="client")
@@ -157,11 +161,11 @@ def _throwaway_advisor() -> User:
 
 
 def _asked(cases: Sequence[AnswerCase], backend: str, advisor: User | None) -> Iterator[CaseResult]:
-    clients = {
-        c.reference: c for c in Client.objects.filter(reference__in={c.client for c in cases if c.client})
-    }
+    named = {c.client for c in cases if c.client}
+    clients = {c.reference: c for c in Client.objects.filter(reference__in=named).select_related("advisor")}
+    anyone = advisor or _throwaway_advisor()
     for case in cases:
-        user, client = _asker(case, clients, advisor)
+        user, client = _asker(case, clients, advisor, anyone)
         try:
             answer = answer_create(
                 advisor=user,

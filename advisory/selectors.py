@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth.models import User
 from django.db.models import QuerySet, Sum
 
-from advisory.models import Answer, Citation, Client, Letter
+from advisory.models import Answer, Citation, Client, Holding, Letter
 from assistant.core.errors import NotFound
 from assistant.knowledge.search import Reader, readable_collections
 
@@ -32,10 +33,10 @@ class AssetShare:
     share: float
 
 
-def client_allocation(client: Client) -> list[AssetShare]:
-    """The client's holdings by asset class, largest first, with each class's share of the total."""
+def holdings_allocation(holdings: Iterable[Holding]) -> list[AssetShare]:
+    """Holdings by asset class, largest first, with each class's share of the total."""
     by_class: dict[str, Decimal] = {}
-    for holding in client.holdings.all():
+    for holding in holdings:
         name = holding.get_asset_class_display().lower()
         by_class[name] = by_class.get(name, Decimal(0)) + holding.value
     total = sum(by_class.values(), Decimal(0))

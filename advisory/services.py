@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from advisory.keywords import letter_keywords
 from advisory.models import Answer, Citation, Client, Keyword, Letter
-from advisory.selectors import client_allocation, client_get
+from advisory.selectors import client_get, holdings_allocation
 from assistant.core.errors import ApplicationError, text_checked
 from assistant.core.privacy import Masker
 from assistant.core.timing import ms_since, with_total
@@ -126,7 +126,7 @@ def _holdings_value(client: Client) -> str:
     if not holdings:
         return "none recorded"
     total = sum((h.value for h in holdings), Decimal(0))
-    allocation = ", ".join(f"{a.asset_class} {a.share:.0%}" for a in client_allocation(client))
+    allocation = ", ".join(f"{a.asset_class} {a.share:.0%}" for a in holdings_allocation(holdings))
     currency = holdings[0].currency
     lines = "; ".join(f"{h.instrument} {h.currency} {h.value:,.0f}" for h in holdings)
     return f"{currency} {total:,.0f} in total ({allocation}): {lines}"

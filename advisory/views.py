@@ -51,7 +51,7 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
         {
             **_ask_context(request, client),
             "holdings": holdings,
-            "allocation": _allocation_chart(selectors.client_allocation(client), holdings),
+            "allocation": _allocation_chart(selectors.holdings_allocation(holdings), holdings),
             "letters": letters,
         },
     )

@@ -49,7 +49,7 @@ class TestPages:
         Holding.objects.create(
             client=clients["maria"], instrument="World equity", asset_class="equity", value=60000
         )
-        allocation = selectors.client_allocation(clients["maria"])
+        allocation = selectors.holdings_allocation(clients["maria"].holdings.all())
         page = alice.get(reverse("advisory:client", args=[clients["maria"].pk])).content.decode()
 
         assert [(a.asset_class, round(a.share, 2)) for a in allocation] == [("bond", 0.7), ("equity", 0.3)]
