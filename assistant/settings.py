@@ -227,7 +227,8 @@ TORCH_THREADS = env.integer(
 EMBEDDING_MODEL = env.string(
     "FINASSIST_EMBEDDING_MODEL",
     "all-MiniLM-L6-v2",
-    "embedding model for new collections: all-MiniLM-L6-v2 (bundled) or a local Hugging Face model path",
+    "embedding model for new collections: all-MiniLM-L6-v2 (bundled, English), multilingual-e5-small "
+    "(bundled, Chinese and English) or a local Hugging Face model path",
 )
 EMBEDDING_BATCH_SIZE = env.integer(
     "FINASSIST_EMBEDDING_BATCH_SIZE", 16, "texts embedded per forward pass", minimum=1

@@ -1,7 +1,8 @@
 """Sentence embeddings from a local Hugging Face encoder, loaded once per process.
 
 Models are named as `assistant.core.hf` finds them (the bundled all-MiniLM-L6-v2 or a local
-directory); nothing is downloaded. Pooling and normalisation follow
+directory), or `multilingual-e5-small`, run by its own engine (`assistant.core.e5`); nothing is
+downloaded. Pooling and normalisation follow
 the model's sentence-transformers configuration when it has one (mean pooling and unit
 length otherwise). On a processor that computes bfloat16 natively the weights run in
 bfloat16: faster than float32, with vectors all but the same (docs/retrieval.md, What the
@@ -14,16 +15,49 @@ import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.conf import settings
 
+from assistant.core.e5 import MULTILINGUAL_MODEL, SIMILARITY_RELATED, SIMILARITY_UNRELATED, E5Embedder
 from assistant.core.hf import SentenceConfig, compute_dtype, length_batches, model_path, pool, torch_device
+from assistant.core.language import LANGUAGES, Language
 
 if TYPE_CHECKING:
     import numpy as np
 
 logger = logging.getLogger("finassist.core")
+
+
+class Tokenizer(Protocol):
+    def count(self, texts: Sequence[str]) -> list[int]:
+        """Tokens of each text, without the model's special tokens."""
+
+    def split(self, text: str, max_tokens: int) -> list[str]:
+        """The text cut at word boundaries into pieces of at most `max_tokens` tokens."""
+
+
+class TextEncoder(Protocol):
+    """What the knowledge base, the chat and the classifiers ask of a sentence encoder."""
+
+    name: str
+    device: str
+    dimensions: int
+    max_tokens: int
+
+    @property
+    def tokenizer(self) -> Tokenizer: ...
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """What is searched for."""
+
+    def embed(self, texts: Sequence[str], *, batch_size: int | None = None) -> np.ndarray:
+        """What is searched: unit-length float32 vectors, one row per text, in the order given."""
+
+    def embed_batches(
+        self, texts: Sequence[str], *, batch_size: int | None = None
+    ) -> Iterator[tuple[list[int], np.ndarray]]:
+        """(indices into `texts`, their vectors) a batch at a time."""
 
 
 class HFTokenizer:
@@ -184,11 +218,48 @@ _lock = threading.Lock()
 
 
 @cache
-def _load(name: str) -> Embedder:
+def _load(name: str) -> TextEncoder:
+    if name == MULTILINGUAL_MODEL:
+        return E5Embedder()
     return Embedder(name)
 
 
-def encoder(name: str) -> Embedder:
+def encoder(name: str) -> TextEncoder:
     """The process's embedder for a model, loaded on first use."""
     with _lock:
         return _load(name)
+
+
+# all-MiniLM-L6-v2's mean similarities over the same pairs: the scale every search reports on,
+# so that thresholds and fusion weights chosen with it hold for every model.
+REFERENCE_UNRELATED = 0.184
+REFERENCE_RELATED = 0.663
+
+
+def similarity_scale(name: str) -> tuple[float, float]:
+    """(scale, shift) taking a model's cosine similarity to the reference scale: the multilingual
+    model's mean similarities of unrelated and of related pairs become MiniLM's."""
+    if name != MULTILINGUAL_MODEL:
+        return 1.0, 0.0
+    scale = (REFERENCE_RELATED - REFERENCE_UNRELATED) / (SIMILARITY_RELATED - SIMILARITY_UNRELATED)
+    return scale, REFERENCE_UNRELATED - SIMILARITY_UNRELATED * scale
+
+
+def fine_tunable(name: str) -> bool:
+    """Whether the platform can train a model: the multilingual one runs quantised in its own
+    engine and can only be used as it is."""
+    return name != MULTILINGUAL_MODEL
+
+
+def model_checked(name: str) -> str:
+    """The name, once it is known to name a model here (the multilingual one, the bundled one or
+    a local Hugging Face directory), without loading it; `ModelNotFound` names the problem."""
+    if name != MULTILINGUAL_MODEL:
+        model_path(name)
+    return name
+
+
+def languages(name: str) -> tuple[Language, ...]:
+    """The languages a model's vectors match questions in: the multilingual model's across
+    languages, every other model's English only."""
+    return LANGUAGES if name == MULTILINGUAL_MODEL else ("en",)

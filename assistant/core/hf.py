@@ -36,7 +36,8 @@ def model_path(name: str) -> Path:
     path = Path(name).expanduser()
     if not (path / "config.json").is_file():
         raise ModelNotFound(
-            f"model {name!r} is neither {BUNDLED_MODEL} nor a local Hugging Face model directory"
+            f"model {name!r} is neither {BUNDLED_MODEL}, multilingual-e5-small "
+            "nor a local Hugging Face model directory"
         )
     return path
 

@@ -15,7 +15,9 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from assistant.core.e5 import MULTILINGUAL_MODEL
 from assistant.core.errors import ApplicationError
+from assistant.core.hf import BUNDLED_MODEL
 from assistant.knowledge.models import Chunk, Collection, Document, Upload, UploadStatus
 from assistant.knowledge.parsers import PARSERS
 from assistant.knowledge.search import MAX_K, Reader, SearchRequest, knowledge_search, readable_collections
@@ -104,12 +106,35 @@ def _uploads_of(collection: Collection) -> str:
     return reverse("admin:knowledge_upload_changelist") + f"?collection__id__exact={collection.pk}"
 
 
+class CollectionForm(forms.ModelForm):
+    class Meta:
+        model = Collection
+        fields = ["name", "description", "embedding_model", "reader_groups", "reader_users"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "embedding_model" in self.fields:  # a new collection's: read-only once created
+            models = dict.fromkeys([settings.EMBEDDING_MODEL, BUNDLED_MODEL, MULTILINGUAL_MODEL])
+            self.fields["embedding_model"] = forms.ChoiceField(
+                choices=[(name, name) for name in models],
+                initial=settings.EMBEDDING_MODEL,
+                help_text=f"{MULTILINGUAL_MODEL} reads Chinese as well as English and cannot be "
+                "fine-tuned; `manage.py reembed` moves a collection to another model later",
+            )
+
+
 @admin.register(Collection)
 class CollectionAdmin(admin.ModelAdmin):
+    form = CollectionForm
     list_display = ["name", "description", "embedding_model", "documents", "upload_link"]
     search_fields = ["name", "description"]
     filter_horizontal = ["reader_groups", "reader_users"]
-    readonly_fields = ["embedding_model", "created_at", "updated_at"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Collection | None = None) -> list[str]:
+        """The model is chosen when the collection is created; re-embedding changes it."""
+        stamps = ["created_at", "updated_at"]
+        return stamps if obj is None else ["embedding_model", *stamps]
+
     change_list_template = "admin/knowledge/collection_change_list.html"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Collection]:
@@ -124,11 +149,6 @@ class CollectionAdmin(admin.ModelAdmin):
     def upload_link(self, collection: Collection) -> str:
         url = reverse("admin:knowledge_collection_upload", args=[collection.pk])
         return format_html('<a class="button" href="{}">Upload documents</a>', url)
-
-    def save_model(self, request: HttpRequest, obj: Collection, form: Any, change: bool) -> None:
-        if not change:
-            obj.embedding_model = settings.EMBEDDING_MODEL
-        super().save_model(request, obj, form, change)
 
     def get_urls(self) -> list[Any]:
         return [

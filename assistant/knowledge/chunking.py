@@ -2,7 +2,8 @@
 their document title, heading path and page.
 
 A chunk never spans two sections or two pages, so its heading and page are exact. Text
-is packed a sentence at a time; a sentence longer than a chunk is cut at word boundaries.
+is packed a sentence at a time (Chinese sentences end at their own punctuation, with no space
+after it); a sentence longer than a chunk is cut at word boundaries.
 Each chunk repeats the last sentences (up to `overlap` tokens) of the one before it.
 """
 
@@ -12,17 +13,10 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import groupby
-from typing import Protocol
 
+from assistant.core.encoder import Tokenizer
+from assistant.core.language import CHINESE_SENTENCE_END, CLOSERS, HAN, STOPS, has_han, segmented
 from assistant.knowledge.parsers import Block
-
-
-class Tokenizer(Protocol):
-    def count(self, texts: Sequence[str]) -> list[int]:
-        """Tokens of each text, without the model's special tokens."""
-
-    def split(self, text: str, max_tokens: int) -> list[str]:
-        """The text cut at word boundaries into pieces of at most `max_tokens` tokens."""
 
 
 @dataclass(frozen=True)
@@ -38,9 +32,18 @@ class ChunkSpec:
         """What is embedded: the heading path gives the passage its context."""
         return f"{self.heading}\n{self.text}"
 
+    @property
+    def words(self) -> str:
+        """What full-text search indexes where the passage holds Chinese: its words segmented."""
+        text = self.embedding_input
+        return segmented(text) if has_han(text) else ""
 
-# A sentence ends at . ! or ? followed by space; a line break in a block also ends one.
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+
+# A sentence ends at . ! or ? followed by space, or at a Chinese stop; a line break in a block
+# also ends one.
+_SENTENCE_END = re.compile(rf"(?<=[.!?])\s+|\n+|{CHINESE_SENTENCE_END}\s*")
+# Chinese sentences follow each other without a space.
+_NO_SPACE_AFTER = re.compile(f"[{HAN}{STOPS}{CLOSERS}，：]$")
 
 
 def _sentences(text: str) -> list[str]:
@@ -72,7 +75,7 @@ def _pieces(blocks: Iterable[Block], budget: int, tokenizer: Tokenizer) -> list[
 def _join(pieces: Sequence[_Piece]) -> str:
     text = ""
     for piece in pieces:
-        separator = "\n" if piece.paragraph_start else " "
+        separator = "\n" if piece.paragraph_start else "" if _NO_SPACE_AFTER.search(text) else " "
         text = f"{text}{separator}{piece.text}" if text else piece.text
     return text
 

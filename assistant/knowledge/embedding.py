@@ -3,18 +3,18 @@ checked to give the vectors the chunk table stores."""
 
 from __future__ import annotations
 
-from assistant.core.encoder import Embedder, encoder
+from assistant.core.encoder import TextEncoder, encoder
 from assistant.core.errors import ApplicationError
 from assistant.knowledge.models import EMBEDDING_DIMENSIONS
 
-__all__ = ["Embedder", "EmbeddingModelError", "embedder"]
+__all__ = ["EmbeddingModelError", "TextEncoder", "embedder"]
 
 
 class EmbeddingModelError(ApplicationError):
     pass
 
 
-def embedder(name: str) -> Embedder:
+def embedder(name: str) -> TextEncoder:
     """The process's embedder for a model, loaded on first use; refused when its vectors are not
     the chunk table's size."""
     model = encoder(name)

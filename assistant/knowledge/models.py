@@ -3,11 +3,16 @@ from django.contrib.auth.models import Group
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, When
 from pgvector.django import HnswIndex, VectorField
 
 EMBEDDING_DIMENSIONS = 384
 SEARCH_CONFIG = "english"
+
+
+class Language(models.TextChoices):
+    ENGLISH = "en", "English"
+    CHINESE = "zh", "Chinese"
 
 
 class Collection(models.Model):
@@ -62,6 +67,9 @@ class Document(models.Model):
     effective_from = models.DateField(null=True, blank=True)
     effective_to = models.DateField(null=True, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
+    language = models.CharField(
+        max_length=8, choices=Language.choices, default=Language.ENGLISH, help_text="detected when indexed"
+    )
     indexed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -153,9 +161,21 @@ class Chunk(models.Model):
     embedding_model = models.CharField(max_length=300)
     effective_from = models.DateField(null=True, blank=True)
     effective_to = models.DateField(null=True, blank=True)
+    words = models.TextField(
+        blank=True,
+        db_default="",
+        help_text="the heading and text with a space between words, for full-text search, where they "
+        "hold Chinese (written without spaces); empty otherwise",
+    )
     search_vector = models.GeneratedField(
-        expression=SearchVector("heading", weight="A", config=SEARCH_CONFIG)
-        + SearchVector("text", weight="D", config=SEARCH_CONFIG),
+        expression=Case(
+            When(
+                words="",
+                then=SearchVector("heading", weight="A", config=SEARCH_CONFIG)
+                + SearchVector("text", weight="D", config=SEARCH_CONFIG),
+            ),
+            default=SearchVector("words", weight="D", config=SEARCH_CONFIG),
+        ),
         output_field=SearchVectorField(),
         db_persist=True,
     )

@@ -30,7 +30,9 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from psycopg.types.json import Jsonb
 
+from assistant.core.encoder import similarity_scale
 from assistant.core.errors import ApplicationError
+from assistant.core.language import segmented
 from assistant.core.timing import ms_since
 from assistant.db.vectors import vector_connection
 from assistant.knowledge.embedding import embedder
@@ -224,7 +226,8 @@ def _vector_cte(index: int, sizes: Sequence[int], *, metadata: bool, lexical: bo
     nearest = " UNION ALL ".join(_nearest(index, sizes, path=path) for path in paths)
     return f"""
     vec{index} AS MATERIALIZED (
-        SELECT {_PASSAGE}, row_number() OVER (ORDER BY distance, id) AS rank, 1 - distance AS similarity,
+        SELECT {_PASSAGE}, row_number() OVER (ORDER BY distance, id) AS rank,
+               %(shift{index})s + (1 - distance) * %(scale{index})s AS similarity,
                {score}
         FROM ({nearest}) nearest{", words q, corpus n" if lexical else ""}
     )"""
@@ -410,7 +413,7 @@ def knowledge_search(
     pool = reranker().pool(k)
     groups = sorted(ids_by_model.items())
     params: dict[str, Any] = {
-        "text": query,
+        "text": segmented(query),
         "as_of": request.as_of or timezone.localdate(),
         "metadata": Jsonb(metadata or {}),
         "exact_below": EXACT_BELOW,
@@ -426,7 +429,11 @@ def knowledge_search(
         embed_started = time.perf_counter()
         for index, (model, _) in enumerate(groups):
             vector = (embed_query or _embed_query)(model, query)
-            params |= {f"vector{index}": np.asarray(vector, dtype=np.float32), f"model{index}": model}
+            params |= {
+                f"vector{index}": np.asarray(vector, dtype=np.float32),
+                f"model{index}": model,
+            }
+            params[f"scale{index}"], params[f"shift{index}"] = similarity_scale(model)
         timings["embed"] = ms_since(embed_started)
     sql = _statement(
         tuple(len(pks) for _, pks in groups),

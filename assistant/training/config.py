@@ -8,6 +8,7 @@ from typing import Any
 
 from django.conf import settings
 
+from assistant.core.encoder import fine_tunable
 from assistant.core.errors import ApplicationError
 from assistant.training.data import Narrowing
 
@@ -83,6 +84,12 @@ class TrainingConfig:
         config._check()
         if not config.base_model:
             config = dataclasses.replace(config, base_model=settings.TRAINING_BASE_MODEL)
+        if config.method in FINE_TUNING and not fine_tunable(config.base_model):
+            raise ConfigError(
+                f"{config.base_model} runs quantised in its own engine and cannot be fine-tuned; "
+                f"use it with knn, probe or zero-shot, or fine-tune a Hugging Face model",
+                field="base_model",
+            )
         if not config.learning_rate and config.method in FINE_TUNING:
             config = dataclasses.replace(config, learning_rate=DEFAULT_LEARNING_RATES[config.method])
         if config.method == "icl" and "evaluation_limit" not in merged:

@@ -188,13 +188,13 @@ def test_a_document_added_is_searchable_at_once_without_retraining(collection, i
 
 
 def test_a_document_whose_embedding_fails_is_marked_failed_with_the_reason(collection, monkeypatch):
-    from assistant.knowledge import embedding
+    from assistant.core import encoder
 
     submitted = document_submit(
         collection=collection, parsed=ParsedDocument("a.md", "A", [Block("Text.")]), enqueue=False
     )
     monkeypatch.setattr(
-        embedding.Embedder,
+        encoder.Embedder,
         "embed_batches",
         lambda self, texts, **kw: (_ for _ in ()).throw(OSError("no memory")),
     )

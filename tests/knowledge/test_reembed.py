@@ -72,6 +72,7 @@ def test_an_unknown_model_is_a_clear_error(index_files):
     collection_get_or_create(name="notes")
 
     with pytest.raises(
-        CommandError, match="is neither all-MiniLM-L6-v2 nor a local Hugging Face model directory"
+        CommandError,
+        match="is neither all-MiniLM-L6-v2, multilingual-e5-small nor a local Hugging Face model directory",
     ):
         call_command("reembed", "--collection", "notes", "--model", "/nowhere/model")

@@ -17,11 +17,12 @@ from assistant.core.background import threaded
 from assistant.core.dispatch import resend_stale
 from assistant.core.errors import ApplicationError
 from assistant.core.hf import cpu_threads, one_torch_thread
+from assistant.core.language import detect
 from assistant.db.vectors import vector_connection
 from assistant.knowledge.chunking import ChunkSpec, chunk_blocks
 from assistant.knowledge.cleaning import cleaned_blocks
 from assistant.knowledge.dispatch import document_index_later
-from assistant.knowledge.embedding import Embedder, embedder
+from assistant.knowledge.embedding import TextEncoder, embedder
 from assistant.knowledge.models import Chunk, Document, DocumentStatus
 from assistant.knowledge.parsers import Block
 
@@ -31,6 +32,8 @@ logger = logging.getLogger("finassist.knowledge")
 INDEX_WINDOW = 256
 # Chunks embedded between two saves of the documents' progress.
 PROGRESS_EVERY = 64
+# The first chunks of a document, which its language is detected from.
+LANGUAGE_SAMPLE = 8
 
 
 @dataclass
@@ -56,7 +59,7 @@ class _Plan:
         self.waiting = len(self.specs)
 
 
-def _chunk(document: Document, model: Embedder) -> list[ChunkSpec]:
+def _chunk(document: Document, model: TextEncoder) -> list[ChunkSpec]:
     blocks = cleaned_blocks([Block.from_dict(block) for block in document.content])
     specs = chunk_blocks(
         document.title,
@@ -101,6 +104,7 @@ _CHUNK_COLUMNS = {
     "embedding_model": "varchar",
     "effective_from": "date",
     "effective_to": "date",
+    "words": "text",
 }
 
 
@@ -129,6 +133,7 @@ def _copy_chunks(document: Document, plan: _Plan) -> None:
                     plan.model,
                     document.effective_from,
                     document.effective_to,
+                    spec.words,
                 )
             )
 
@@ -227,6 +232,7 @@ def documents_index(document_ids: Sequence[int], *, on_progress: Progress | None
         else:
             Document.objects.filter(pk=document.pk).update(
                 status=DocumentStatus.PROCESSING,
+                language=detect(" ".join([document.title, *(spec.text for spec in specs[:LANGUAGE_SAMPLE])])),
                 chunks_total=len(specs),
                 chunks_done=0,
                 error="",

@@ -15,6 +15,7 @@ from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.db import transaction
 
+from assistant.core.encoder import model_checked
 from assistant.core.errors import ApplicationError
 from assistant.knowledge.dispatch import document_index_later
 from assistant.knowledge.models import Chunk, Collection, Document, DocumentStatus
@@ -26,10 +27,16 @@ logger = logging.getLogger("finassist.knowledge")
 
 
 def collection_get_or_create(
-    *, name: str, description: str = "", reader_groups: Iterable[str] = ()
+    *, name: str, description: str = "", reader_groups: Iterable[str] = (), embedding_model: str = ""
 ) -> Collection:
+    """The collection of that name; a new one is embedded with `embedding_model` (default:
+    FINASSIST_EMBEDDING_MODEL). An existing one keeps its model: `manage.py reembed` moves it."""
+    model = embedding_model or settings.EMBEDDING_MODEL
+    collection = Collection.objects.filter(name=name).first()
+    if collection is None:
+        model_checked(model)
     collection, created = Collection.objects.get_or_create(
-        name=name, defaults={"description": description, "embedding_model": settings.EMBEDDING_MODEL}
+        name=name, defaults={"description": description, "embedding_model": model}
     )
     groups = list(Group.objects.filter(name__in=list(reader_groups)))
     if groups:

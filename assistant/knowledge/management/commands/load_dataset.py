@@ -18,6 +18,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--reader-group", action="append", default=[], help="group that may read a new collection"
         )
+        parser.add_argument("--collection", help="the collection to load into (default: the dataset's own)")
+        parser.add_argument(
+            "--embedding-model",
+            default="",
+            help="the model a new collection is embedded with (default: FINASSIST_EMBEDDING_MODEL; "
+            "multilingual-e5-small reads Chinese questions)",
+        )
         parser.add_argument(
             "--queue",
             action="store_true",
@@ -37,6 +44,8 @@ class Command(BaseCommand):
         reader_group: list[str],
         if_present: bool,
         queue: bool,
+        collection: str | None,
+        embedding_model: str,
         **options: Any,
     ) -> None:
         dataset = DATASETS[name]
@@ -48,23 +57,29 @@ class Command(BaseCommand):
                 self.stdout.write(f"{exc.message}: not loaded")
                 return
             raise CommandError(str(exc)) from exc
-        collection = collection_get_or_create(
-            name=dataset.collection, description=dataset.description, reader_groups=reader_group
-        )
+        try:
+            target = collection_get_or_create(
+                name=collection or dataset.collection,
+                description=dataset.description,
+                reader_groups=reader_group,
+                embedding_model=embedding_model,
+            )
+        except ApplicationError as exc:
+            raise CommandError(str(exc)) from exc
         submissions = []
         for number, parsed in enumerate(dataset.load(folder)):
             if limit is not None and number >= limit:
                 break
             submissions.append(
                 document_submit(
-                    collection=collection,
+                    collection=target,
                     parsed=parsed,
                     source=f"{name}:{parsed.external_id}",
                     effective_from=dataset.effective_from(parsed),
                     enqueue=queue,
                 )
             )
-        self.stdout.write(f"{name}: {len(submissions)} document(s) into collection {collection.name}")
+        self.stdout.write(f"{name}: {len(submissions)} document(s) into collection {target.name}")
         if queue:
             changed = sum(submission.changed for submission in submissions)
             self.stdout.write(f"{changed} document(s) queued for the ingest worker, the rest unchanged")
