@@ -55,6 +55,8 @@ class Fact:
 
 
 NO_ANSWER = "The knowledge base does not answer this question."
+# What the extractive backend says instead when the question is Chinese.
+NO_ANSWER_ZH = "知识库中没有回答这个问题的内容。"
 INSTRUCTION = (
     "You assist investment advisors. Answer the question only from the numbered sources and "
     "the client fields below. Cite every statement with the number of its source in square "

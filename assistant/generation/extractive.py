@@ -4,7 +4,9 @@ It invents nothing: every sentence is copied from a passage and cited, client fi
 quoted from the client record, and when the best passage is below the relevance threshold
 the answer says the knowledge base does not answer the question. Sentences come only from
 passages about what the question names (`subjects`); when it names nothing, or several
-things, each sentence stands under the name of what it is about.
+things, each sentence stands under the name of what it is about. A Chinese question is answered
+in Chinese wording: Chinese sentences run on without spaces, and the labels and the no-answer
+message are Chinese.
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from assistant.core.language import Language, detect
 from assistant.core.privacy import Masker
-from assistant.generation.base import NO_ANSWER, Passage, Prompt
+from assistant.generation.base import NO_ANSWER, NO_ANSWER_ZH, Passage, Prompt
 from assistant.generation.subjects import CLIENT, Subjects, subject_of, subjects_of
-from assistant.generation.text import roots, sentences
+from assistant.generation.text import joined, roots, sentences
 
 MAX_SENTENCES = 4
 MAX_CHARS = 900
@@ -27,6 +30,24 @@ MAX_CHARS = 900
 KEEP_SHARE = 0.5
 # What a question's word in a passage's heading (and not in the sentence) counts for a sentence.
 HEADING_SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class _Wording:
+    """What the answer says in its own words, in the question's language."""
+
+    no_answer: str
+    client: str  # the label of sentences about the client
+    record: str  # what leads the client's fields
+    colon: str  # after a label
+    separator: str  # between client fields
+    stop: str
+
+
+_WORDING: dict[Language, _Wording] = {
+    "en": _Wording(NO_ANSWER, "The client", "From the client record", ": ", "; ", "."),
+    "zh": _Wording(NO_ANSWER_ZH, "客户", "客户档案", "：", "；", "。"),
+}
 
 
 @dataclass(frozen=True)
@@ -86,20 +107,26 @@ def _chosen(prompt: Prompt, subjects: Subjects) -> list[_Candidate]:
     return sorted(chosen, key=lambda c: (order[c.passage.number], c.position))
 
 
-def _composed(chosen: Sequence[_Candidate], *, label: bool) -> str:
+def _cited(candidate: _Candidate) -> str:
+    """The sentence with its citation: after a space in English, right after the stop in Chinese."""
+    gap = "" if detect(candidate.text) == "zh" else " "
+    return f"{candidate.text}{gap}[{candidate.passage.number}]"
+
+
+def _composed(chosen: Sequence[_Candidate], *, label: bool, wording: _Wording) -> str:
     """The sentences, each cited; labelled, they go in one paragraph a subject, led by its name."""
     groups: dict[str, list[str]] = {}
     for candidate in chosen:
-        groups.setdefault(subject_of(candidate.passage), []).append(
-            f"{candidate.text} [{candidate.passage.number}]"
-        )
+        groups.setdefault(subject_of(candidate.passage), []).append(_cited(candidate))
     if not label:
-        return " ".join(sentence for group in groups.values() for sentence in group)
-    return "\n\n".join(f"{_label(subject)}: {' '.join(group)}" for subject, group in groups.items())
+        return joined([sentence for group in groups.values() for sentence in group])
+    return "\n\n".join(
+        f"{_label(subject, wording)}{wording.colon}{joined(group)}" for subject, group in groups.items()
+    )
 
 
-def _label(subject: str) -> str:
-    return "The client" if subject == CLIENT else subject.rstrip(".:?!")
+def _label(subject: str, wording: _Wording) -> str:
+    return wording.client if subject == CLIENT else subject.rstrip(".:?!。：？！")
 
 
 class Extractive:
@@ -107,19 +134,20 @@ class Extractive:
     model_name = "extractive-v2"
 
     def stream(self, prompt: Prompt, *, masker: Masker | None = None) -> Generator[str, None, None]:
+        wording = _WORDING[detect(prompt.question)]
         if prompt.facts:
-            fields = "; ".join(f"{f.label}: {f.value.rstrip('.')}" for f in prompt.facts)
-            yield f"From the client record: {fields}.\n\n"
+            fields = wording.separator.join(f"{f.label}: {f.value.rstrip('.')}" for f in prompt.facts)
+            yield f"{wording.record}{wording.colon}{fields}{wording.stop}\n\n"
         subjects = subjects_of(prompt)
         allowed = [p for p in prompt.passages if subjects.allows(p)]
         best = max((p.similarity or 0.0 for p in allowed), default=0.0)
         # The client's own letters answer a question about the client however loosely they match it.
         if best < settings.GENERATION_MIN_RELEVANCE and not any(subject_of(p) == CLIENT for p in allowed):
-            yield NO_ANSWER
+            yield wording.no_answer
             return
         chosen = _chosen(prompt, subjects)
         if not chosen and not prompt.facts:
-            yield NO_ANSWER
+            yield wording.no_answer
             return
         covered = {subject_of(candidate.passage) for candidate in chosen}
-        yield _composed(chosen, label=not subjects.named or len(covered) > 1)
+        yield _composed(chosen, label=not subjects.named or len(covered) > 1, wording=wording)

@@ -7,9 +7,10 @@ title that no other subject among the passages has ("bond" of "Northbridge Short
 Fund" beside "Northbridge Global Equity Index Fund"), or one it shares while using more of its
 title than of any other subject's with that word ("the equity fund" beside a research note on
 "Equity market concentration"). Words that name a kind of thing ("fund", "portfolio",
-"company") name nothing by themselves. Answers keep to the subjects named: a
-sentence of a passage about another subject is not used for them, and an answer that cites one
-is warned about (`subject_warnings`).
+"company", "基金") name nothing by themselves. Titles and questions are compared by their words
+(`text.roots`), jieba's where they are Chinese: "稳健债券基金的管理费是多少" names
+"稳健债券基金产品说明". Answers keep to the subjects named: a sentence of a passage about another
+subject is not used for them, and an answer that cites one is warned about (`subject_warnings`).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ class Prompt(Protocol):
 
 CLIENT = "the client"
 """The subject of the passages about the client in scope (letters): named by every question."""
-CLIENT_WORDS = frozenset(roots("client"))
+CLIENT_WORDS = frozenset(roots("client 客户"))
 
 # Words of titles that say what kind of thing is named, not which one, and the words of the
 # questions that FAQ entries are titled by ("How long does a transfer take?" names transfers).
@@ -51,7 +52,9 @@ KINDS = frozenset(
         "fund funds portfolio portfolios company companies bank group holdings inc corp corporation plc "
         "ltd limited llc trust account accounts product products policy policies plan plans report annual "
         "quarterly form 10-k 10-q 8-k advisory alert guide guidance notice sheet fact factsheet faq "
-        "long take much many often get need want work way make happen know"
+        "long take much many often get need want work way make happen know "
+        "基金 产品 说明 说明书 公司 集团 银行 组合 账户 计划 政策 报告 年报 季报 年度报告 公告 "
+        "指南 通知 提示 常见问题 问题 需要 多久 多长时间 时间"
     )
 )
 _CITATION = re.compile(r"\[(\d+)\]")

@@ -1,9 +1,15 @@
-"""Sentences, content words and numbers of English text, for the extractive answer and grounding."""
+"""Sentences, content words and numbers of English and Chinese text, for the extractive answer and
+grounding."""
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
+from itertools import pairwise
+
+from assistant.core.language import CHINESE_SENTENCE_END, HAN, STOPWORDS_ZH, detect, has_han, words
 
 STOPWORDS = frozenset(
     [
@@ -153,8 +159,22 @@ STOPWORDS = frozenset(
     ]
 )
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9$])")
-_NUMBER = re.compile(r"(?<![\w.])[-$€£]?\d[\d,]*(?:\.\d+)?%?")
+_HAN_RUNS = re.compile(f"([{HAN}]+)")
+# Full-width forms (０-９, ％, ．, ￥) read as ASCII ones, one character for one so that positions
+# hold; but for the full-width comma, which separates clauses in Chinese, never thousands.
+_ASCII = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F) if chr(code) != "，"} | {ord("￥"): ord("¥")}
+# Chinese stops end a sentence wherever they are (with a closing quote after them); ASCII ones
+# followed by a Han character with no space between do too, as Chinese text writes them.
+_SENTENCE_END = re.compile(
+    r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9$])" rf"|{CHINESE_SENTENCE_END}" rf"|(?<=[.!?;])(?=[{HAN}])"
+)
+# A number not inside a word (a Han character before it is no word of its), with what Chinese
+# writes after it to multiply it: 2.5万 is 25,000, 1.2亿 120,000,000, 3百万 3,000,000.
+_NUMBER = re.compile(
+    rf"(?<![^\W{HAN}])(?<!\.)[-$€£¥]?\d[\d,]*(?:\.\d+)?"
+    r"(?:%|[十百千]?万?亿|[十百千]?万|[百千])?"
+)
+_UNITS = {"十": 10, "百": 100, "千": 1_000, "万": 10_000, "亿": 100_000_000}
 _CITATION = re.compile(r"\[\d+\]")
 
 
@@ -177,9 +197,21 @@ def stem(word: str) -> str:
     return word
 
 
-def terms(text: str) -> list[str]:
-    """Content words, lowercased and stemmed, in order."""
+def _english_terms(text: str) -> list[str]:
     return [stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 1]
+
+
+def _chinese_terms(text: str) -> list[str]:
+    return [word for word in words(text) if word not in STOPWORDS_ZH]
+
+
+def terms(text: str) -> list[str]:
+    """Content words, in order: English ones lowercased and stemmed, Chinese ones as jieba cuts them."""
+    return [
+        term
+        for index, part in enumerate(_HAN_RUNS.split(text))
+        for term in (_chinese_terms(part) if index % 2 else _english_terms(part))
+    ]
 
 
 # Words are compared by this many first letters of their stems: "concentrated" meets "concentration",
@@ -198,33 +230,50 @@ def sentences(text: str) -> list[str]:
     for line in text.splitlines():
         for sentence in _SENTENCE_END.split(line):
             sentence = " ".join(sentence.split())
-            if len(sentence.split()) >= 3:
+            if len(words(sentence) if has_han(sentence) else sentence.split()) >= 3:
                 found.append(sentence)
     return found
 
 
+def joined(sentences: Sequence[str]) -> str:
+    """Sentences as one paragraph: a space between two, unless both are Chinese."""
+    gaps = ["" if detect(before) == detect(after) == "zh" else " " for before, after in pairwise(sentences)]
+    return "".join(sentence + gap for sentence, gap in zip(sentences, [*gaps, ""], strict=True))
+
+
 def _value(token: str) -> Decimal | None:
+    amount = token.rstrip("".join(_UNITS))
+    scale = math.prod(_UNITS[unit] for unit in token[len(amount) :])
     try:
-        return Decimal(token.strip("-$€£%").replace(",", ""))
+        return Decimal(amount.strip("-$€£¥%").replace(",", "")) * scale
     except InvalidOperation:
         return None
 
 
-def numbers(text: str) -> list[tuple[int, int, str]]:
-    """(start, end, token) of every number in the text, citation markers excepted."""
+def _valued(text: str) -> list[tuple[int, int, Decimal]]:
+    """(start, end, value) of every number in the text, citation markers excepted."""
+    text = text.translate(_ASCII)
     spans = [m.span() for m in _CITATION.finditer(text)]
-    return [
-        (m.start(), m.end(), m.group())
-        for m in _NUMBER.finditer(text)
-        if not any(start <= m.start() < end for start, end in spans) and _value(m.group()) is not None
-    ]
+    found = []
+    for match in _NUMBER.finditer(text):
+        value = _value(match.group())
+        if value is not None and not any(start <= match.start() < end for start, end in spans):
+            found.append((match.start(), match.end(), value))
+    return found
+
+
+def numbers(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, token) of every number in the text, citation markers excepted. Full-width digits
+    count; a number followed by 年, 月 or 日 is a part of a date, read as the number it is."""
+    return [(start, end, text[start:end]) for start, end, _ in _valued(text)]
 
 
 def ungrounded_numbers(answer: str, sources: list[str]) -> list[dict[str, object]]:
-    """Numbers in `answer` whose value appears in none of `sources`, with their positions."""
-    known = {_value(token) for source in sources for _, _, token in numbers(source)}
+    """Numbers in `answer` whose value appears in none of `sources`, with their positions. Values
+    compare across the ways of writing them: 2.5万 in one is 25,000 in the other."""
+    known = {value for source in sources for _, _, value in _valued(source)}
     return [
-        {"start": start, "end": end, "text": token}
-        for start, end, token in numbers(answer)
-        if _value(token) not in known
+        {"start": start, "end": end, "text": answer[start:end]}
+        for start, end, value in _valued(answer)
+        if value not in known
     ]
