@@ -26,7 +26,9 @@ from django.utils import timezone
 from advisory.keywords import letter_keywords
 from advisory.models import Answer, Citation, Client, Keyword, Letter
 from advisory.selectors import client_get, holdings_allocation
+from assistant.core.encoder import languages
 from assistant.core.errors import ApplicationError, text_checked
+from assistant.core.language import Language, detect
 from assistant.core.privacy import Masker
 from assistant.core.timing import ms_since, with_total
 from assistant.generation import backend
@@ -250,12 +252,18 @@ class Asking:
         )
 
 
-def knowledge_collections(*, advisor: User, requested: Sequence[str] | None) -> list[str]:
-    """The collections a knowledge question searches: those asked for, else the advisory defaults."""
-    if requested:
-        return list(requested)
-    readable = set(readable_collections(Reader.of(advisor)).values_list("name", flat=True))
-    return [name for name in DEFAULT_COLLECTIONS if name in readable]
+def knowledge_collections(
+    *, advisor: User, requested: Sequence[str] | None, language: Language = "en"
+) -> list[str]:
+    """The collections a knowledge question searches: those asked for, else the advisory defaults;
+    for a question in another language than English, those of them whose model reads it (else
+    every readable one that does: the Chinese product sheets)."""
+    readable = dict(readable_collections(Reader.of(advisor)).values_list("name", "embedding_model"))
+    chosen = list(requested) if requested else [name for name in DEFAULT_COLLECTIONS if name in readable]
+    if language == "en":
+        return chosen
+    reading = [name for name in chosen if name not in readable or language in languages(readable[name])]
+    return reading or [name for name, model in readable.items() if language in languages(model)]
 
 
 def answer_start(
@@ -283,7 +291,9 @@ def answer_start(
             )
         client = client_get(advisor=advisor, client_id=client_id)
     names = (
-        knowledge_collections(advisor=advisor, requested=collections) if scope != Answer.Scope.CLIENT else []
+        knowledge_collections(advisor=advisor, requested=collections, language=detect(question))
+        if scope != Answer.Scope.CLIENT
+        else []
     )
     answering = backend(backend_name)
     masker = client_masker(client) if client else Masker()
