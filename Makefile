@@ -24,6 +24,8 @@ $(INSTALLED): pyproject.toml requirements.lock
 	@touch $@
 
 TASKS := claims-line-of-business claims-route claims-fraud aml-typology chat-intent
+# Served by retrieval only: the multilingual encoder it embeds with cannot be fine-tuned.
+RETRIEVAL_TASKS := chat-intent-multilingual
 run: $(INSTALLED)
 	$(MANAGE) migrate --noinput
 	$(MANAGE) collectstatic --noinput --verbosity 0
@@ -32,7 +34,7 @@ run: $(INSTALLED)
 	@# served by retrieval (knn: no training) as soon as it is fitted on the inference queue, then
 	@# fine-tuned on the gpu queue, each version activated when it beats the one serving; the
 	@# public datasets are indexed by the ingest worker, each document searchable as it lands.
-	$(MANAGE) train $(TASKS) --method knn --unless-tried --queue --activate always
+	$(MANAGE) train $(TASKS) $(RETRIEVAL_TASKS) --method knn --unless-tried --queue --activate always
 	$(MANAGE) load_demo
 	$(MANAGE) load_dataset ask_cfpb --if-present --queue --reader-group advisor
 	$(MANAGE) load_dataset fincen_advisories --if-present --queue --reader-group aml_analyst

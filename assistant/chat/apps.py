@@ -8,12 +8,13 @@ class ChatConfig(AppConfig):
     verbose_name = "Customer-service chat"
 
     def ready(self) -> None:
-        from assistant.chat.intents import CHAT_INTENT
+        from assistant.chat.intents import CHAT_INTENT, CHAT_INTENT_MULTILINGUAL
         from assistant.core import roles
         from assistant.core.sections import Section, section_register
         from assistant.training.registry import task_register
 
         task_register(CHAT_INTENT)
+        task_register(CHAT_INTENT_MULTILINGUAL)
         post_migrate.connect(_routes_sync, sender=self)
         roles.role_grant(
             roles.SUPPORT_AGENT,

@@ -15,7 +15,9 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from assistant.chat.models import Conversation, Message, Ticket
+from assistant.core.encoder import languages
 from assistant.core.errors import NotFound
+from assistant.core.language import Language
 from assistant.knowledge.models import Collection
 
 
@@ -55,8 +57,12 @@ def turn_get(*, customer: ChatCustomer, message_id: Any) -> Message:
         raise NotFound("no such message", field="message") from None
 
 
-def chat_collections() -> list[str]:
-    return list(Collection.objects.filter(name__in=settings.CHAT_COLLECTIONS).values_list("name", flat=True))
+def chat_collections(language: Language = "en") -> list[str]:
+    """The chat collections that exist and whose embedding model reads the language."""
+    found = Collection.objects.filter(name__in=settings.CHAT_COLLECTIONS).values_list(
+        "name", "embedding_model"
+    )
+    return [name for name, model in found if language in languages(model)]
 
 
 def ticket_replies(ticket: Ticket) -> QuerySet[Message]:

@@ -1,6 +1,7 @@
 """The chatbot's turn: a fine-tuned intent model routes, retrieval answers, a person takes over.
 
-Each customer message is classified by the active `chat-intent` version. Below the
+Each customer message is classified by the active `chat-intent` version (a Chinese one by
+`chat-intent-multilingual`, and answered from the collections its encoder reads). Below the
 version's abstain threshold the bot asks which of the likeliest two or three intents the
 customer means; an intent that needs the customer's own account gets its scripted reply
 and a ticket for a person; any other is answered from the FAQ collections, with the last
@@ -22,10 +23,21 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 
-from assistant.chat.intents import CHAT_INTENT, HANDOFF, HANDOFF_CLOSING, INTENTS, intent_label
+from assistant.chat.intents import (
+    CHAT_INTENT,
+    CHAT_INTENT_MULTILINGUAL,
+    CLARIFY_ZH,
+    HANDOFF,
+    HANDOFF_CLOSING,
+    HANDOFF_ZH,
+    INTENT_LABELS_ZH,
+    INTENTS,
+    intent_label,
+)
 from assistant.chat.models import Conversation, IntentRoute, Message, Ticket
 from assistant.chat.selectors import ChatCustomer, chat_collections
 from assistant.core.errors import ApplicationError, text_checked
+from assistant.core.language import Language, detect, words
 from assistant.core.privacy import Masker
 from assistant.core.timing import ms_since, with_total
 from assistant.generation import backend
@@ -67,12 +79,19 @@ REFERRING_WORDS = frozenset(
         "and",
     ]
 )
+# The same in Chinese ("那要多少钱？", "它也可以吗？"), whose words jieba separates.
+REFERRING_WORDS_ZH = frozenset(
+    ["它", "它们", "那", "那个", "这", "这个", "这些", "那些", "还有", "也", "同样"]
+)
 SHORT_MESSAGE_WORDS = 3
 
 
 def follow_up(text: str) -> bool:
-    words = re.findall(r"[a-z']+", text.lower())
-    return len(words) <= SHORT_MESSAGE_WORDS or bool(REFERRING_WORDS & set(words))
+    if detect(text) == "zh":
+        chinese = words(text)
+        return len(chinese) <= SHORT_MESSAGE_WORDS or bool(REFERRING_WORDS_ZH & set(chinese))
+    english = re.findall(r"[a-z']+", text.lower())
+    return len(english) <= SHORT_MESSAGE_WORDS or bool(REFERRING_WORDS & set(english))
 
 
 CLARIFY = "I want to be sure I help with the right thing. Which of these is it?"
@@ -163,6 +182,7 @@ def turn_start(*, conversation: Conversation, text: Any, intent: str | None = No
     `intent` is set when the customer picked one of the intents a clarifying question offered.
     """
     text = _checked(text)
+    language = detect(text)
     if intent is not None and intent not in INTENTS:
         raise ApplicationError(f"unknown intent {intent[:60]!r}", field="intent")
     timings: dict[str, float] = {}
@@ -173,24 +193,28 @@ def turn_start(*, conversation: Conversation, text: Any, intent: str | None = No
         reply.intent, reply.confidence, reply.chosen = intent, 1.0, True
     else:
         started = time.perf_counter()
-        (prediction,) = predict(CHAT_INTENT.name, [text])
+        (prediction,) = predict(_router(language), [text])
         timings["intent"] = ms_since(started)
         reply.intent, reply.confidence = prediction.label, round(prediction.confidence, 4)
         reply.model_version = prediction.model_version
         if prediction.abstained:
             reply.kind = Message.Kind.CLARIFY
-            labels = dict(IntentRoute.objects.values_list("intent", "label"))
+            labels = (
+                INTENT_LABELS_ZH
+                if language == "zh"
+                else dict(IntentRoute.objects.values_list("intent", "label"))
+            )
             reply.options = [
                 {"intent": label, "label": labels.get(label, intent_label(label)), "confidence": round(p, 4)}
                 for label, p in prediction.alternatives[:OPTIONS]
             ]
-            reply.text = CLARIFY
+            reply.text = CLARIFY_ZH if language == "zh" else CLARIFY
             return Replying(asked, _stored(reply, timings), None, None, timings)
 
     route = IntentRoute.objects.filter(intent=reply.intent).first()
     if route is not None and route.route == IntentRoute.Route.HANDOFF:
         reply.kind = Message.Kind.HANDOFF
-        reply.text = route.reply or HANDOFF_CLOSING.strip()
+        reply.text = HANDOFF_ZH if language == "zh" else route.reply or HANDOFF_CLOSING.strip()
         with transaction.atomic():
             _stored(reply, timings)
             Ticket.objects.create(
@@ -212,7 +236,7 @@ def turn_start(*, conversation: Conversation, text: Any, intent: str | None = No
         context = [m.text for m in reversed(recent)]
     reply.query = " ".join([*context, text])
     started = time.perf_counter()
-    collections = chat_collections()
+    collections = chat_collections(language)
     results: list[SearchResult] = []
     if collections:
         results = knowledge_search(
@@ -223,6 +247,12 @@ def turn_start(*, conversation: Conversation, text: Any, intent: str | None = No
     passages = passages_of(results)
     reply.citations = citations_of(results)
     return Replying(asked, _stored(reply, timings), Prompt(reply.query, passages), backend(), timings)
+
+
+def _router(language: Language) -> str:
+    """The intent task for a message: the fine-tuned English router, or knn over the multilingual
+    encoder for Chinese, which the English router never saw."""
+    return CHAT_INTENT.name if language == "en" else CHAT_INTENT_MULTILINGUAL.name
 
 
 def turn_create(*, conversation: Conversation, text: Any, intent: str | None = None) -> Replying:
