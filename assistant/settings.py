@@ -466,8 +466,9 @@ QUESTION_MAX_CHARS = env.integer(
 # Customer-service chat ---------------------------------------------------------------------------
 CHAT_COLLECTIONS = env.csv(
     "FINASSIST_CHAT_COLLECTIONS",
-    "faq,ask-cfpb",
-    "collections the chatbot answers from (those that exist are searched)",
+    "faq,faq-zh,ask-cfpb",
+    "collections the chatbot answers from (those that exist and whose model reads the message's "
+    "language are searched)",
 )
 CHAT_MESSAGE_MAX_CHARS = env.integer(
     "FINASSIST_CHAT_MESSAGE_MAX_CHARS", 1000, "longest message a customer may send", minimum=1

@@ -320,12 +320,12 @@ def ingestion() -> dict[str, object]:
             for parsed in fincen_advisories(fincen)
         ]
     else:
-        corpus = "demo knowledge"
+        corpus = "demo knowledge (English)"
         demo = Path(__file__).resolve().parent.parent / "assistant" / "knowledge" / "demo_data"
         files = [
             (path.name, path.read_bytes())
             for path in sorted(demo.rglob("*"))
-            if path.suffix in {".md", ".html", ".csv"}
+            if path.suffix in {".md", ".html", ".csv"} and "zh" not in path.relative_to(demo).parts
         ]
         submitted = files_submit(collection=collection, files=files, enqueue=False).submitted
     embedder(collection.embedding_model)  # load the model outside the timing
