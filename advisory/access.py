@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy
 from rest_framework.permissions import BasePermission
 
 from assistant.core.access import role_required
 from assistant.core.roles import ADVISOR, user_has_role
 
 advisor_required = role_required(
-    ADVISOR, refusal="the advisory pages are for advisors", error_template="advisory/error.html"
+    ADVISOR, refusal=gettext_lazy("the advisory pages are for advisors"), error_template="advisory/error.html"
 )
 
 

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AdvisoryConfig(AppConfig):
@@ -16,9 +17,9 @@ class AdvisoryConfig(AppConfig):
         section_register(
             Section(
                 "advisory",
-                "Advisory",
+                _("Advisory"),
                 "advisory:clients",
-                "Your clients, and cited answers about them, products and markets",
+                _("Your clients, and cited answers about them, products and markets"),
                 order=10,
                 roles=(roles.ADVISOR,),
                 lands=(roles.ADVISOR,),

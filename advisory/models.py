@@ -1,22 +1,23 @@
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_noop
 from pgvector.django import VectorField
 
 
 class RiskTolerance(models.TextChoices):
-    CONSERVATIVE = "conservative"
-    MODERATE = "moderate"
-    BALANCED = "balanced"
-    GROWTH = "growth"
-    AGGRESSIVE = "aggressive"
+    CONSERVATIVE = "conservative", gettext_noop("Conservative")
+    MODERATE = "moderate", gettext_noop("Moderate")
+    BALANCED = "balanced", gettext_noop("Balanced")
+    GROWTH = "growth", gettext_noop("Growth")
+    AGGRESSIVE = "aggressive", gettext_noop("Aggressive")
 
 
 class IncomeBand(models.TextChoices):
-    UNDER_50K = "under_50k", "under 50k"
-    FROM_50K_TO_100K = "50k_100k", "50k to 100k"
-    FROM_100K_TO_250K = "100k_250k", "100k to 250k"
-    OVER_250K = "over_250k", "over 250k"
+    UNDER_50K = "under_50k", gettext_noop("under 50k")
+    FROM_50K_TO_100K = "50k_100k", gettext_noop("50k to 100k")
+    FROM_100K_TO_250K = "100k_250k", gettext_noop("100k to 250k")
+    OVER_250K = "over_250k", gettext_noop("over 250k")
 
 
 class Client(models.Model):
@@ -46,12 +47,12 @@ class Client(models.Model):
 
 class Holding(models.Model):
     class AssetClass(models.TextChoices):
-        EQUITY = "equity"
-        BOND = "bond"
-        CASH = "cash"
-        REAL_ESTATE = "real_estate", "real estate"
-        COMMODITY = "commodity"
-        ALTERNATIVE = "alternative"
+        EQUITY = "equity", gettext_noop("Equity")
+        BOND = "bond", gettext_noop("Bond")
+        CASH = "cash", gettext_noop("Cash")
+        REAL_ESTATE = "real_estate", gettext_noop("real estate")
+        COMMODITY = "commodity", gettext_noop("Commodity")
+        ALTERNATIVE = "alternative", gettext_noop("Alternative")
 
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="holdings")
     instrument = models.CharField(max_length=200)
@@ -90,11 +91,11 @@ class Keyword(models.Model):
     """A keyword extracted from a letter, with the span of text it came from."""
 
     class Category(models.TextChoices):
-        ASSET = "asset"
-        GOAL = "goal"
-        RISK = "risk", "risk tolerance"
-        HORIZON = "horizon", "time horizon"
-        LIFE_EVENT = "life_event", "life event"
+        ASSET = "asset", gettext_noop("Asset")
+        GOAL = "goal", gettext_noop("Goal")
+        RISK = "risk", gettext_noop("risk tolerance")
+        HORIZON = "horizon", gettext_noop("time horizon")
+        LIFE_EVENT = "life_event", gettext_noop("life event")
 
     letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="keywords")
     category = models.CharField(max_length=16, choices=Category.choices)
@@ -114,9 +115,9 @@ class Answer(models.Model):
     """A question an advisor asked and everything needed to audit its answer."""
 
     class Scope(models.TextChoices):
-        CLIENT = "client", "this client"
-        KNOWLEDGE = "knowledge", "products and research"
-        BOTH = "both", "client and knowledge"
+        CLIENT = "client", gettext_noop("this client")
+        KNOWLEDGE = "knowledge", gettext_noop("products and research")
+        BOTH = "both", gettext_noop("client and knowledge")
 
     class Status(models.TextChoices):
         ANSWERING = "answering"

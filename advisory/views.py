@@ -6,6 +6,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonRespons
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from advisory import selectors, services
@@ -61,11 +63,16 @@ def _allocation_chart(allocation: list[selectors.AssetShare], holdings: list[Hol
     if not allocation:
         return ""
     currency = holdings[0].currency
+    labels = {label.lower(): label for label in Holding.AssetClass.labels}
     bars = [
-        (a.asset_class.capitalize(), a.share * 100, f"{a.share:.0%} · {currency} {a.value:,.0f}")
+        (
+            capfirst(_(labels.get(a.asset_class, a.asset_class))),
+            a.share * 100,
+            f"{a.share:.0%} · {currency} {a.value:,.0f}",
+        )
         for a in allocation
     ]
-    return mark_safe(bars_svg(bars, title="Allocation by asset class (share of the total)", log=False))
+    return mark_safe(bars_svg(bars, title=_("Allocation by asset class (share of the total)"), log=False))
 
 
 @advisor_required

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AmlConfig(AppConfig):
@@ -18,9 +19,9 @@ class AmlConfig(AppConfig):
         section_register(
             Section(
                 "aml",
-                "AML",
+                _("AML"),
                 "aml:queue",
-                "Alerts: take the next, weigh the evidence, close or escalate with a SAR draft",
+                _("Alerts: take the next, weigh the evidence, close or escalate with a SAR draft"),
                 order=30,
                 roles=(roles.AML_ANALYST,),
                 lands=(roles.AML_ANALYST,),

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 from aml.selectors import rules_of
 
 
@@ -49,12 +51,12 @@ def rule_legend(codes: Iterable[str], *, names: Mapping[str, str] | None = None)
     for code in wanted:
         rule = rules.get(code)
         if rule is None:
-            name = (names or {}).get(code) or "unknown rule"
-            legend[code] = RuleCode(code, name, "a rule no longer configured", "", "removed since")
+            name = (names or {}).get(code) or _("unknown rule")
+            legend[code] = RuleCode(code, name, _("a rule no longer configured"), "", _("removed since"))
             continue
         parameters = rule.parameters if isinstance(rule.parameters, dict) else {}
         settings = " · ".join(f"{name} {_setting(value)}" for name, value in parameters.items())
         legend[code] = RuleCode(
-            code, rule.name, rule.description, settings, "" if rule.enabled else "switched off now"
+            code, rule.name, rule.description, settings, "" if rule.enabled else _("switched off now")
         )
     return legend

@@ -3,17 +3,18 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_noop
 
 
 class CustomerKind(models.TextChoices):
-    INDIVIDUAL = "individual"
-    BUSINESS = "business"
+    INDIVIDUAL = "individual", gettext_noop("Individual")
+    BUSINESS = "business", gettext_noop("Business")
 
 
 class RiskRating(models.TextChoices):
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
+    LOW = "low", gettext_noop("Low")
+    MEDIUM = "medium", gettext_noop("Medium")
+    HIGH = "high", gettext_noop("High")
 
 
 class Customer(models.Model):
@@ -59,17 +60,17 @@ class Account(models.Model):
 
 
 class Direction(models.TextChoices):
-    IN = "in", "incoming"
-    OUT = "out", "outgoing"
+    IN = "in", gettext_noop("incoming")
+    OUT = "out", gettext_noop("outgoing")
 
 
 class Channel(models.TextChoices):
-    CASH = "cash"
-    WIRE = "wire"
-    CARD = "card"
-    ACH = "ach", "ACH"
-    CRYPTO = "crypto"
-    CHEQUE = "cheque"
+    CASH = "cash", gettext_noop("Cash")
+    WIRE = "wire", gettext_noop("Wire")
+    CARD = "card", gettext_noop("Card")
+    ACH = "ach", gettext_noop("ACH")
+    CRYPTO = "crypto", gettext_noop("Crypto")
+    CHEQUE = "cheque", gettext_noop("Cheque")
 
 
 class Transaction(models.Model):
@@ -248,9 +249,9 @@ class Screening(models.Model):
 
 class Alert(models.Model):
     class Status(models.TextChoices):
-        OPEN = "open"
-        IN_PROGRESS = "in_progress", "in progress"
-        CLOSED = "closed"
+        OPEN = "open", gettext_noop("Open")
+        IN_PROGRESS = "in_progress", gettext_noop("in progress")
+        CLOSED = "closed", gettext_noop("Closed")
 
     screening = models.OneToOneField(Screening, on_delete=models.PROTECT, related_name="alert")
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="alerts")
@@ -275,14 +276,14 @@ class Case(models.Model):
     """An analyst's investigation of one alert, ending in a decision: closed, or escalated with a SAR."""
 
     class Status(models.TextChoices):
-        OPEN = "open"
-        CLOSED = "closed"
-        ESCALATED = "escalated"
+        OPEN = "open", gettext_noop("Open")
+        CLOSED = "closed", gettext_noop("Closed")
+        ESCALATED = "escalated", gettext_noop("Escalated")
 
     class Decision(models.TextChoices):
-        NONE = "", "undecided"
-        CLOSED = "closed"
-        ESCALATED = "escalated"
+        NONE = "", gettext_noop("undecided")
+        CLOSED = "closed", gettext_noop("Closed")
+        ESCALATED = "escalated", gettext_noop("Escalated")
 
     alert = models.OneToOneField(Alert, on_delete=models.PROTECT, related_name="case")
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

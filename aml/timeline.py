@@ -7,11 +7,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from django.utils.html import escape
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from assistant.core.charts import HEIGHT, PAD, WIDTH, Scale, axes, svg_open, ticks
+from assistant.core.charts import HEIGHT, PAD, WIDTH, Scale, axes, day_label, svg_open, ticks
 
 # Amounts whose largest is this many times the smallest are drawn on a log scale.
 LOG_RATIO = 100
@@ -27,10 +29,6 @@ class Mark:
     text: str  # what the transaction is, for its title
     flagged_by: tuple[tuple[str, str], ...]  # the rules citing it: reason code and name
     screened: bool
-
-
-def _day(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, tz=UTC).strftime("%d %b")
 
 
 def _compact(value: float) -> str:
@@ -58,15 +56,15 @@ def amount_scale(amounts: Sequence[float]) -> Scale:
 
 def _title(mark: Mark) -> str:
     rules = ", ".join(f"{code} ({name})" for code, name in mark.flagged_by)
-    flagged = f"; flagged by {rules}" if rules else ""
-    screened = "; the screened transaction" if mark.screened else ""
+    flagged = _("; flagged by %(rules)s") % {"rules": rules} if rules else ""
+    screened = _("; the screened transaction") if mark.screened else ""
     return f"{mark.text}{flagged}{screened}"
 
 
 def _mark(mark: Mark, x: float, y: float) -> str:
     title = f"<title>{escape(_title(mark))}</title>"
     if mark.flagged_by:
-        codes = escape(" ".join(code for code, _ in mark.flagged_by))
+        codes = escape(" ".join(code for code, _name in mark.flagged_by))
         shape = (
             f'<path class="mark flagged" data-codes="{codes}" d="M{x:.1f},{y - 6:.1f} l6,6 l-6,6 l-6,-6 z" '
             f'fill="{FLAGGED}" stroke="#fff">{title}</path>'
@@ -92,14 +90,25 @@ def timeline_svg(marks: Sequence[Mark], *, start: datetime, end: datetime) -> st
     x = Scale(first, last, PAD + INSET, WIDTH - PAD / 2 - INSET)
     y = amount_scale([max(m.amount, 0.01) for m in marks])
     currencies = sorted({m.currency for m in marks})
-    unit = currencies[0] if len(currencies) == 1 else "as booked, not converted"
-    y_title = f"amount ({unit}{', log scale' if y.log else ''})"
-    flagged = sum(1 for m in marks if m.flagged_by)
-    label = (
-        f"The customer's {len(marks)} transactions from {_day(first)} to {_day(last)}, "
-        f"{flagged} of them cited by a rule"
+    unit = currencies[0] if len(currencies) == 1 else _("as booked, not converted")
+    y_title = (
+        _("amount (%(unit)s, log scale)") % {"unit": unit}
+        if y.log
+        else _("amount (%(unit)s)") % {"unit": unit}
     )
-    parts = [svg_open(label), axes("booked (UTC)", y_title), ticks(x, y, x_format=_day, y_format=_compact)]
+    flagged = sum(1 for m in marks if m.flagged_by)
+    label = ngettext(
+        "The customer's %(count)d transaction from %(first)s to %(last)s, "
+        "%(flagged)d of them cited by a rule",
+        "The customer's %(count)d transactions from %(first)s to %(last)s, "
+        "%(flagged)d of them cited by a rule",
+        len(marks),
+    ) % {"count": len(marks), "first": day_label(first), "last": day_label(last), "flagged": flagged}
+    parts = [
+        svg_open(label),
+        axes(_("booked (UTC)"), y_title),
+        ticks(x, y, x_format=day_label, y_format=_compact),
+    ]
     ordered = sorted(marks, key=lambda m: (bool(m.flagged_by), m.screened))
     parts += [_mark(m, x(m.booked_at.timestamp()), y(max(m.amount, 0.01))) for m in ordered]
     parts.append("</svg>")

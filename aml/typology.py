@@ -26,38 +26,44 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.utils.translation import gettext_noop
+
 from assistant.training.registry import Example
 
 # (label, description, subject keywords); order matters: the first match wins (FATF's lists
 # name "the financing of terrorism" in every subject, so the jurisdiction rule comes before it).
 TAXONOMY: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("elder_exploitation", "elder financial exploitation", ("elder",)),
-    ("human_trafficking", "human trafficking and smuggling", ("human trafficking", "human smuggling")),
+    ("elder_exploitation", gettext_noop("elder financial exploitation"), ("elder",)),
+    (
+        "human_trafficking",
+        gettext_noop("human trafficking and smuggling"),
+        ("human trafficking", "human smuggling"),
+    ),
     (
         "high_risk_jurisdiction",
-        "jurisdictions with AML/CFT deficiencies",
+        gettext_noop("jurisdictions with AML/CFT deficiencies"),
         ("financial action task force", "fatf", "transactions involving", "uzbekistan", "turkish cypriot"),
     ),
-    ("terrorist_financing", "financing of terrorism", ("terroris", "isis", "islamic state")),
+    ("terrorist_financing", gettext_noop("financing of terrorism"), ("terroris", "isis", "islamic state")),
     (
         "cybercrime",
-        "ransomware, cyber-events and virtual currency",
+        gettext_noop("ransomware, cyber-events and virtual currency"),
         ("ransomware", "cyber", "virtual currency", "account takeover"),
     ),
     (
         "drug_trafficking",
-        "narcotics proceeds, bulk cash and the networks that launder them",
+        gettext_noop("narcotics proceeds, bulk cash and the networks that launder them"),
         ("fentanyl", "narcotic", "bulk currency", "transnational criminal", "funnel account", "mexic"),
     ),
-    ("trade_based_laundering", "trade-based money laundering", ("trade-based", "tbml")),
+    ("trade_based_laundering", gettext_noop("trade-based money laundering"), ("trade-based", "tbml")),
     (
         "sanctions_evasion",
-        "sanctions evasion and proliferation finance",
+        gettext_noop("sanctions evasion and proliferation finance"),
         ("iran", "north korea", "dprk", "syria", "transnistria", "weapons", "sanction"),
     ),
     (
         "corruption",
-        "proceeds of foreign corruption and kleptocracy",
+        gettext_noop("proceeds of foreign corruption and kleptocracy"),
         (
             "corrupt",
             "kleptocra",
@@ -72,7 +78,7 @@ TAXONOMY: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ),
     (
         "fraud",
-        "fraud schemes: scams, impostors, mules, loans, benefits, e-mail compromise",
+        gettext_noop("fraud schemes: scams, impostors, mules, loans, benefits, e-mail compromise"),
         (
             "fraud",
             "scam",
@@ -86,7 +92,7 @@ TAXONOMY: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "economic impact payment",
         ),
     ),
-    ("structuring", "structuring to evade reporting", ("structuring",)),
+    ("structuring", gettext_noop("structuring to evade reporting"), ("structuring",)),
 )
 # The typology classifier, as registered on the fine-tuning platform (`aml.learning`).
 TYPOLOGY = "aml-typology"
@@ -95,7 +101,7 @@ LABELS = tuple(label for label, _, _ in TAXONOMY)
 NONE = "none"
 TYPOLOGY_LABELS = (*LABELS, NONE)
 DESCRIPTIONS = {label: description for label, description, _ in TAXONOMY} | {
-    NONE: "no typology: ordinary activity"
+    NONE: gettext_noop("no typology: ordinary activity")
 }
 SUBJECT_CHARS = 700
 PASSAGE_CHARS = 500

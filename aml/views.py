@@ -12,6 +12,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from aml.legend import RuleCode, hit_codes, rule_legend
@@ -55,7 +57,7 @@ RELATED_DAYS = 30
 FIELDS = ("note", "attachment", "question", "decision", "typology", "reason", "sar_draft")
 
 analyst_required = role_required(
-    AML_ANALYST, refusal="the AML pages are for AML analysts", error_template="aml/error.html"
+    AML_ANALYST, refusal=gettext_lazy("the AML pages are for AML analysts"), error_template="aml/error.html"
 )
 
 
@@ -93,7 +95,7 @@ def marked_text(text: str, phrases: object, start: int = 0, end: int | None = No
     position = start
     for first, last, weight in _spans(phrases, start, end):
         pieces.append(escape(text[position:first]))
-        title = f"weight {weight:.2f}" if weight is not None else "phrase"
+        title = _("weight %(weight).2f") % {"weight": weight} if weight is not None else _("phrase")
         pieces.append(format_html('<mark class="phrase" title="{}">{}</mark>', title, text[first:last]))
         position = last
     pieces.append(escape(text[position:end]))
@@ -110,6 +112,11 @@ def _passage(text: str, explanation: Mapping[str, Any]) -> SafeString | None:
     return marked_text(text, explanation.get("phrases"), start, end)
 
 
+def _described(description: object) -> str:
+    """A typology's description in the reader's language (one the taxonomy no longer has, as stored)."""
+    return _(description) if isinstance(description, str) and description else ""
+
+
 def _typology(explanation: Mapping[str, Any]) -> dict[str, Any] | None:
     typology = explanation.get("typology")
     if not isinstance(typology, dict):
@@ -117,13 +124,13 @@ def _typology(explanation: Mapping[str, Any]) -> dict[str, Any] | None:
     label = str(typology.get("label", ""))
     return {
         "label": label,
-        "description": typology.get("description") or DESCRIPTIONS.get(label, ""),
+        "description": _described(typology.get("description") or DESCRIPTIONS.get(label, "")),
         "probability": _number(typology.get("probability")),
         "suspicion": _number(typology.get("suspicion")),
         "alternatives": [
             {
                 "label": str(alternative.get("label", "")),
-                "description": DESCRIPTIONS.get(str(alternative.get("label", "")), ""),
+                "description": _described(DESCRIPTIONS.get(str(alternative.get("label", "")), "")),
                 "probability": _number(alternative.get("probability")),
             }
             for alternative in _dicts(typology.get("alternatives"))
@@ -195,8 +202,8 @@ def _timeline(screening: Screening, legend: Mapping[str, RuleCode]) -> SafeStrin
             amount=float(t.amount),
             currency=t.currency,
             text=(
-                f"{t.booked_at:%Y-%m-%d %H:%M} {t.external_id}: {t.get_direction_display()} "
-                f"{t.amount:,.2f} {t.currency} {t.get_channel_display()}, {t.counterparty_name}"
+                f"{t.booked_at:%Y-%m-%d %H:%M} {t.external_id}: {_(t.get_direction_display())} "
+                f"{t.amount:,.2f} {t.currency} {_(t.get_channel_display())}, {t.counterparty_name}"
             ),
             flagged_by=tuple((code, legend[code].name) for code in cited.get(t.pk, []) if code in legend),
             screened=t.pk == screening.transaction_id,
@@ -276,10 +283,18 @@ def _case_page(
             "can_edit_sar": is_assignee and case.status != Case.Status.CLOSED,
             "high_risk": case.alert.risk >= HIGH_RISK or screening.customer.risk_rating == "high",
             "decisions": [
-                (Case.Decision.CLOSED, "Close", "no suspicion; no SAR is filed"),
-                (Case.Decision.ESCALATED, "Escalate", "suspicious; the SAR draft is filed"),
+                (
+                    Case.Decision.CLOSED,
+                    pgettext("a case's decision", "Close"),
+                    _("no suspicion; no SAR is filed"),
+                ),
+                (
+                    Case.Decision.ESCALATED,
+                    pgettext("a case's decision", "Escalate"),
+                    _("suspicious; the SAR draft is filed"),
+                ),
             ],
-            "typologies": [(label, DESCRIPTIONS[label]) for label in TYPOLOGY_LABELS],
+            "typologies": [(label, _(DESCRIPTIONS[label])) for label in TYPOLOGY_LABELS],
             "suggested_typology": posted.get("typology", suggested),
             "sar_text": posted.get("sar_draft", case.sar_draft),
             "sar_base": sar_digest(case.sar_draft),
@@ -345,7 +360,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 def take(request: HttpRequest) -> HttpResponse:
     alert = alert_take_next(analyst=signed_in(request))
     if alert is None:
-        messages.info(request, "No open alerts to take: the queue is empty.")
+        messages.info(request, _("No open alerts to take: the queue is empty."))
         return redirect("aml:queue")
     return redirect("aml:case", case_id=alert.case.pk)
 
@@ -373,7 +388,7 @@ def attach(request: HttpRequest, case_id: int) -> HttpResponse:
     def attach_upload(item: Case) -> Case:
         upload = request.FILES.get("attachment")
         if upload is None:
-            raise ApplicationError("choose a file to attach", field="attachment")
+            raise ApplicationError(_("choose a file to attach"), field="attachment")
         return case_attach(case=item, analyst=signed_in(request), upload=upload)
 
     return _case_action(request, case_id, "attachment", attach_upload)
@@ -425,9 +440,9 @@ def decide(request: HttpRequest, case_id: int) -> HttpResponse:
             sar=request.POST.get("sar_draft"),
         ),
         done=lambda item: (
-            f"Case {item.pk} escalated: the SAR draft below was filed with it."
+            _("Case %(number)s escalated: the SAR draft below was filed with it.") % {"number": item.pk}
             if item.status == Case.Status.ESCALATED
-            else f"Case {item.pk} closed."
+            else _("Case %(number)s closed.") % {"number": item.pk}
         ),
     )
 
@@ -465,7 +480,7 @@ def sar(request: HttpRequest, case_id: int) -> HttpResponse:
                 reason=request.POST.get("reason", ""),
                 text=request.POST.get("sar_draft", ""),
             ),
-            done=lambda item: "SAR draft written from the evidence: review it and edit it before filing.",
+            done=lambda item: _("SAR draft written from the evidence: review it and edit it before filing."),
             anchor="#sar-draft",
         )
     return _case_action(
@@ -478,6 +493,6 @@ def sar(request: HttpRequest, case_id: int) -> HttpResponse:
             text=request.POST.get("sar_draft", ""),
             base=request.POST.get("base"),
         ),
-        done=lambda item: "SAR draft saved.",
+        done=lambda item: _("SAR draft saved."),
         anchor="#sar-draft",
     )

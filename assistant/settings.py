@@ -589,6 +589,7 @@ MIDDLEWARE = [
     "assistant.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "assistant.core.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "assistant.core.middleware.StorableInputMiddleware",
     "assistant.core.throttle.ThrottleMiddleware",
@@ -645,7 +646,12 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "landing"
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+# The pages speak the browser's language (Accept-Language) or the one chosen in the header; the API
+# speaks English whatever the client asks.
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["assistant.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ClaimsConfig(AppConfig):
@@ -26,9 +27,9 @@ class ClaimsConfig(AppConfig):
         section_register(
             Section(
                 "claims",
-                "Claims",
+                _("Claims"),
                 "claims:queue",
-                "Triaged claims: evidence, policy check, report, decision",
+                _("Triaged claims: evidence, policy check, report, decision"),
                 order=20,
                 roles=(roles.CLAIMS_ADJUSTER,),
                 lands=(roles.CLAIMS_ADJUSTER,),

@@ -1,32 +1,33 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_noop
 
 
 class LineOfBusiness(models.TextChoices):
     """The insurance domains of InsuranceQA, which the line-of-business classifier learns."""
 
-    AUTO = "auto", "auto insurance"
-    HOME = "home", "home insurance"
-    RENTERS = "renters", "renters insurance"
-    LIFE = "life", "life insurance"
-    HEALTH = "health", "health insurance"
-    MEDICARE = "medicare", "Medicare insurance"
-    DISABILITY = "disability", "disability insurance"
-    LONG_TERM_CARE = "long_term_care", "long-term care insurance"
-    CRITICAL_ILLNESS = "critical_illness", "critical illness insurance"
-    ANNUITIES = "annuities", "annuities"
-    RETIREMENT = "retirement", "retirement plans"
-    OTHER = "other", "other insurance"
+    AUTO = "auto", gettext_noop("auto insurance")
+    HOME = "home", gettext_noop("home insurance")
+    RENTERS = "renters", gettext_noop("renters insurance")
+    LIFE = "life", gettext_noop("life insurance")
+    HEALTH = "health", gettext_noop("health insurance")
+    MEDICARE = "medicare", gettext_noop("Medicare insurance")
+    DISABILITY = "disability", gettext_noop("disability insurance")
+    LONG_TERM_CARE = "long_term_care", gettext_noop("long-term care insurance")
+    CRITICAL_ILLNESS = "critical_illness", gettext_noop("critical illness insurance")
+    ANNUITIES = "annuities", gettext_noop("annuities")
+    RETIREMENT = "retirement", gettext_noop("retirement plans")
+    OTHER = "other", gettext_noop("other insurance")
 
 
 class Route(models.TextChoices):
     """Where a claim goes after triage."""
 
-    FAST_TRACK = "fast_track", "fast track"
-    STANDARD = "standard", "standard"
-    SPECIALIST = "specialist", "specialist"
-    SPECIAL_INVESTIGATION = "special_investigation", "special investigation"
+    FAST_TRACK = "fast_track", gettext_noop("fast track")
+    STANDARD = "standard", gettext_noop("standard")
+    SPECIALIST = "specialist", gettext_noop("specialist")
+    SPECIAL_INVESTIGATION = "special_investigation", gettext_noop("special investigation")
 
 
 class Policy(models.Model):
@@ -64,11 +65,11 @@ class Claim(models.Model):
     """A claim as an integrating system submitted it; `status` is the ClaimResponse outcome."""
 
     class Status(models.TextChoices):
-        QUEUED = "queued"
-        PROCESSING = "processing"
-        COMPLETE = "complete"
-        PARTIAL = "partial", "partial (a step could not run)"
-        ERROR = "error"
+        QUEUED = "queued", gettext_noop("Queued")
+        PROCESSING = "processing", gettext_noop("Processing")
+        COMPLETE = "complete", gettext_noop("Complete")
+        PARTIAL = "partial", gettext_noop("partial (a step could not run)")
+        ERROR = "error", gettext_noop("Error")
 
     system = models.ForeignKey("integrations.System", on_delete=models.PROTECT, related_name="claims")
     external_id = models.CharField(max_length=100, help_text="the claim's id in the calling system")
@@ -176,9 +177,9 @@ class ClaimReport(models.Model):
 
 # How a decision names the triage's fields it changed, for people to read.
 CHANGED_FIELDS = {
-    "line_of_business": "line of business",
-    "route": "route",
-    "fraud_suspected": "fraud suspected",
+    "line_of_business": gettext_noop("line of business"),
+    "route": gettext_noop("route"),
+    "fraud_suspected": gettext_noop("fraud suspected"),
 }
 
 

@@ -6,6 +6,8 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from assistant.core.access import role_required, signed_in
@@ -38,7 +40,9 @@ from claims.services.decisions import (
 LINES = dict(LineOfBusiness.choices)
 
 adjuster_required = role_required(
-    CLAIMS_ADJUSTER, refusal="the claims pages are for claims adjusters", error_template="claims/error.html"
+    CLAIMS_ADJUSTER,
+    refusal=gettext_lazy("the claims pages are for claims adjusters"),
+    error_template="claims/error.html",
 )
 
 
@@ -88,7 +92,7 @@ def claim(request: HttpRequest, claim_id: int) -> HttpResponse:
         try:
             decision_allowed(item)
             if action not in (ACCEPT, OVERRIDE):
-                raise ApplicationError("choose Accept or Override", field="action")
+                raise ApplicationError(_("choose Accept or Override"), field="action")
             if form.is_valid():
                 adjuster = signed_in(request)
                 if action == ACCEPT:

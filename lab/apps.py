@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class LabConfig(AppConfig):
@@ -13,9 +14,9 @@ class LabConfig(AppConfig):
         section_register(
             Section(
                 "lab",
-                "Decision lab",
+                _("Decision lab"),
                 "lab:index",
-                "Compare retrieval, fine-tuning and prompting on your own task",
+                _("Compare retrieval, fine-tuning and prompting on your own task"),
                 order=70,
                 roles=(roles.ML_ENGINEER,),
                 lands=(roles.ML_ENGINEER,),

@@ -8,6 +8,8 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from assistant.core.access import role_required, signed_in
@@ -22,7 +24,7 @@ from lab.selectors import collections, progress, studies, study_get
 from lab.services import answers_set, recommendation, study_adopt, study_cancel, study_create
 
 engineer_required = role_required(
-    ML_ENGINEER, refusal="the decision lab is for ML engineers", error_template="lab/error.html"
+    ML_ENGINEER, refusal=gettext_lazy("the decision lab is for ML engineers"), error_template="lab/error.html"
 )
 
 
@@ -99,7 +101,7 @@ def answers(request: HttpRequest, study_id: int) -> HttpResponseBase:
 @engineer_required
 def cancel(request: HttpRequest, study_id: int) -> HttpResponseBase:
     study_cancel(study_get(study_id))
-    messages.info(request, "Study cancelled: its running fits stop at their next progress report.")
+    messages.info(request, _("Study cancelled: its running fits stop at their next progress report."))
     return redirect("lab:study", study_id=study_id)
 
 
@@ -107,9 +109,13 @@ def cancel(request: HttpRequest, study_id: int) -> HttpResponseBase:
 @engineer_required
 def adopt(request: HttpRequest, study_id: int) -> HttpResponseBase:
     if not request.user.has_perm("training.activate_modelversion"):
-        raise PermissionDenied("activating a version needs the permission to activate model versions")
+        raise PermissionDenied(_("activating a version needs the permission to activate model versions"))
     version = study_adopt(study_get(study_id), user=signed_in(request))
-    messages.info(request, f"Version {version.pk} ({version.method}) now serves {version.task}.")
+    messages.info(
+        request,
+        _("Version %(number)s (%(method)s) now serves %(task)s.")
+        % {"number": version.pk, "method": version.method, "task": version.task},
+    )
     return redirect("lab:study", study_id=study_id)
 
 

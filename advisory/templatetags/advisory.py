@@ -6,6 +6,7 @@ from django import template
 from django.urls import reverse
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 
 from advisory.models import Answer, Keyword
 from assistant.generation.html import marked_html
@@ -46,7 +47,7 @@ def highlighted(letter_text: str, keywords: list[Keyword]) -> SafeString:
             format_html(
                 '<mark class="kw kw-{}" title="{}">{}</mark>',
                 keyword.category,
-                keyword.get_category_display(),
+                gettext(keyword.get_category_display()),
                 letter_text[keyword.start : keyword.end],
             )
         )

@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 class ChatConfig(AppConfig):
@@ -28,9 +29,9 @@ class ChatConfig(AppConfig):
         section_register(
             Section(
                 "chat",
-                "Customer chat",
+                _("Customer chat"),
                 "chat:chat",
-                "Ask the bank's assistant; a colleague takes over where it should",
+                _("Ask the bank's assistant; a colleague takes over where it should"),
                 order=40,
                 public=True,
             )
@@ -38,9 +39,9 @@ class ChatConfig(AppConfig):
         section_register(
             Section(
                 "chat-desk",
-                "Chat desk",
+                _("Chat desk"),
                 "chat:staff",
-                "Conversations handed over, tickets, and how the assistant is doing",
+                _("Conversations handed over, tickets, and how the assistant is doing"),
                 order=45,
                 permission="chat.view_ticket",
                 lands=(roles.SUPPORT_AGENT,),

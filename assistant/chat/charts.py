@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 
+from django.utils.translation import gettext as _
+
 from assistant.chat.intents import intent_label
 from assistant.chat.selectors import DayCounts
-from assistant.core.charts import Series, bars_svg, lines_svg
+from assistant.core.charts import Series, bars_svg, day_label, lines_svg
 
 # What fits left of a bar (the shared chart leaves its names 126 px at 10 px type).
 NAME_CHARS = 22
@@ -18,7 +20,7 @@ MIN_DAYS = 2
 
 def intent_name(intent: str) -> str:
     """An intent in words, cut at a word to name a bar: `card_arrival` -> "Card arrival"."""
-    name = intent_label(intent) or "(no intent)"
+    name = intent_label(intent) or _("(no intent)")
     return name if len(name) <= NAME_CHARS else name[: NAME_CHARS - 1].rsplit(" ", 1)[0] + "…"
 
 
@@ -34,7 +36,7 @@ def _midnight(day: date) -> float:
 def _day(timestamp: float) -> str:
     """A day's date; "" for a tick between two days."""
     moment = datetime.fromtimestamp(timestamp, tz=UTC)
-    return moment.strftime("%-d %b") if moment == datetime.combine(moment.date(), time(), UTC) else ""
+    return day_label(timestamp) if moment == datetime.combine(moment.date(), time(), UTC) else ""
 
 
 def turns_by_day_svg(days: Sequence[DayCounts]) -> str:
@@ -44,12 +46,12 @@ def turns_by_day_svg(days: Sequence[DayCounts]) -> str:
         return ""
     return lines_svg(
         [
-            Series("all turns", [(_midnight(d.day), d.turns) for d in days]),
-            Series("handed off", [(_midnight(d.day), d.handoffs) for d in days]),
+            Series(_("all turns"), [(_midnight(d.day), d.turns) for d in days]),
+            Series(_("handed off"), [(_midnight(d.day), d.handoffs) for d in days]),
         ],
-        label="assistant turns by day, and those handed off to a colleague",
-        x_title="day",
-        y_title="assistant turns",
+        label=_("assistant turns by day, and those handed off to a colleague"),
+        x_title=_("day"),
+        y_title=_("assistant turns"),
         x_format=_day,
         y_format="{:.0f}",
         y_range=(0.0, float(max(d.turns for d in days))),

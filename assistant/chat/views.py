@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from assistant.chat import charts, selectors, services
@@ -94,8 +95,8 @@ def staff(request: HttpRequest) -> HttpResponse:
     stats = selectors.chat_stats()
     context = {
         "stats": stats,
-        "intents_chart": charts.intents_svg(stats.intents, title="Assistant turns by intent"),
-        "handoffs_chart": charts.intents_svg(stats.handoffs, title="Handoffs by intent"),
+        "intents_chart": charts.intents_svg(stats.intents, title=_("Assistant turns by intent")),
+        "handoffs_chart": charts.intents_svg(stats.handoffs, title=_("Handoffs by intent")),
         "days_chart": charts.turns_by_day_svg(stats.days),
         "min_days": charts.MIN_DAYS,
     }

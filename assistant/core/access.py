@@ -5,23 +5,27 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseBase
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from rest_framework import permissions
 from rest_framework.request import Request
 
 from assistant.core.errors import ApplicationError
 from assistant.core.roles import user_has_role
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 View = Callable[..., HttpResponseBase]
 
 
-def role_required(role: str, *, refusal: str, error_template: str) -> Callable[[View], View]:
+def role_required(role: str, *, refusal: StrOrPromise, error_template: str) -> Callable[[View], View]:
     def decorate(view: View) -> View:
         @login_required
         @wraps(view)
@@ -42,7 +46,7 @@ def signed_in(request: HttpRequest | Request) -> User:
     """The person signed in (for a view behind a login or a permission that requires one)."""
     user = request.user
     if not isinstance(user, User) or not user.is_authenticated:
-        raise PermissionDenied("sign in first")
+        raise PermissionDenied(_("sign in first"))
     return user
 
 

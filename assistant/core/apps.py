@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 class CoreConfig(AppConfig):
@@ -17,9 +18,9 @@ class CoreConfig(AppConfig):
         section_register(
             Section(
                 "admin",
-                "Administration",
+                _("Administration"),
                 "admin:index",
-                "Users and roles, and everything the other sections keep",
+                _("Users and roles, and everything the other sections keep"),
                 order=90,
                 staff=True,
             )

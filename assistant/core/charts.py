@@ -7,8 +7,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
+from django.utils.dateformat import format as date_format
 from django.utils.html import escape
+from django.utils.translation import gettext, pgettext
 
 WIDTH, HEIGHT, PAD = 560, 260, 44
 COLOURS = ("#36c", "#c60", "#393", "#939", "#c33", "#069", "#996", "#666")
@@ -18,6 +21,11 @@ COLOURS = ("#36c", "#c60", "#393", "#939", "#c33", "#069", "#996", "#666")
 class Series:
     name: str
     points: list[tuple[float, float]]
+
+
+def day_label(timestamp: float) -> str:
+    """A day, in UTC, as short as an axis needs it in the reader's language ("4 Dec", "12月4日")."""
+    return date_format(datetime.fromtimestamp(timestamp, tz=UTC), pgettext("a day on a chart's axis", "j M"))
 
 
 def svg_open(label: str, *, width: int = WIDTH, height: int = HEIGHT) -> str:
@@ -115,8 +123,12 @@ def lines_svg(
         path = " ".join(f"{x(px):.1f},{y(py):.1f}" for px, py in ordered)
         parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" points="{path}"/>')
         parts += [
-            f'<circle cx="{x(px):.1f}" cy="{y(py):.1f}" r="3" fill="{colour}"><title>{escape(line.name)}: '
-            f"{escape(y_label(py))} at {escape(x_label(px))}</title></circle>"
+            f'<circle cx="{x(px):.1f}" cy="{y(py):.1f}" r="3" fill="{colour}"><title>'
+            + escape(
+                gettext("%(series)s: %(value)s at %(x)s")
+                % {"series": line.name, "value": y_label(py), "x": x_label(px)}
+            )
+            + "</title></circle>"
             for px, py in ordered
         ]
         last_x, last_y = ordered[-1]

@@ -9,9 +9,13 @@ section of their role's work.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.urls import reverse
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 Person = User | AnonymousUser
 
@@ -19,12 +23,13 @@ Person = User | AnonymousUser
 @dataclass(frozen=True)
 class Section:
     """A part of the site. Who may use it: anyone (`public`), or a signed-in person with one of
-    `roles`, with `permission`, or who is staff (`staff`); superusers may use every section."""
+    `roles`, with `permission`, or who is staff (`staff`); superusers may use every section. Its
+    title and description are shown in the reader's language (lazy translations)."""
 
     key: str
-    title: str
+    title: StrOrPromise
     url_name: str
-    description: str
+    description: StrOrPromise
     order: int
     roles: tuple[str, ...] = ()
     permission: str | None = None

@@ -1,6 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -57,7 +58,7 @@ def landing(request: HttpRequest) -> HttpResponse:
 def forbidden(request: HttpRequest, exception: Exception) -> HttpResponse:
     """A page the person may not use: under /api/ the API's error body, elsewhere a page saying
     why and offering the sections they may use."""
-    reason = str(exception) or "you may not use this page"
+    reason = str(exception) or _("you may not use this page")
     if request.path.startswith("/api/"):
         return refusal(request, 403, {"permission": reason}, detail=True)
     return render(

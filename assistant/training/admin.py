@@ -15,6 +15,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from assistant.core.access import signed_in
 from assistant.core.errors import ApplicationError
@@ -47,17 +49,27 @@ DRIFT_SHOWN = 500  # the latest audits a drift chart draws
 
 
 class TaskFileForm(forms.Form):
-    name = forms.SlugField(max_length=100, help_text="letters, digits, hyphens and underscores")
-    file = forms.FileField(help_text="CSV with a header row, or JSONL: one labelled example per row")
-    text_column = forms.CharField(max_length=100, initial="text")
-    label_column = forms.CharField(max_length=100, initial="label")
-    description = forms.CharField(max_length=500, required=False)
+    name = forms.SlugField(
+        max_length=100,
+        label=gettext_lazy("Name"),
+        help_text=gettext_lazy("letters, digits, hyphens and underscores"),
+    )
+    file = forms.FileField(
+        label=gettext_lazy("File"),
+        help_text=gettext_lazy("CSV with a header row, or JSONL: one labelled example per row"),
+    )
+    text_column = forms.CharField(max_length=100, initial="text", label=gettext_lazy("Text column"))
+    label_column = forms.CharField(max_length=100, initial="label", label=gettext_lazy("Label column"))
+    description = forms.CharField(max_length=500, required=False, label=gettext_lazy("Description"))
 
 
 class ExamplesForm(forms.Form):
     examples = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 12, "cols": 90}),
-        help_text="one example per line: the label, a tab, then the text; a new label is added with it",
+        label=gettext_lazy("Examples"),
+        help_text=gettext_lazy(
+            "one example per line: the label, a tab, then the text; a new label is added with it"
+        ),
     )
 
     def clean_examples(self) -> list[Example]:
@@ -67,20 +79,29 @@ class ExamplesForm(forms.Form):
                 continue
             label, tab, text = line.partition("\t")
             if not tab or not label.strip() or not text.strip():
-                raise forms.ValidationError(f"line {number}: write the label, a tab, then the text")
+                raise forms.ValidationError(
+                    _("line %(number)s: write the label, a tab, then the text") % {"number": number}
+                )
             examples.append(Example(text.strip(), label.strip()))
         return examples
 
 
 class TrainForm(forms.Form):
     # Callable choices are read when a form is made: the tasks registered by then.
-    task = forms.ChoiceField(choices=lambda: [(spec.name, spec.name) for spec in tasks()])
-    method = forms.ChoiceField(choices=[(m, m) for m in METHODS], initial="lora")
-    epochs = forms.IntegerField(min_value=1, max_value=100, initial=3)
+    task = forms.ChoiceField(
+        choices=lambda: [(spec.name, spec.name) for spec in tasks()], label=gettext_lazy("Task")
+    )
+    method = forms.ChoiceField(
+        choices=[(m, m) for m in METHODS], initial="lora", label=gettext_lazy("Method")
+    )
+    epochs = forms.IntegerField(min_value=1, max_value=100, initial=3, label=gettext_lazy("Epochs"))
     data_file = forms.CharField(
         required=False,
         max_length=500,
-        help_text="a CSV or JSONL file of examples on the workers' file system; empty: the task's own data",
+        label=gettext_lazy("Data file"),
+        help_text=gettext_lazy(
+            "a CSV or JSONL file of examples on the workers' file system; empty: the task's own data"
+        ),
     )
 
 
@@ -106,21 +127,25 @@ def _abstain(version: ModelVersion) -> dict[str, Any]:
 def _duration(seconds: float) -> str:
     minutes, whole = divmod(round(seconds), 60)
     if not minutes:
-        return f"{whole} s"
+        return _("%(s)s s") % {"s": whole}
     if minutes < 60:
-        return f"{minutes} min {whole} s" if whole else f"{minutes} min"
+        return (
+            _("%(min)s min %(s)s s") % {"min": minutes, "s": whole}
+            if whole
+            else _("%(min)s min") % {"min": minutes}
+        )
     hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return _("%(h)s h %(min)s min") % {"h": hours, "min": minutes} if minutes else _("%(h)s h") % {"h": hours}
 
 
 def _time_left(run: TrainingRun, timing: RunTiming) -> str:
     if run.status == TrainingRun.Status.QUEUED:
-        return "not known until it starts"
+        return _("not known until it starts")
     if timing.left is None:
-        return "not known until its first steps are done"
+        return _("not known until its first steps are done")
     if run.step >= run.total_steps:
-        return "none: its steps are done, it is being evaluated"
-    return f"about {_duration(timing.left)}"
+        return _("none: its steps are done, it is being evaluated")
+    return _("about %(duration)s") % {"duration": _duration(timing.left)}
 
 
 def _progress(run: TrainingRun) -> dict[str, Any]:
@@ -145,7 +170,11 @@ def _progress(run: TrainingRun) -> dict[str, Any]:
 def _drift(audits: list[DriftAudit], *, by_task: bool) -> dict[str, Any]:
     """The drift chart, with what a drift audit is and when one runs (all there is before the first)."""
     schedule = settings.CELERY_BEAT_SCHEDULE.get("training-drift-audit", {}).get("schedule")
-    every = f"every {_duration(schedule)}" if isinstance(schedule, int | float) else "on the beat schedule"
+    every = (
+        _("every %(duration)s") % {"duration": _duration(schedule)}
+        if isinstance(schedule, int | float)
+        else _("on the beat schedule")
+    )
     return {
         "chart": mark_safe(drift_svg(audits, by_task=by_task)),
         "count": len(audits),
@@ -261,13 +290,17 @@ class TrainingRunAdmin(admin.ModelAdmin):
             except ApplicationError as error:
                 form.add_error(error.field if error.field in form.fields else None, error.message)
             else:
-                self.message_user(request, f"Run {run.pk} queued for a gpu-queue worker.", messages.SUCCESS)
+                self.message_user(
+                    request,
+                    _("Run %(number)s queued for a gpu-queue worker.") % {"number": run.pk},
+                    messages.SUCCESS,
+                )
                 return HttpResponseRedirect(reverse("admin:training_trainingrun_change", args=[run.pk]))
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "form": form,
-            "title": "Train",
+            "title": _("Train"),
         }
         return TemplateResponse(request, "admin/training/train.html", context)
 
@@ -368,8 +401,20 @@ class ModelVersionAdmin(admin.ModelAdmin):
             except ApplicationError as error:
                 form.add_error(None, error.message)
             else:
-                new = f"; new labels: {', '.join(added.new_labels)}" if added.new_labels else ""
-                self.message_user(request, f"{added.added} example(s) added to {version.name}{new}.")
+                new = (
+                    _("; new labels: %(labels)s") % {"labels": ", ".join(added.new_labels)}
+                    if added.new_labels
+                    else ""
+                )
+                self.message_user(
+                    request,
+                    ngettext(
+                        "%(count)d example added to %(version)s%(new)s.",
+                        "%(count)d examples added to %(version)s%(new)s.",
+                        added.added,
+                    )
+                    % {"count": added.added, "version": version.name, "new": new},
+                )
                 return HttpResponseRedirect(reverse("admin:training_task", args=[version.task]))
         return TemplateResponse(
             request,
@@ -377,11 +422,13 @@ class ModelVersionAdmin(admin.ModelAdmin):
             {
                 **self.admin_site.each_context(request),
                 "opts": self.model._meta,
-                "title": f"Add examples to {version}",
-                "explanation": "Each example is embedded and stored with the version's examples at once; "
-                "the next prediction votes with it (knn) or may show it to the model (icl).",
+                "title": _("Add examples to %(version)s") % {"version": version},
+                "explanation": _(
+                    "Each example is embedded and stored with the version's examples at once; "
+                    "the next prediction votes with it (knn) or may show it to the model (icl)."
+                ),
                 "form": form,
-                "submit": "Add examples",
+                "submit": _("Add examples"),
             },
         )
 
@@ -443,25 +490,28 @@ class ModelVersionAdmin(admin.ModelAdmin):
         )
         running = task_running_run(task)
         rows = [
-            ("method", [v.method for v in versions]),
-            ("status", [v.status for v in versions]),
-            ("accuracy", [_metric(v, "accuracy") for v in versions]),
+            (_("method"), [v.method for v in versions]),
+            (_("status"), [v.status for v in versions]),
+            (_("accuracy"), [_metric(v, "accuracy") for v in versions]),
             ("macro-F1", [_metric(v, "macro_f1") for v in versions]),
             ("ECE", [_metric(v, "ece") for v in versions]),
-            ("abstain threshold", [f"{v.abstain_threshold:.3f}" for v in versions]),
-            ("abstain coverage", [_abstain(v).get("coverage") for v in versions]),
-            ("seconds per epoch", [_epochs(v) for v in versions]),
-            ("fit seconds", [f"{v.fit_seconds:.1f}" if v.fit_seconds is not None else "-" for v in versions]),
-            ("artefact", [_size(v.artefact_bytes) for v in versions]),
-            ("peak memory", [_size(v.peak_memory_bytes) for v in versions]),
-            ("training examples", [v.metrics.get("dataset_sizes", {}).get("train") for v in versions]),
-            ("validation split", [v.validation_hash[:10] for v in versions]),
-            ("created", [v.created_at.strftime("%Y-%m-%d %H:%M") for v in versions]),
+            (_("abstain threshold"), [f"{v.abstain_threshold:.3f}" for v in versions]),
+            (_("abstain coverage"), [_abstain(v).get("coverage") for v in versions]),
+            (_("seconds per epoch"), [_epochs(v) for v in versions]),
+            (
+                _("fit seconds"),
+                [f"{v.fit_seconds:.1f}" if v.fit_seconds is not None else "-" for v in versions],
+            ),
+            (_("artefact"), [_size(v.artefact_bytes) for v in versions]),
+            (_("peak memory"), [_size(v.peak_memory_bytes) for v in versions]),
+            (_("training examples"), [v.metrics.get("dataset_sizes", {}).get("train") for v in versions]),
+            (_("validation split"), [v.validation_hash[:10] for v in versions]),
+            (_("created"), [v.created_at.strftime("%Y-%m-%d %H:%M") for v in versions]),
         ]  # fmt: skip
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": f"Task {task}",
+            "title": _("Task %(task)s") % {"task": task},
             "spec": spec,
             "versions": versions,
             "rows": rows,
@@ -553,8 +603,11 @@ class TaskDefinitionAdmin(admin.ModelAdmin):
             else:
                 self.message_user(
                     request,
-                    f"Task {dataset.task.name}: {dataset.rows} examples, {len(dataset.label_counts)} labels. "
-                    "Train it from the Train page (knn serves in seconds).",
+                    _(
+                        "Task %(task)s: %(rows)s examples, %(labels)s labels. "
+                        "Train it from the Train page (knn serves in seconds)."
+                    )
+                    % {"task": dataset.task.name, "rows": dataset.rows, "labels": len(dataset.label_counts)},
                 )
                 return HttpResponseRedirect(reverse("admin:training_task", args=[dataset.task.name]))
         return TemplateResponse(
@@ -563,11 +616,13 @@ class TaskDefinitionAdmin(admin.ModelAdmin):
             {
                 **self.admin_site.each_context(request),
                 "opts": self.model._meta,
-                "title": "Create a task from a file",
-                "explanation": "The labels are read from the file; its examples are stored as the task's "
-                "dataset (hash, rows, per-label counts). A bad file is refused with the reason, and "
-                "nothing is stored.",
+                "title": _("Create a task from a file"),
+                "explanation": _(
+                    "The labels are read from the file; its examples are stored as the task's "
+                    "dataset (hash, rows, per-label counts). A bad file is refused with the reason, and "
+                    "nothing is stored."
+                ),
                 "form": form,
-                "submit": "Create task",
+                "submit": _("Create task"),
             },
         )

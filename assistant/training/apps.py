@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class TrainingConfig(AppConfig):
@@ -23,9 +24,9 @@ class TrainingConfig(AppConfig):
         section_register(
             Section(
                 "models",
-                "Models",
+                _("Models"),
                 "admin:training_modelversion_changelist",
-                "Train, compare, activate and roll back the models each task uses",
+                _("Train, compare, activate and roll back the models each task uses"),
                 order=60,
                 permission="training.view_modelversion",
             )

@@ -10,7 +10,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 from django.utils.html import escape, format_html, format_html_join
+from django.utils.translation import gettext, pgettext
 
 from assistant.core.charts import Series, lines_svg
 from assistant.training.models import DriftAudit
@@ -25,14 +27,14 @@ def loss_curve_svg(history: Sequence[dict[str, Any]]) -> str:
     """Training loss by step, and validation loss at each epoch's end where the run measured it."""
     series = [
         Series(name, [(entry["step"], entry[key]) for entry in history if key in entry])
-        for name, key in (("train loss", "loss"), ("validation loss", "validation_loss"))
+        for name, key in ((gettext("train loss"), "loss"), (gettext("validation loss"), "validation_loss"))
     ]
     top = max((loss for line in series for _, loss in line.points), default=0.0)
     return lines_svg(
         series,
-        label="training loss",
-        x_title="step",
-        y_title="loss",
+        label=gettext("training loss"),
+        x_title=gettext("step"),
+        y_title=gettext("loss"),
         x_format=_step,
         y_format="{:.2f}",
         y_range=(0.0, top),
@@ -77,14 +79,17 @@ def confusion_html(labels: Sequence[str], matrix: Sequence[Sequence[int]]) -> st
     )
     table = (
         format_html(
-            '<table class="confused-pairs"><caption>The {} most confused pairs</caption>'
-            "<tr><th>true label</th><th>predicted</th><th>examples</th><th>share of the true label's</th>"
-            "</tr>{}</table>",
-            len(pairs),
+            '<table class="confused-pairs"><caption>{}</caption>'
+            "<tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{}</table>",
+            gettext("The %(count)s most confused pairs") % {"count": len(pairs)},
+            gettext("true label"),
+            gettext("predicted"),
+            gettext("examples"),
+            gettext("share of the true label's"),
             rows,
         )
         if pairs
-        else "<p>No examples were confused.</p>"
+        else format_html("<p>{}</p>", gettext("No examples were confused."))
     )
     return (
         '<div style="display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start">'
@@ -107,17 +112,22 @@ def confusion_matrix_svg(labels: Sequence[str], matrix: Sequence[Sequence[int]])
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" style="max-width:100%;height:auto" '
-        f'font-family="sans-serif" font-size="10" role="img" aria-label="confusion matrix">'
-        f'<text x="{middle_x:.1f}" y="12" text-anchor="middle" font-weight="bold">predicted label</text>'
+        f'font-family="sans-serif" font-size="10" role="img" '
+        f'aria-label="{escape(gettext("confusion matrix"))}">'
+        f'<text x="{middle_x:.1f}" y="12" text-anchor="middle" font-weight="bold">'
+        f"{escape(gettext('predicted label'))}</text>"
         f'<text x="12" y="{middle_y:.1f}" text-anchor="middle" font-weight="bold" '
-        f'transform="rotate(-90 12 {middle_y:.1f})">true label</text>'
+        f'transform="rotate(-90 12 {middle_y:.1f})">{escape(gettext("true label"))}</text>'
     ]
     for i, row in enumerate(matrix):
         total = sum(row) or 1
         for j, count in enumerate(row):
             share = count / total
             colour = f"rgb({int(255 - 200 * share)},{int(255 - 120 * share)},{int(255 - 40 * share)})"
-            title = escape(f"true {labels[i]}, predicted {labels[j]}: {count} ({share:.0%} of true)")
+            title = escape(
+                gettext("true %(true)s, predicted %(predicted)s: %(count)s (%(share)s of true)")
+                % {"true": labels[i], "predicted": labels[j], "count": count, "share": f"{share:.0%}"}
+            )
             stroke = "#333" if i == j else "#eee"
             parts.append(
                 f'<rect x="{left + j * cell}" y="{top + i * cell}" width="{cell}" height="{cell}" '
@@ -159,13 +169,13 @@ def drift_svg(audits: Sequence[DriftAudit], *, by_task: bool) -> str:
         ]
     else:
         series = [
-            Series("label PSI", [(_time(a), a.label_psi or 0.0) for a in judged]),
-            Series("embedding PSI", [(_time(a), a.embedding_psi or 0.0) for a in judged]),
+            Series(gettext("label PSI"), [(_time(a), a.label_psi or 0.0) for a in judged]),
+            Series(gettext("embedding PSI"), [(_time(a), a.embedding_psi or 0.0) for a in judged]),
         ]
     margin = timedelta(minutes=30) if judged[0].created_at == judged[-1].created_at else timedelta(0)
     limit = judged[-1].threshold
     threshold = Series(
-        "alert threshold",
+        gettext("alert threshold"),
         [
             ((judged[0].created_at - margin).timestamp(), limit),
             ((judged[-1].created_at + margin).timestamp(), limit),
@@ -173,12 +183,13 @@ def drift_svg(audits: Sequence[DriftAudit], *, by_task: bool) -> str:
     )
     top = max(y for line in [*series, threshold] for _, y in line.points)
     days = judged[-1].created_at - judged[0].created_at > timedelta(days=2)
+    day = pgettext("a day on a chart's axis", "j M")
     return lines_svg(
         [*series, threshold],
-        label="drift audits",
-        x_title="audited at",
-        y_title="PSI (population stability index)",
-        x_format=lambda t: _local(t).strftime("%d %b" if days else "%d %b %H:%M"),
+        label=gettext("drift audits"),
+        x_title=gettext("audited at"),
+        y_title=gettext("PSI (population stability index)"),
+        x_format=lambda t: date_format(_local(t), day if days else f"{day} H:i"),
         y_format="{:.2f}",
         y_range=(0.0, top * 1.1),
     )

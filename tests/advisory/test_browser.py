@@ -15,7 +15,7 @@ def test_an_advisor_signs_in_asks_about_a_client_and_reads_a_citation_over_the_a
     page.goto(f"{site.url}/accounts/login/")
     page.fill("#id_username", "alice")
     page.fill("#id_password", "pw")
-    page.click("button[type=submit]")
+    page.get_by_role("button", name="Sign in", exact=True).click()
     page.locator("h1", has_text="Your clients").wait_for()
     assert page.url == f"{site.url}/advisory/"
     assert fits_width(page)

@@ -24,7 +24,7 @@ def test_an_analyst_takes_the_next_alert_edits_the_sar_draft_and_escalates(site,
     page.goto(f"{site.url}/accounts/login/?next=/aml/")
     page.fill("#id_username", "ana")
     page.fill("#id_password", "pw")
-    page.click("button[type=submit], input[type=submit]")
+    page.get_by_role("button", name="Sign in", exact=True).click()
     page.locator("#counts").wait_for(timeout=10_000)
     assert "2 open alerts" in page.locator("#counts").inner_text()
     assert "Structuring" in page.locator("#rule-legend").inner_text()

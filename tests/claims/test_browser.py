@@ -18,7 +18,7 @@ def test_an_adjuster_overrides_a_claims_route_with_a_note(site, adjuster, triage
     page.goto(f"{site.url}/claims/")  # signed out: the sign-in page, back to the queue after
     page.fill("#id_username", "cal")
     page.fill("#id_password", "pw")
-    page.click("button[type=submit], input[type=submit]")
+    page.get_by_role("button", name="Sign in", exact=True).click()
     page.locator("#waiting").wait_for(timeout=10_000)
     assert page.url.endswith("/claims/")
     assert fits_width(page)

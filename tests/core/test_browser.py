@@ -35,7 +35,7 @@ def test_a_persona_signs_in_and_lands_on_their_work(personas, username, site, an
     assert page.title() == "Sign in · finassist"
     page.fill("#id_username", username)
     page.fill("#id_password", "pw")
-    page.click("button[type=submit]")
+    page.get_by_role("button", name="Sign in", exact=True).click()
     page.wait_for_load_state()
 
     assert page.url == f"{site.url}{landing}"
@@ -49,7 +49,7 @@ def test_a_page_of_another_role_offers_the_persons_own_sections(personas, site, 
     page.goto(f"{site.url}/accounts/login/?next=/advisory/")
     page.fill("#id_username", "cal")
     page.fill("#id_password", "pw")
-    page.click("button[type=submit]")
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
     assert page.locator("h1").inner_text() == "This page is not one you can use"
     page.click("ul.sections >> text=Claims")

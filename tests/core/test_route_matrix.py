@@ -190,6 +190,7 @@ lab:study@missing                             302   403   403   403   403   404 
 login                                         200   302   302   302   302   302   302   302   302   200   200
 logout                                        405   405   405   405   405   405   405   405   405   405   405
 readyz                                        200   200   200   200   200   200   200   200   200   200   200
+set_language                                  302   302   302   302   302   302   302   302   302   302   302
 training:examples-add                         401   403   403   403   403   405   403   403   405   403   401
 training:task-create                          401   403   403   403   403   405   403   403   405   403   401
 """
@@ -242,6 +243,7 @@ lab:cancel                                    302   403   403   403   403   302 
 lab:index                                     302   403   403   403   403   400   403   403   400   302   302
 login                                         200   302   302   302   302   302   302   302   302   200   200
 logout                                        302   302   302   302   302   302   302   302   302   302   302
+set_language                                  302   302   302   302   302   302   302   302   302   302   302
 training:examples-add                         401   403   403   403   403   400   403   403   400   403   401
 training:task-create                          401   403   403   403   403   400   403   403   400   403   401
 """
@@ -265,6 +267,7 @@ REFUSED = frozenset({401, 403, 405})
 ELSEWHERE = {
     "admin:logout": "/admin/",  # Django's admin: signing out unsigned goes to its index (then to sign in)
     "chat:new": "/chat/",  # customers chat without signing in
+    "set_language": "/",  # anyone chooses the language; with no page named, back to the start page
 }
 ROUTES = {route.name: route for route in routes()}
 ROW_ROUTES = sorted(name for name, route in ROUTES.items() if not route.admin_generated)

@@ -31,7 +31,7 @@ def test_an_engineer_starts_a_study_and_sees_its_plots(
     page.goto(f"{site.url}/accounts/login/?next=/lab/")
     page.fill("#id_username", "lee")
     page.fill("#id_password", "pw")
-    page.click("button[type=submit], input[type=submit]")
+    page.get_by_role("button", name="Sign in", exact=True).click()
     page.select_option("#id_task", TOPIC_TASK.name)
     for box in page.locator("input[name=techniques]").all():
         box.set_checked(box.get_attribute("value") in ("zero-shot", "knn", "tfidf"))

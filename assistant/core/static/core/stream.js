@@ -1,7 +1,8 @@
 // Streams a server's reply into the page. Any <form data-stream> posts with fetch; the server
 // answers JSON lines: {"event": "start", "html"?}, {"event": "text", "text"} ..., then
 // {"event": "done" | "error", "html"}. data-into names the container, data-order "append" or
-// "prepend" (default), data-pending the class of the element the text streams into.
+// "prepend" (default), data-pending the class of the element the text streams into. Its own messages
+// come in the page's language from the body's data-request-failed and data-connection-lost.
 (function () {
   function fromHtml(html) {
     const holder = document.createElement("div");
@@ -31,7 +32,11 @@
       });
       if (!response.ok) {
         const body = await response.json().catch(() => ({}));
-        const messages = Object.values(body.errors || { error: ["The request failed (" + response.status + ")."] });
+        const failed = (document.body.dataset.requestFailed || "The request failed ({status}).").replace(
+          "{status}",
+          response.status,
+        );
+        const messages = Object.values(body.errors || { error: [failed] });
         if (errors) errors.textContent = messages.flat().join(" ");
         return;
       }
@@ -67,7 +72,10 @@
       }
       if (order === "append") container.lastElementChild?.scrollIntoView({ block: "end" });
     } catch (failure) {
-      if (errors) errors.textContent = "The connection to the server was lost; try again.";
+      if (errors) {
+        errors.textContent =
+          document.body.dataset.connectionLost || "The connection to the server was lost; try again.";
+      }
       if (pending) pending.remove();
     } finally {
       if (button) button.disabled = false;
