@@ -74,6 +74,7 @@ bench: $(INSTALLED)
 	$(PY) bench/training.py
 	$(PY) bench/answer.py
 	$(PY) bench/chat.py
+	$(PY) bench/chinese.py
 	$(PY) bench/keywords.py
 	$(PY) bench/claims.py
 	$(PY) bench/aml.py
