@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
+from assistant.core.hf import stacked
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -119,12 +121,7 @@ class E5Embedder:
 
     def embed(self, texts: Sequence[str], *, batch_size: int | None = None) -> np.ndarray:
         """Passages' vectors, one row per text, in the order given."""
-        import numpy as np
-
-        vectors = np.zeros((len(texts), self.dimensions), dtype=np.float32)
-        for indices, batch in self.embed_batches(texts, batch_size=batch_size):
-            vectors[indices] = batch
-        return vectors
+        return stacked(self.embed_batches(texts, batch_size=batch_size), len(texts), self.dimensions)
 
     def embed_batches(
         self, texts: Sequence[str], *, batch_size: int | None = None

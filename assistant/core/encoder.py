@@ -20,7 +20,15 @@ from typing import TYPE_CHECKING, Any, Protocol
 from django.conf import settings
 
 from assistant.core.e5 import MULTILINGUAL_MODEL, SIMILARITY_RELATED, SIMILARITY_UNRELATED, E5Embedder
-from assistant.core.hf import SentenceConfig, compute_dtype, length_batches, model_path, pool, torch_device
+from assistant.core.hf import (
+    SentenceConfig,
+    compute_dtype,
+    length_batches,
+    model_path,
+    pool,
+    stacked,
+    torch_device,
+)
 from assistant.core.language import LANGUAGES, Language
 
 if TYPE_CHECKING:
@@ -184,12 +192,7 @@ class Embedder:
 
     def embed(self, texts: Sequence[str], *, batch_size: int | None = None) -> np.ndarray:
         """Unit-length float32 vectors, one row per text, in the order given."""
-        import numpy as np
-
-        vectors = np.zeros((len(texts), self.dimensions), dtype=np.float32)
-        for indices, batch_vectors in self.embed_batches(texts, batch_size=batch_size):
-            vectors[indices] = batch_vectors
-        return vectors
+        return stacked(self.embed_batches(texts, batch_size=batch_size), len(texts), self.dimensions)
 
     def embed_batches(
         self, texts: Sequence[str], *, batch_size: int | None = None

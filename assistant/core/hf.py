@@ -19,6 +19,7 @@ from django.conf import settings
 from assistant.core.errors import ApplicationError
 
 if TYPE_CHECKING:
+    import numpy as np
     import torch
 
 BUNDLED_MODEL = "all-MiniLM-L6-v2"
@@ -158,6 +159,16 @@ def _read_json(path: Path) -> Any:
 # Batches are padded to a multiple of this many tokens: fewer distinct shapes for the math
 # library's kernels to be prepared for, which embeds a real corpus faster (docs/retrieval.md).
 PAD_MULTIPLE = 16
+
+
+def stacked(batches: Iterator[tuple[list[int], np.ndarray]], rows: int, dimensions: int) -> np.ndarray:
+    """Vectors handed over a batch at a time (indices, vectors), as one float32 array in order."""
+    import numpy as np
+
+    vectors = np.zeros((rows, dimensions), dtype=np.float32)
+    for indices, batch in batches:
+        vectors[indices] = batch
+    return vectors
 
 
 def length_batches(
