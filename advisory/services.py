@@ -71,44 +71,60 @@ class ClientField:
     triggers: frozenset[str]
 
 
+def _stems(words: str) -> frozenset[str]:
+    return frozenset(stem(word) for word in words.split())
+
+
 def _field(name: str, label: str, triggers: str) -> ClientField:
-    return ClientField(name, label, frozenset(stem(word) for word in triggers.split()))
+    return ClientField(name, label, _stems(triggers))
 
 
-# A question needs a field when it uses one of the field's trigger words (stemmed); asking
-# about suitability needs the fields suitability is judged on; asking for an overview, all.
+# A question needs a field when it uses one of the field's trigger words (stemmed; Chinese ones
+# as jieba cuts them); asking about suitability needs the fields suitability is judged on; asking
+# for an overview, all.
 FIELDS = (
-    _field("age", "age", "age old young retire retirement pension born"),
-    _field("income_band", "income band", "income earn earning salary afford affordable tax taxes"),
+    _field("age", "age", "age old young retire retirement pension born 年龄 岁 退休 养老 养老金 出生"),
+    _field(
+        "income_band",
+        "income band",
+        "income earn earning salary afford affordable tax taxes 收入 年收入 工资 薪水 负担 税",
+    ),
     _field(
         "risk_tolerance",
         "risk tolerance",
-        "risk risky volatile volatility safe safety loss losses drawdown aggressive conservative cautious",
+        "risk risky volatile volatility safe safety loss losses drawdown aggressive conservative cautious "
+        "风险 波动 安全 亏损 损失 回撤 激进 保守 稳健 承受",
     ),
     _field(
         "goals",
         "goals",
-        "goal objective save saving plan aim retire education mortgage house home estate income",
+        "goal objective save saving plan aim retire education mortgage house home estate income "
+        "目标 理财 储蓄 存钱 计划 退休 教育 房贷 买房 房子",
     ),
-    _field("horizon_years", "investment horizon", "horizon long short term years when time retire"),
+    _field(
+        "horizon_years",
+        "investment horizon",
+        "horizon long short term years when time retire 期限 多久 多长 几年 长期 短期 时候 退休",
+    ),
     _field(
         "restrictions",
         "restrictions",
-        "restriction exclude exclusion ethical esg avoid tobacco weapons sustainable",
+        "restriction exclude exclusion ethical esg avoid tobacco weapons sustainable "
+        "限制 排除 不想 避开 道德 环保 烟草 武器 可持续",
     ),
     _field(
         "holdings",
         "holdings",
         "holding holdings portfolio hold own allocation exposure position invested assets rebalance "
         "diversify "
-        "diversification concentration weight fund funds bond bonds equity equities cash",
+        "diversification concentration weight fund funds bond bonds equity equities cash "
+        "持仓 持有 组合 配置 资产 仓位 基金 债券 股票 现金 再平衡 分散",
     ),
 )
-SUITABILITY = frozenset(
-    stem(w)
-    for w in ["suitable", "suitability", "fit", "appropriate", "recommend", "recommendation", "switch"]
+SUITABILITY = _stems(
+    "suitable suitability fit appropriate recommend recommendation switch 适合 合适 推荐 建议 换成"
 )
-OVERVIEW = frozenset(stem(w) for w in ["summary", "summarise", "summarize", "overview", "profile"])
+OVERVIEW = _stems("summary summarise summarize overview profile 概况 总结 概要 简介")
 SUITABILITY_FIELDS = ("risk_tolerance", "horizon_years", "restrictions", "goals", "holdings")
 
 

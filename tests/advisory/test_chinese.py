@@ -4,7 +4,7 @@ citations, on the multilingual model beside the English collections."""
 import pytest
 
 from advisory.models import Answer
-from advisory.services import answer_create
+from advisory.services import answer_create, fields_needed
 from assistant.core import roles
 from assistant.core.e5 import MULTILINGUAL_MODEL
 from assistant.generation.base import NO_ANSWER_ZH
@@ -72,3 +72,22 @@ def test_an_english_question_keeps_the_english_defaults(advisors, chinese_produc
     )
     assert answer.collections == ["products", "research"]
     assert "0.25% a year" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "fields"),
+    [
+        ("她能承受多大的风险？", ["risk_tolerance"]),
+        ("他打算什么时候退休？", ["age", "goals", "horizon_years"]),
+        ("这只债券基金适合她吗？", ["risk_tolerance", "goals", "horizon_years", "restrictions", "holdings"]),
+        (
+            "给我一个这位客户的概况",
+            ["age", "income_band", "risk_tolerance", "goals", "horizon_years", "restrictions", "holdings"],
+        ),
+        ("她的投资组合里持有哪些基金？", ["holdings"]),
+        ("她有没有不想投资的行业，比如烟草？", ["restrictions"]),
+        ("央行最近做了什么？", []),
+    ],
+)
+def test_a_chinese_question_gets_only_the_client_fields_it_needs(question, fields):
+    assert fields_needed(question) == fields
