@@ -23,6 +23,11 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+# schemathesis loads its OpenAPI adapter on first use, and pytest rewrites its modules (it is a
+# plugin) as they load: loaded now, at collection, they are not parsed while the live server's
+# thread runs, which once failed with CPython 3.11's "AST constructor recursion depth mismatch".
+from schemathesis.specs.openapi.schemas import OpenApiSchema  # noqa: F401
+
 from advisory.models import Client, IncomeBand, RiskTolerance
 from assistant.integrations.keys import SCOPES, api_key_issue, token_issue
 from assistant.integrations.models import System
