@@ -91,7 +91,6 @@ class E5Embedder:
     name = MULTILINGUAL_MODEL
     device = "cpu"
     dtype = "q4"
-    dimensions = 384
     max_tokens = MAX_TOKENS
 
     def __init__(self) -> None:

@@ -125,6 +125,12 @@ def detect(text: str) -> Language:
     return "zh" if han and han >= len(_LATIN_WORD.findall(text)) else "en"
 
 
+def gap(before: str, after: str) -> str:
+    """What stands between two sentences of a paragraph: nothing between two Chinese ones, which
+    follow each other without a space, else a space."""
+    return "" if detect(before) == detect(after) == "zh" else " "
+
+
 def segmented(text: str) -> str:
     """The text with one space between its words, for full-text search: Han runs cut by jieba and
     their function words dropped (as the English configuration drops "the"), the rest kept as

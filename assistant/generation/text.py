@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from itertools import pairwise
 
-from assistant.core.language import CHINESE_SENTENCE_END, HAN, STOPWORDS_ZH, detect, has_han, words
+from assistant.core.language import CHINESE_SENTENCE_END, HAN, STOPWORDS_ZH, gap, has_han, words
 
 STOPWORDS = frozenset(
     [
@@ -237,7 +237,7 @@ def sentences(text: str) -> list[str]:
 
 def joined(sentences: Sequence[str]) -> str:
     """Sentences as one paragraph: a space between two, unless both are Chinese."""
-    gaps = ["" if detect(before) == detect(after) == "zh" else " " for before, after in pairwise(sentences)]
+    gaps = [gap(before, after) for before, after in pairwise(sentences)]
     return "".join(sentence + gap for sentence, gap in zip(sentences, [*gaps, ""], strict=True))
 
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import groupby
+from itertools import groupby, pairwise
 
 from assistant.core.encoder import Tokenizer
-from assistant.core.language import CHINESE_SENTENCE_END, CLOSERS, HAN, STOPS, has_han, segmented
+from assistant.core.language import CHINESE_SENTENCE_END, gap, has_han, segmented
 from assistant.knowledge.parsers import Block
 
 
@@ -42,8 +42,6 @@ class ChunkSpec:
 # A sentence ends at . ! or ? followed by space, or at a Chinese stop; a line break in a block
 # also ends one.
 _SENTENCE_END = re.compile(rf"(?<=[.!?])\s+|\n+|{CHINESE_SENTENCE_END}\s*")
-# Chinese sentences follow each other without a space.
-_NO_SPACE_AFTER = re.compile(f"[{HAN}{STOPS}{CLOSERS}，：]$")
 
 
 def _sentences(text: str) -> list[str]:
@@ -73,10 +71,10 @@ def _pieces(blocks: Iterable[Block], budget: int, tokenizer: Tokenizer) -> list[
 
 
 def _join(pieces: Sequence[_Piece]) -> str:
-    text = ""
-    for piece in pieces:
-        separator = "\n" if piece.paragraph_start else "" if _NO_SPACE_AFTER.search(text) else " "
-        text = f"{text}{separator}{piece.text}" if text else piece.text
+    text = pieces[0].text
+    for before, piece in pairwise(pieces):
+        text += "\n" if piece.paragraph_start else gap(before.text, piece.text)
+        text += piece.text
     return text
 
 

@@ -1,6 +1,6 @@
 import pytest
 
-from assistant.core.language import detect, has_han, segmented, words
+from assistant.core.language import detect, gap, has_han, segmented, words
 
 
 @pytest.mark.parametrize(
@@ -37,3 +37,9 @@ def test_words_drop_punctuation_and_lower_latin_letters():
         "visa",
         "卡",
     ]
+
+
+def test_only_two_chinese_sentences_follow_each_other_without_a_space():
+    assert gap("管理费为每年0.25%。", "最低投资额为1万元。") == ""
+    assert gap("管理费为每年0.25%。", "The fee is 0.25%.") == " "
+    assert gap("The fee is 0.25%.", "Minimum 10,000.") == " "
