@@ -22,7 +22,7 @@ from functools import cache
 import numpy as np
 from django.conf import settings
 
-from assistant.generation.text import STOPWORDS
+from assistant.core.language import STOPWORDS_EN
 from assistant.knowledge.embedding import embedder
 
 MAX_WORDS = 3
@@ -57,7 +57,7 @@ def _candidates(text: str) -> dict[str, list[tuple[int, int]]]:
             if any(text[a[2] : b[1]].strip() not in ("", "-") for a, b in itertools.pairwise(run)):
                 break  # punctuation between words ends a phrase
             words = [t[0].lower() for t in run]
-            if words[0] in STOPWORDS or words[-1] in STOPWORDS or len(words[-1]) < 2:
+            if words[0] in STOPWORDS_EN or words[-1] in STOPWORDS_EN or len(words[-1]) < 2:
                 continue
             found.setdefault(" ".join(words), []).append((run[0][1], run[-1][2]))
     return found
