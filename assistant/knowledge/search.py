@@ -18,7 +18,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, cast
 from weakref import WeakKeyDictionary
 
 import numpy as np
@@ -30,13 +30,14 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from psycopg.types.json import Jsonb
 
+from assistant.core.crosslingual import QueryMap, query_map, word_table
 from assistant.core.encoder import similarity_scale
 from assistant.core.errors import ApplicationError
-from assistant.core.language import segmented
+from assistant.core.language import LANGUAGES, Language, detect, segmented
 from assistant.core.timing import ms_since
 from assistant.db.vectors import vector_connection
 from assistant.knowledge.embedding import embedder
-from assistant.knowledge.models import SEARCH_CONFIG, Collection, LexiconState
+from assistant.knowledge.models import SEARCH_CONFIG, Collection, Document, LexiconState
 
 Mode = Literal["hybrid", "vector", "lexical"]
 QueryEmbedder = Callable[[str, str], "np.ndarray | Sequence[float]"]
@@ -296,7 +297,8 @@ _FUSED = {
 
 @cache
 def _statement(sizes: tuple[int, ...], *, lexical: bool, vector: bool, metadata: bool, fusion: Fusion) -> str:
-    """The statement for collections in groups of these sizes, one group per embedding model.
+    """The statement for collections in groups of these sizes, one group per embedding model (and
+    question vector).
 
     Candidates of each side carry their passage, so fusion needs no second chunk lookup.
     """
@@ -367,6 +369,9 @@ class SearchRequest:
     lexical_weight: float | None = None
     fusion: Fusion | None = None
     rrf_k: int | None = None
+    # A question searches documents written in another language through what translates between
+    # the two (assistant.core.crosslingual), where it was fitted; False: as it was asked.
+    translate: bool = True
 
 
 def knowledge_search(
@@ -388,15 +393,16 @@ def knowledge_search(
     allowed = readable_collections(reader)
     if collections is not None:
         allowed = allowed.filter(name__in=collections)
+    language = detect(query)
     found: list[str] = []
-    ids_by_model: dict[str, list[int]] = {}
+    models: dict[int, str] = {}
     largest = 0
     sizes = LexiconState.objects.filter(collection=OuterRef("pk")).values("chunks")
     for pk, name, model, chunks in allowed.annotate(chunks=Subquery(sizes)).values_list(
         "pk", "name", "embedding_model", "chunks"
     ):
         found.append(name)
-        ids_by_model.setdefault(model, []).append(pk)
+        models[pk] = model
         largest = max(largest, chunks or 0)
     unknown = sorted(set(collections or ()) - set(found))
     if unknown:
@@ -411,9 +417,17 @@ def knowledge_search(
     use_vector = request.mode != "lexical"
     use_lexical = request.mode == "lexical" or (request.mode == "hybrid" and weight > 0)
     pool = reranker().pool(k)
-    groups = sorted(ids_by_model.items())
+    targets = _other_languages(models, language) if request.translate else {}
+    maps = {
+        pk: mapper for pk, target in targets.items() if (mapper := query_map(models[pk], language, target))
+    }
+    ids_by_group: dict[tuple[str, QueryMap | None], list[int]] = {}
+    for pk, model in models.items():
+        ids_by_group.setdefault((model, maps.get(pk)), []).append(pk)
+    groups = sorted(ids_by_group.items(), key=lambda group: (group[0][0], group[0][1] is not None))
+    text = " ".join([segmented(query), *_translated_words(query, language, set(targets.values()))])
     params: dict[str, Any] = {
-        "text": segmented(query),
+        "text": text,
         "as_of": request.as_of or timezone.localdate(),
         "metadata": Jsonb(metadata or {}),
         "exact_below": EXACT_BELOW,
@@ -427,10 +441,13 @@ def knowledge_search(
         params |= {f"collection{index}_{n}": pk for n, pk in enumerate(pks)}
     if use_vector:
         embed_started = time.perf_counter()
-        for index, (model, _) in enumerate(groups):
-            vector = (embed_query or _embed_query)(model, query)
+        vectors: dict[str, np.ndarray] = {}
+        for index, ((model, mapped), _) in enumerate(groups):
+            if model not in vectors:
+                vectors[model] = np.asarray((embed_query or _embed_query)(model, query), dtype=np.float32)
+            vector = mapped(vectors[model]) if mapped else vectors[model]
             params |= {
-                f"vector{index}": np.asarray(vector, dtype=np.float32),
+                f"vector{index}": vector,
                 f"model{index}": model,
             }
             params[f"scale{index}"], params[f"shift{index}"] = similarity_scale(model)
@@ -521,6 +538,34 @@ def ef_search(chunks: int) -> int:
 def ef_widening(chunks: int) -> float:
     """How much wider than FINASSIST_SEARCH_EF the walk is over a graph of `chunks` chunks."""
     return 1 + math.log10(max(1.0, chunks / EF_BASE_CHUNKS))
+
+
+def _other_languages(models: dict[int, str], language: Language) -> dict[int, Language]:
+    """The language of each collection whose documents are all written in one other than the
+    question's, where something translates the question into it (none is looked up otherwise)."""
+    others = [other for other in LANGUAGES if other != language]
+    if not any(
+        word_table(language, other)
+        or any(query_map(model, language, other) for model in set(models.values()))
+        for other in others
+    ):
+        return {}
+    written: dict[int, set[str]] = {}
+    for pk, document_language in (
+        Document.objects.filter(collection_id__in=models).values_list("collection_id", "language").distinct()
+    ):
+        written.setdefault(pk, set()).add(document_language)
+    return {
+        pk: cast(Language, next(iter(kinds)))
+        for pk, kinds in written.items()
+        if len(kinds) == 1 and language not in kinds
+    }
+
+
+def _translated_words(query: str, language: Language, targets: set[Language]) -> list[str]:
+    """The question's words in each language it searches documents of, for full-text search."""
+    tables = [table for target in sorted(targets) if (table := word_table(language, target))]
+    return [word for table in tables for word in table.words(query)]
 
 
 def _embed_query(model: str, text: str) -> np.ndarray:

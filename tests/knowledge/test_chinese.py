@@ -4,12 +4,13 @@ collections on different models searched together."""
 import numpy as np
 import pytest
 
+from assistant.core.crosslingual import query_map
 from assistant.core.e5 import MULTILINGUAL_MODEL
 from assistant.core.encoder import encoder, languages, similarity_scale
 from assistant.knowledge.chunking import _sentences, chunk_blocks
-from assistant.knowledge.models import Chunk, Document
+from assistant.knowledge.models import Chunk, Collection, Document
 from assistant.knowledge.parsers import Block
-from assistant.knowledge.search import Reader, SearchRequest, knowledge_search
+from assistant.knowledge.search import Reader, SearchRequest, SearchResult, knowledge_search
 from assistant.knowledge.services.reembedding import collection_reembed
 from assistant.knowledge.services.submission import collection_get_or_create
 from assistant.training.config import ConfigError, TrainingConfig
@@ -166,6 +167,45 @@ def test_an_english_collection_moved_to_the_multilingual_model_answers_chinese_q
     request = SearchRequest(query="错过房贷还款会有滞纳金吗？", k=2, collections=["mortgages"], mode="vector")
     assert knowledge_search(reader=Reader.system(), request=request).results[0].external_id == "mortgage.md"
     assert set(Chunk.objects.values_list("embedding_model", flat=True)) == {MULTILINGUAL_MODEL}
+
+
+def test_a_chinese_question_searches_english_documents_through_the_map_and_the_word_table(db, index_files):
+    """Where a collection's documents are all English the question's vector is mapped and its words
+    translated; a collection holding Chinese documents too is searched with the question as asked."""
+    english = collection_get_or_create(name="english", embedding_model=MULTILINGUAL_MODEL)
+    mixed = collection_get_or_create(name="mixed", embedding_model=MULTILINGUAL_MODEL)
+    index_files(english, [("mortgage.md", MORTGAGE_EN)])
+    index_files(mixed, [("faq.csv", FAQ_ZH.encode()), ("mortgage.md", MORTGAGE_EN)])
+    question = "如果我错过一期房贷还款会怎样？"
+    asked = encoder(MULTILINGUAL_MODEL).embed_query(question)
+    mapped = query_map(MULTILINGUAL_MODEL, "zh", "en")
+    assert mapped is not None
+    scale, shift = similarity_scale(MULTILINGUAL_MODEL)
+
+    def searched(collection: str, mode: str, *, translate: bool = True) -> list[SearchResult]:
+        request = SearchRequest(query=question, k=5, collections=[collection], mode=mode, translate=translate)
+        return knowledge_search(reader=Reader.system(), request=request).results
+
+    def similarity(collection: str, *, translate: bool = True) -> float:
+        (hit,) = [
+            r for r in searched(collection, "vector", translate=translate) if r.external_id == "mortgage.md"
+        ]
+        assert hit.parts.vector_similarity is not None
+        return hit.parts.vector_similarity
+
+    def expected(question_vector: np.ndarray, collection: Collection) -> float:
+        passage = np.asarray(
+            Chunk.objects.get(collection=collection, document__external_id="mortgage.md").embedding
+        )
+        return shift + float(question_vector @ passage) * scale
+
+    assert similarity("english") == pytest.approx(expected(mapped(asked), english), abs=1e-4)
+    assert similarity("english", translate=False) == pytest.approx(expected(asked, english), abs=1e-4)
+    assert similarity("mixed") == pytest.approx(expected(asked, mixed), abs=1e-4)
+    assert similarity("english") > similarity("english", translate=False)
+    # Full text finds the English document by the question's translated words alone.
+    assert [r.external_id for r in searched("english", "lexical")] == ["mortgage.md"]
+    assert searched("english", "lexical", translate=False) == []
 
 
 @pytest.mark.parametrize("method", ["lora", "full", "qlora"])
