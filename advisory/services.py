@@ -272,14 +272,19 @@ def knowledge_collections(
     *, advisor: User, requested: Sequence[str] | None, language: Language = "en"
 ) -> list[str]:
     """The collections a knowledge question searches: those asked for, else the advisory defaults;
-    for a question in another language than English, those of them whose model reads it (else
+    for a question in another language than English, those of them with a model that reads it (else
     every readable one that does: the Chinese product sheets)."""
-    readable = dict(readable_collections(Reader.of(advisor)).values_list("name", "embedding_model"))
+    readable = {
+        name: languages(first, second)
+        for name, first, second in readable_collections(Reader.of(advisor)).values_list(
+            "name", "embedding_model", "second_embedding_model"
+        )
+    }
     chosen = list(requested) if requested else [name for name in DEFAULT_COLLECTIONS if name in readable]
     if language == "en":
         return chosen
-    reading = [name for name in chosen if name not in readable or language in languages(readable[name])]
-    return reading or [name for name, model in readable.items() if language in languages(model)]
+    reading = [name for name in chosen if name not in readable or language in readable[name]]
+    return reading or [name for name, read in readable.items() if language in read]
 
 
 def answer_start(

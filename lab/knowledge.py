@@ -389,6 +389,7 @@ def _rag(
         name=name,
         description=f"scratch copy of {source.name} for knowledge study {study.pk}",
         embedding_model=source.embedding_model,
+        second_embedding_model=source.second_embedding_model,
     )
     try:
         with measured() as cost:

@@ -58,11 +58,11 @@ def turn_get(*, customer: ChatCustomer, message_id: Any) -> Message:
 
 
 def chat_collections(language: Language = "en") -> list[str]:
-    """The chat collections that exist and whose embedding model reads the language."""
+    """The chat collections that exist and have an embedding model that reads the language."""
     found = Collection.objects.filter(name__in=settings.CHAT_COLLECTIONS).values_list(
-        "name", "embedding_model"
+        "name", "embedding_model", "second_embedding_model"
     )
-    return [name for name, model in found if language in languages(model)]
+    return [name for name, first, second in found if language in languages(first, second)]
 
 
 def ticket_replies(ticket: Ticket) -> QuerySet[Message]:

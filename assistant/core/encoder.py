@@ -262,7 +262,7 @@ def model_checked(name: str) -> str:
     return name
 
 
-def languages(name: str) -> tuple[Language, ...]:
-    """The languages a model's vectors match questions in: the multilingual model's across
-    languages, every other model's English only."""
-    return LANGUAGES if name == MULTILINGUAL_MODEL else ("en",)
+def languages(*names: str) -> tuple[Language, ...]:
+    """The languages models' vectors match questions in (any of them; an empty name is none): the
+    multilingual model's across languages, every other model's English only."""
+    return LANGUAGES if MULTILINGUAL_MODEL in names else ("en",)

@@ -109,31 +109,59 @@ def _uploads_of(collection: Collection) -> str:
 class CollectionForm(forms.ModelForm):
     class Meta:
         model = Collection
-        fields = ["name", "description", "embedding_model", "reader_groups", "reader_users"]
+        fields = [
+            "name",
+            "description",
+            "embedding_model",
+            "second_embedding_model",
+            "reader_groups",
+            "reader_users",
+        ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if "embedding_model" in self.fields:  # a new collection's: read-only once created
-            models = dict.fromkeys([settings.EMBEDDING_MODEL, BUNDLED_MODEL, MULTILINGUAL_MODEL])
+            models = list(dict.fromkeys([settings.EMBEDDING_MODEL, BUNDLED_MODEL, MULTILINGUAL_MODEL]))
             self.fields["embedding_model"] = forms.ChoiceField(
                 choices=[(name, name) for name in models],
                 initial=settings.EMBEDDING_MODEL,
                 help_text=f"{MULTILINGUAL_MODEL} reads Chinese as well as English and cannot be "
                 "fine-tuned; `manage.py reembed` moves a collection to another model later",
             )
+            self.fields["second_embedding_model"] = forms.ChoiceField(
+                choices=[("", "none"), *((name, name) for name in models)],
+                required=False,
+                help_text=f"embeds every chunk as well, for questions the first model cannot read: "
+                f"{MULTILINGUAL_MODEL} beside an English model answers Chinese questions and leaves "
+                "English ones as they were; `manage.py reembed --second` changes it later",
+            )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        second = cleaned.get("second_embedding_model")
+        if second and second == cleaned.get("embedding_model"):
+            self.add_error("second_embedding_model", "the second model must differ from the first")
+        return cleaned
 
 
 @admin.register(Collection)
 class CollectionAdmin(admin.ModelAdmin):
     form = CollectionForm
-    list_display = ["name", "description", "embedding_model", "documents", "upload_link"]
+    list_display = [
+        "name",
+        "description",
+        "embedding_model",
+        "second_embedding_model",
+        "documents",
+        "upload_link",
+    ]
     search_fields = ["name", "description"]
     filter_horizontal = ["reader_groups", "reader_users"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Collection | None = None) -> list[str]:
-        """The model is chosen when the collection is created; re-embedding changes it."""
+        """The models are chosen when the collection is created; re-embedding changes them."""
         stamps = ["created_at", "updated_at"]
-        return stamps if obj is None else ["embedding_model", *stamps]
+        return stamps if obj is None else ["embedding_model", "second_embedding_model", *stamps]
 
     change_list_template = "admin/knowledge/collection_change_list.html"
 
@@ -215,7 +243,7 @@ class CollectionAdmin(admin.ModelAdmin):
 
 
 CHUNK_PREVIEW = ("position", "page", "heading", "text", "token_count")
-CHUNK_DETAIL = ("document", "collection", *CHUNK_PREVIEW, "embedding_model")
+CHUNK_DETAIL = ("document", "collection", *CHUNK_PREVIEW, "embedding_model", "second_embedding_model")
 
 
 class ChunkInline(admin.TabularInline):

@@ -16,7 +16,8 @@ class Language(models.TextChoices):
 
 
 class Collection(models.Model):
-    """A set of documents read by the same people, embedded with one model."""
+    """A set of documents read by the same people, embedded with one model (or two: one for
+    English questions, one for other languages)."""
 
     name = models.SlugField(max_length=100, unique=True)
     description = models.TextField(blank=True)
@@ -26,6 +27,15 @@ class Collection(models.Model):
     )
     embedding_model = models.CharField(
         max_length=300, help_text="the model every chunk of this collection is embedded with"
+    )
+    second_embedding_model = models.CharField(
+        max_length=300,
+        blank=True,
+        default="",
+        # Rows written by a version without the column (a rolling deploy, a raw insert) get none.
+        db_default="",
+        help_text="a model that embeds every chunk as well, for questions in a language the first "
+        "does not read; empty: none",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -141,6 +151,14 @@ class Upload(models.Model):
         return f"{self.collection.name}/{self.name} ({self.status})"
 
 
+def _graph(field: str) -> HnswIndex:
+    """The HNSW index of a vector column. ef_construction 128 rather than 64: a better-connected
+    graph keeps filtered recall up, at twice the build time (docs/retrieval.md, Index builds)."""
+    return HnswIndex(
+        name=f"chunk_{field}_hnsw", fields=[field], m=16, ef_construction=128, opclasses=["vector_cosine_ops"]
+    )
+
+
 class Chunk(models.Model):
     """A passage of one document version, embedded and indexed for full-text search.
 
@@ -159,6 +177,9 @@ class Chunk(models.Model):
     token_count = models.PositiveIntegerField()
     embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS)
     embedding_model = models.CharField(max_length=300)
+    # The collection's second model's vector, where it has one (see Collection).
+    second_embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS, null=True, blank=True)
+    second_embedding_model = models.CharField(max_length=300, blank=True, db_default="")
     effective_from = models.DateField(null=True, blank=True)
     effective_to = models.DateField(null=True, blank=True)
     words = models.TextField(
@@ -189,15 +210,8 @@ class Chunk(models.Model):
             ),
         ]
         indexes = [
-            # ef_construction 128 rather than 64: a better-connected graph keeps filtered
-            # recall up, at twice the build time (docs/retrieval.md, Index builds).
-            HnswIndex(
-                name="chunk_embedding_hnsw",
-                fields=["embedding"],
-                m=16,
-                ef_construction=128,
-                opclasses=["vector_cosine_ops"],
-            ),
+            _graph("embedding"),
+            _graph("second_embedding"),
             GinIndex(fields=["search_vector"], name="chunk_search_vector_gin"),
         ]
 

@@ -31,7 +31,7 @@ from django.utils.module_loading import import_string
 from psycopg.types.json import Jsonb
 
 from assistant.core.crosslingual import QueryMap, query_map, word_table
-from assistant.core.encoder import similarity_scale
+from assistant.core.encoder import languages, similarity_scale
 from assistant.core.errors import ApplicationError
 from assistant.core.language import LANGUAGES, Language, detect, segmented
 from assistant.core.timing import ms_since
@@ -40,6 +40,8 @@ from assistant.knowledge.embedding import embedder
 from assistant.knowledge.models import SEARCH_CONFIG, Collection, Document, LexiconState
 
 Mode = Literal["hybrid", "vector", "lexical"]
+# A chunk's vector of its collection's first model, or of its second.
+Column = Literal["embedding", "second_embedding"]
 QueryEmbedder = Callable[[str, str], "np.ndarray | Sequence[float]"]
 """(embedding model, query text) -> the query's vector for that model."""
 MAX_K = 100
@@ -200,9 +202,9 @@ def _bm25(alias: str) -> str:
     )"""
 
 
-def _nearest(index: int, sizes: Sequence[int], *, path: FilterPath | None) -> str:
+def _nearest(index: int, sizes: Sequence[int], *, column: Column, path: FilterPath | None) -> str:
     # An exact search orders by an expression the HNSW index cannot serve.
-    distance = f"c.embedding <=> %(vector{index})b"
+    distance = f"c.{column} <=> %(vector{index})b"
     order = f"({distance}) + 0" if path == "exact" else distance
     gate = {
         "exact": "AND (SELECT exact FROM matching_documents)",
@@ -213,18 +215,18 @@ def _nearest(index: int, sizes: Sequence[int], *, path: FilterPath | None) -> st
             SELECT {_PASSAGE_OF_C}, c.search_vector, c.token_count, {distance} AS distance
             FROM knowledge_chunk c
             WHERE c.collection_id = ANY({_collection_ids(sizes, index)})
-              AND c.embedding_model = %(model{index})s
+              AND c.{column}_model = %(model{index})s
               AND {_filters("c", path=path)} {gate[path]}
             ORDER BY {order}
             LIMIT %(candidates)s
         )"""
 
 
-def _vector_cte(index: int, sizes: Sequence[int], *, metadata: bool, lexical: bool) -> str:
+def _vector_cte(index: int, sizes: Sequence[int], *, column: Column, metadata: bool, lexical: bool) -> str:
     # relaxed_order iterative scans may return near-ties out of order: rank afterwards.
     score = f"{_bm25('nearest')} AS lexical_score" if lexical else "NULL::float AS lexical_score"
     paths: tuple[FilterPath | None, ...] = ("exact", "graph") if metadata else (None,)
-    nearest = " UNION ALL ".join(_nearest(index, sizes, path=path) for path in paths)
+    nearest = " UNION ALL ".join(_nearest(index, sizes, column=column, path=path) for path in paths)
     return f"""
     vec{index} AS MATERIALIZED (
         SELECT {_PASSAGE}, row_number() OVER (ORDER BY distance, id) AS rank,
@@ -296,9 +298,17 @@ _FUSED = {
 
 
 @cache
-def _statement(sizes: tuple[int, ...], *, lexical: bool, vector: bool, metadata: bool, fusion: Fusion) -> str:
+def _statement(
+    sizes: tuple[int, ...],
+    *,
+    columns: tuple[Column, ...],
+    lexical: bool,
+    vector: bool,
+    metadata: bool,
+    fusion: Fusion,
+) -> str:
     """The statement for collections in groups of these sizes, one group per embedding model (and
-    question vector).
+    the vector column it is searched in, and the question's vector).
 
     Candidates of each side carry their passage, so fusion needs no second chunk lookup.
     """
@@ -307,7 +317,10 @@ def _statement(sizes: tuple[int, ...], *, lexical: bool, vector: bool, metadata:
         ctes += _lexical_ctes(sizes, _filters("c", path="exact" if metadata else None))
     sides = []
     if vector:
-        ctes += [_vector_cte(index, sizes, metadata=metadata, lexical=lexical) for index in range(len(sizes))]
+        ctes += [
+            _vector_cte(index, sizes, column=column, metadata=metadata, lexical=lexical)
+            for index, column in enumerate(columns)
+        ]
         sides += [
             f"SELECT {_PASSAGE}, rank AS vector_rank, similarity, lexical_score FROM vec{index}"
             for index in range(len(sizes))
@@ -395,14 +408,14 @@ def knowledge_search(
         allowed = allowed.filter(name__in=collections)
     language = detect(query)
     found: list[str] = []
-    models: dict[int, str] = {}
+    embeddings: dict[int, tuple[str, Column]] = {}
     largest = 0
     sizes = LexiconState.objects.filter(collection=OuterRef("pk")).values("chunks")
-    for pk, name, model, chunks in allowed.annotate(chunks=Subquery(sizes)).values_list(
-        "pk", "name", "embedding_model", "chunks"
+    for pk, name, first, second, chunks in allowed.annotate(chunks=Subquery(sizes)).values_list(
+        "pk", "name", "embedding_model", "second_embedding_model", "chunks"
     ):
         found.append(name)
-        models[pk] = model
+        embeddings[pk] = embedding_for(first, second, language)
         largest = max(largest, chunks or 0)
     unknown = sorted(set(collections or ()) - set(found))
     if unknown:
@@ -417,14 +430,15 @@ def knowledge_search(
     use_vector = request.mode != "lexical"
     use_lexical = request.mode == "lexical" or (request.mode == "hybrid" and weight > 0)
     pool = reranker().pool(k)
+    models = {pk: model for pk, (model, _) in embeddings.items()}
     targets = _other_languages(models, language) if request.translate else {}
     maps = {
         pk: mapper for pk, target in targets.items() if (mapper := query_map(models[pk], language, target))
     }
-    ids_by_group: dict[tuple[str, QueryMap | None], list[int]] = {}
-    for pk, model in models.items():
-        ids_by_group.setdefault((model, maps.get(pk)), []).append(pk)
-    groups = sorted(ids_by_group.items(), key=lambda group: (group[0][0], group[0][1] is not None))
+    ids_by_group: dict[tuple[str, Column, QueryMap | None], list[int]] = {}
+    for pk, (model, column) in embeddings.items():
+        ids_by_group.setdefault((model, column, maps.get(pk)), []).append(pk)
+    groups = sorted(ids_by_group.items(), key=lambda group: (*group[0][:2], group[0][2] is not None))
     text = " ".join([segmented(query), *_translated_words(query, language, set(targets.values()))])
     params: dict[str, Any] = {
         "text": text,
@@ -442,7 +456,7 @@ def knowledge_search(
     if use_vector:
         embed_started = time.perf_counter()
         vectors: dict[str, np.ndarray] = {}
-        for index, ((model, mapped), _) in enumerate(groups):
+        for index, ((model, _, mapped), _) in enumerate(groups):
             if model not in vectors:
                 vectors[model] = np.asarray((embed_query or _embed_query)(model, query), dtype=np.float32)
             vector = mapped(vectors[model]) if mapped else vectors[model]
@@ -454,6 +468,7 @@ def knowledge_search(
         timings["embed"] = ms_since(embed_started)
     sql = _statement(
         tuple(len(pks) for _, pks in groups),
+        columns=tuple(column for (_, column, _), _ in groups),
         lexical=use_lexical,
         vector=use_vector,
         metadata=bool(metadata),
@@ -538,6 +553,14 @@ def ef_search(chunks: int) -> int:
 def ef_widening(chunks: int) -> float:
     """How much wider than FINASSIST_SEARCH_EF the walk is over a graph of `chunks` chunks."""
     return 1 + math.log10(max(1.0, chunks / EF_BASE_CHUNKS))
+
+
+def embedding_for(first: str, second: str, language: Language) -> tuple[str, Column]:
+    """The model, and the chunks' vectors of it, that a question in `language` is searched with:
+    the collection's first model unless it does not read the language and the second does."""
+    if second and language not in languages(first) and language in languages(second):
+        return second, "second_embedding"
+    return first, "embedding"
 
 
 def _other_languages(models: dict[int, str], language: Language) -> dict[int, Language]:

@@ -45,18 +45,25 @@ class IndexReport:
 
 @dataclass(eq=False)
 class _Plan:
-    """A document's chunks, and their vectors as the embedding threads hand them over."""
+    """A document's chunks, and their vectors of each of its collection's models (the first one,
+    and a second where it has one) as the embedding threads hand them over."""
 
     document: Document
-    model: str
+    models: tuple[str, str]
     specs: list[ChunkSpec]
-    vectors: list[Any] = field(init=False)
+    vectors: list[list[Any]] = field(init=False)
     waiting: int = field(init=False)
     failed: bool = False
 
     def __post_init__(self) -> None:
-        self.vectors = [None] * len(self.specs)
-        self.waiting = len(self.specs)
+        self.vectors = [[None] * len(self.specs) for model in self.models if model]
+        self.waiting = len(self.specs) * len(self.vectors)
+
+    @property
+    def chunks_done(self) -> int:
+        """The chunks embedded, counting a chunk done once the vectors still awaited are fewer
+        than one per model for each chunk left."""
+        return len(self.specs) - -(-self.waiting // len(self.vectors))
 
 
 def _chunk(document: Document, model: TextEncoder) -> list[ChunkSpec]:
@@ -102,6 +109,8 @@ _CHUNK_COLUMNS = {
     "token_count": "int4",
     "embedding": "vector",
     "embedding_model": "varchar",
+    "second_embedding": "vector",
+    "second_embedding_model": "varchar",
     "effective_from": "date",
     "effective_to": "date",
     "words": "text",
@@ -119,7 +128,9 @@ def _copy_chunks(document: Document, plan: _Plan) -> None:
         ) as copy,
     ):
         copy.set_types(list(_CHUNK_COLUMNS.values()))
-        for spec, vector in zip(plan.specs, plan.vectors, strict=True):
+        first, second = plan.models
+        seconds = plan.vectors[1] if second else [None] * len(plan.specs)
+        for spec, vector, second_vector in zip(plan.specs, plan.vectors[0], seconds, strict=True):
             copy.write_row(
                 (
                     document.pk,
@@ -130,7 +141,9 @@ def _copy_chunks(document: Document, plan: _Plan) -> None:
                     spec.text,
                     spec.token_count,
                     vector,
-                    plan.model,
+                    first,
+                    second_vector,
+                    second,
                     document.effective_from,
                     document.effective_to,
                     spec.words,
@@ -145,11 +158,12 @@ def _write(plan: _Plan) -> bool:
         with connection.cursor() as cursor:
             # Shares with other indexing; waits for (and is waited on by) a re-embed's switch.
             cursor.execute(
-                "SELECT embedding_model FROM knowledge_collection WHERE id = %s FOR SHARE",
+                "SELECT embedding_model, second_embedding_model FROM knowledge_collection "
+                "WHERE id = %s FOR SHARE",
                 [document.collection_id],
             )
-            (model,) = cursor.fetchone()
-        if model != plan.model:
+            models = cursor.fetchone()
+        if models != plan.models:
             raise _ModelChanged
         current = Document.objects.select_for_update().get(pk=document.pk)
         if current.version != document.version:
@@ -168,19 +182,25 @@ def _write(plan: _Plan) -> bool:
 
 @dataclass(frozen=True)
 class _Window:
-    """Chunks embedded together (the embedder batches them by length): (plan, position)
-    pairs of one model."""
+    """Chunks embedded together (the embedder batches them by length) by one model: (plan, slot,
+    position), the slot 0 for a collection's first model and 1 for its second."""
 
     model: str
-    chunks: list[tuple[_Plan, int]]
+    chunks: list[tuple[_Plan, int, int]]
 
 
 def _windows(plans: list[_Plan], threads: int) -> list[_Window]:
     """The plans' chunks in windows of up to INDEX_WINDOW, small enough that every thread
     gets one; a document may span windows, and a window documents."""
+    slots = sorted(
+        ((model, plan, slot) for plan in plans for slot, model in enumerate(plan.models) if model),
+        key=lambda item: item[0],
+    )
     windows = []
-    for model, same_model in groupby(sorted(plans, key=lambda plan: plan.model), key=lambda plan: plan.model):
-        chunks = [(plan, position) for plan in same_model for position in range(len(plan.specs))]
+    for model, same_model in groupby(slots, key=lambda item: item[0]):
+        chunks = [
+            (plan, slot, position) for _, plan, slot in same_model for position in range(len(plan.specs))
+        ]
         size = max(settings.EMBEDDING_BATCH_SIZE, min(INDEX_WINDOW, -(-len(chunks) // threads)))
         windows += [_Window(model, chunks[start : start + size]) for start in range(0, len(chunks), size)]
     return windows
@@ -197,7 +217,7 @@ class _Embedded:
 
 
 def _embed(window: _Window) -> Iterator[_Embedded]:
-    texts = [plan.specs[position].embedding_input for plan, position in window.chunks]
+    texts = [plan.specs[position].embedding_input for plan, _, position in window.chunks]
     try:
         for indices, vectors in embedder(window.model).embed_batches(texts):
             yield _Embedded(window, indices, vectors)
@@ -225,7 +245,10 @@ def documents_index(document_ids: Sequence[int], *, on_progress: Progress | None
     count = documents.count()
     for number, document in enumerate(documents.iterator(chunk_size=200), start=1):
         try:
-            model = embedder(document.collection.embedding_model)
+            collection = document.collection
+            model = embedder(collection.embedding_model)
+            if collection.second_embedding_model:
+                embedder(collection.second_embedding_model)
             specs = _chunk(document, model)
         except ApplicationError as exc:
             _fail(document, str(exc), report)
@@ -238,7 +261,7 @@ def documents_index(document_ids: Sequence[int], *, on_progress: Progress | None
                 error="",
                 updated_at=timezone.now(),
             )
-            plans.append(_Plan(document, model.name, specs))
+            plans.append(_Plan(document, (model.name, collection.second_embedding_model), specs))
         if on_progress:
             on_progress(CHUNKING, number, count)
     model_changed = _embed_and_store(plans, report, on_progress) if plans else []
@@ -253,8 +276,8 @@ def documents_index(document_ids: Sequence[int], *, on_progress: Progress | None
 
 def _embed_and_store(plans: list[_Plan], report: IndexReport, on_progress: Progress | None) -> list[int]:
     """Embed on other threads, store here; the documents whose collection changed model."""
-    threads = 1 if embedder(plans[0].model).device == "cuda" else cpu_threads()
-    total = sum(len(plan.specs) for plan in plans)
+    threads = 1 if embedder(plans[0].models[0]).device == "cuda" else cpu_threads()
+    total = sum(plan.waiting for plan in plans)
     embedded = unsaved = 0
     touched: set[_Plan] = set()
     model_changed: list[int] = []
@@ -269,13 +292,13 @@ def _embed_and_store(plans: list[_Plan], report: IndexReport, on_progress: Progr
         start=one_torch_thread if threads > 1 else None,
     ):
         if item.error:
-            for plan in {plan for plan, _ in item.window.chunks if not plan.failed}:
+            for plan in {plan for plan, _, _ in item.window.chunks if not plan.failed}:
                 plan.failed = True
                 _fail(plan.document, item.error, report)
             continue
         for index, vector in zip(item.indices, item.vectors, strict=True):
-            plan, position = item.window.chunks[index]
-            plan.vectors[position] = vector
+            plan, slot, position = item.window.chunks[index]
+            plan.vectors[slot][position] = vector
             plan.waiting -= 1
             touched.add(plan)
             if not plan.waiting and not plan.failed:
@@ -296,7 +319,11 @@ def _save_progress(plans: list[_Plan]) -> None:
     now = timezone.now()
     Document.objects.bulk_update(
         [
-            Document(pk=plan.document.pk, chunks_done=len(plan.specs) - plan.waiting, updated_at=now)
+            Document(
+                pk=plan.document.pk,
+                chunks_done=plan.chunks_done,
+                updated_at=now,
+            )
             for plan in plans
         ],
         ["chunks_done", "updated_at"],

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from pgvector import Vector
 
+from assistant.core.errors import ApplicationError
 from assistant.knowledge.embedding import embedder
 from assistant.knowledge.models import Chunk, Collection
 from assistant.knowledge.services.indexing import EMBEDDING, Progress
@@ -25,17 +26,23 @@ class ReembedReport:
 
 
 def collection_reembed(
-    *, collection: Collection, model_name: str, on_progress: Progress | None = None
+    *, collection: Collection, model_name: str, second: bool = False, on_progress: Progress | None = None
 ) -> ReembedReport:
-    """Move a collection's chunks to another embedding model in one switch.
+    """Move a collection's chunks to another embedding model in one switch; `second`: its second
+    model's vectors (an empty name removes them).
 
     New vectors are computed into a staging table while searches go on with the old
     ones; then one transaction, holding the collection row against concurrent indexing,
     writes them all (and embeds any chunk written meanwhile) and records the new model.
     A search sees either every vector of the old model or every vector of the new one.
     """
+    slot = "second_embedding" if second else "embedding"
+    previous = getattr(collection, f"{slot}_model")
+    if model_name == (collection.second_embedding_model if not second else collection.embedding_model):
+        raise ApplicationError(f"{collection.name} is embedded with {model_name} already", field="model")
+    if second and not model_name:
+        return _second_removed(collection, previous)
     model = embedder(model_name)
-    previous = collection.embedding_model
     total = Chunk.objects.filter(collection=collection).count()
     staged = 0
     with connection.cursor() as cursor:
@@ -87,15 +94,32 @@ def collection_reembed(
             stage(missing)
         with connection.cursor() as cursor:
             cursor.execute(
-                "UPDATE knowledge_chunk c SET embedding = s.embedding, embedding_model = %s "
+                f"UPDATE knowledge_chunk c SET {slot} = s.embedding, {slot}_model = %s "
                 "FROM knowledge_reembed_staging s WHERE c.id = s.chunk_id AND c.collection_id = %s",
                 [model.name, locked.pk],
             )
             count = cursor.rowcount
             cursor.execute("TRUNCATE knowledge_reembed_staging")
-        locked.embedding_model = model.name
-        locked.save(update_fields=["embedding_model", "updated_at"])
+        setattr(locked, f"{slot}_model", model.name)
+        locked.save(update_fields=[f"{slot}_model", "updated_at"])
     logger.info(
-        "collection %s re-embedded: %s -> %s (%d chunks)", collection.name, previous, model.name, count
+        "collection %s re-embedded (%s): %s -> %s (%d chunks)",
+        collection.name,
+        slot,
+        previous,
+        model.name,
+        count,
     )
     return ReembedReport(collection.name, previous, model.name, count)
+
+
+def _second_removed(collection: Collection, previous: str) -> ReembedReport:
+    with transaction.atomic():
+        locked = Collection.objects.select_for_update().get(pk=collection.pk)
+        count = Chunk.objects.filter(collection=locked).update(
+            second_embedding=None, second_embedding_model=""
+        )
+        locked.second_embedding_model = ""
+        locked.save(update_fields=["second_embedding_model", "updated_at"])
+    logger.info("collection %s: second embedding model %s removed", collection.name, previous)
+    return ReembedReport(collection.name, previous, "", count)

@@ -27,22 +27,40 @@ logger = logging.getLogger("finassist.knowledge")
 
 
 def collection_get_or_create(
-    *, name: str, description: str = "", reader_groups: Iterable[str] = (), embedding_model: str = ""
+    *,
+    name: str,
+    description: str = "",
+    reader_groups: Iterable[str] = (),
+    embedding_model: str = "",
+    second_embedding_model: str = "",
 ) -> Collection:
     """The collection of that name; a new one is embedded with `embedding_model` (default:
-    FINASSIST_EMBEDDING_MODEL). An existing one keeps its model: `manage.py reembed` moves it."""
+    FINASSIST_EMBEDDING_MODEL), and with `second_embedding_model` as well where one is named. An
+    existing one keeps its models: `manage.py reembed` moves it."""
     model = embedding_model or settings.EMBEDDING_MODEL
     collection = Collection.objects.filter(name=name).first()
     if collection is None:
         model_checked(model)
+        if second_embedding_model:
+            model_checked(second_embedding_model)
+            if second_embedding_model == model:
+                raise ApplicationError(
+                    "the second embedding model is the first one", field="second_embedding_model"
+                )
     collection, created = Collection.objects.get_or_create(
-        name=name, defaults={"description": description, "embedding_model": model}
+        name=name,
+        defaults={
+            "description": description,
+            "embedding_model": model,
+            "second_embedding_model": second_embedding_model,
+        },
     )
     groups = list(Group.objects.filter(name__in=list(reader_groups)))
     if groups:
         collection.reader_groups.add(*groups)
     if created:
-        logger.info("collection %s created (embedding model %s)", name, collection.embedding_model)
+        models = " and ".join(filter(None, [collection.embedding_model, collection.second_embedding_model]))
+        logger.info("collection %s created (embedding models %s)", name, models)
     return collection
 
 

@@ -26,6 +26,12 @@ class Command(BaseCommand):
             "multilingual-e5-small reads Chinese questions)",
         )
         parser.add_argument(
+            "--second-embedding-model",
+            default="",
+            help="a model a new collection is embedded with as well, for questions in a language the "
+            "first does not read (multilingual-e5-small beside MiniLM: Chinese questions)",
+        )
+        parser.add_argument(
             "--queue",
             action="store_true",
             help="leave the indexing to the ingest worker and return at once (progress in the admin)",
@@ -46,6 +52,7 @@ class Command(BaseCommand):
         queue: bool,
         collection: str | None,
         embedding_model: str,
+        second_embedding_model: str,
         **options: Any,
     ) -> None:
         dataset = DATASETS[name]
@@ -63,6 +70,7 @@ class Command(BaseCommand):
                 description=dataset.description,
                 reader_groups=reader_group,
                 embedding_model=embedding_model,
+                second_embedding_model=second_embedding_model,
             )
         except ApplicationError as exc:
             raise CommandError(str(exc)) from exc
