@@ -47,7 +47,7 @@ from assistant.generation.base import (
 from assistant.generation.subjects import CLIENT
 from assistant.generation.text import stem, terms
 from assistant.knowledge.embedding import embedder
-from assistant.knowledge.facets import question_filters
+from assistant.knowledge.facets import narrowed_search
 from assistant.knowledge.search import (
     Reader,
     SearchRequest,
@@ -428,28 +428,16 @@ def knowledge_passages(
     """Hybrid search with the advisor's access, narrowed (unless `narrow` is false) to the
     company and year the question names."""
     reader = Reader.of(advisor)
-    metadata = None
-    if narrow:
-        ids = list(readable_collections(reader).filter(name__in=collections).values_list("pk", flat=True))
-        metadata = question_filters(question, ids) or None
 
     def embed_query(name: str, text: str) -> np.ndarray:
         if vector is not None and name == model:
             return vector
         return embedder(name).embed_query(text)
 
-    response = knowledge_search(
-        reader=reader,
-        request=SearchRequest(query=question, k=k, collections=list(collections), metadata=metadata),
-        embed_query=embed_query,
-    )
-    if metadata and not response.results:
-        response = knowledge_search(
-            reader=reader,
-            request=SearchRequest(query=question, k=k, collections=list(collections)),
-            embed_query=embed_query,
-        )
-    return response.results
+    request = SearchRequest(query=question, k=k, collections=list(collections))
+    if narrow:
+        return narrowed_search(reader=reader, request=request, embed_query=embed_query)
+    return knowledge_search(reader=reader, request=request, embed_query=embed_query).results
 
 
 @transaction.atomic

@@ -24,6 +24,12 @@ class Query:
     relevant: frozenset[str]
 
 
+def labelled_document(label: str) -> str:
+    """The external id of the document a label names (itself, or the page's document)."""
+    page = _PAGE_LABEL.match(label)
+    return page["doc"] if page else label
+
+
 def unit(result: SearchResult, *, pages: bool) -> str:
     if pages and result.page is not None:
         return f"{result.external_id}#p{result.page}"

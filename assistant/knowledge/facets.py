@@ -11,9 +11,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from assistant.knowledge.models import Document
+from assistant.knowledge.search import (
+    QueryEmbedder,
+    Reader,
+    SearchRequest,
+    SearchResult,
+    knowledge_search,
+    readable_collections,
+)
 
 _SUFFIXES = re.compile(
     r"\b(?:inc|incorporated|corp|corporation|co|company|companies|group|holdings|plc|ltd|limited|sa|ag|nv)\b\.?"
@@ -75,3 +84,21 @@ def question_filters(question: str, collection_ids: Sequence[int]) -> dict[str, 
     if years:
         filters["doc_period"] = years[-1]
     return filters
+
+
+def narrowed_search(
+    *, reader: Reader, request: SearchRequest, embed_query: QueryEmbedder | None = None
+) -> list[SearchResult]:
+    """The search an advisor's question gets: narrowed to the company and year it names among the
+    collections searched (`question_filters`), and searched again without narrowing when nothing
+    matches."""
+    collections = readable_collections(reader)
+    if request.collections is not None:
+        collections = collections.filter(name__in=request.collections)
+    implied = question_filters(request.query, list(collections.values_list("pk", flat=True)))
+    if implied:
+        narrowed = replace(request, metadata={**(request.metadata or {}), **implied})
+        found = knowledge_search(reader=reader, request=narrowed, embed_query=embed_query).results
+        if found:
+            return found
+    return knowledge_search(reader=reader, request=request, embed_query=embed_query).results

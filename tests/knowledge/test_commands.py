@@ -5,6 +5,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from assistant.knowledge.models import Chunk, Collection, Document, DocumentStatus, LexiconState
+from assistant.knowledge.services.submission import collection_get_or_create
 from tests.support.processes import ROOT
 
 pytestmark = pytest.mark.django_db
@@ -117,16 +118,56 @@ def test_the_validation_and_test_splits_partition_the_questions(tmp_path, settin
     [
         ("not json\n", "line 1: expected"),
         ('{"query": "x", "relevant": []}\n', "line 1: needs a query"),
+        ('{"query": "  ", "relevant": ["a"]}\n', "line 1: needs a query"),
+        (
+            '{"query": "x", "relevant": ["a"]}\n{"query": "y", "relevant": ["b#p3", "c"]}\n',
+            "line 2: no document b, c",
+        ),
         ("", "no queries"),
     ],
 )
 def test_evaluate_retrieval_refuses_a_malformed_query_file(tmp_path, content, message):
-    Collection.objects.create(name="c", embedding_model="all-MiniLM-L6-v2")
+    collection = Collection.objects.create(name="c", embedding_model="all-MiniLM-L6-v2")
+    Document.objects.create(collection=collection, external_id="a", title="a", checksum="a")
     path = tmp_path / "q.jsonl"
     path.write_text(content)
 
     with pytest.raises(CommandError, match=message):
         run("evaluate_retrieval", "--collection", "c", "--queries", str(path))
+    with pytest.raises(CommandError, match="no collection named 'nowhere'"):
+        run("evaluate_retrieval", "--collection", "nowhere", "--queries", str(path))
+
+
+def test_evaluate_retrieval_narrows_questions_as_the_advisory_answer_path_does(tmp_path, index_files):
+    """Two companies' filings, the other's closer to the words of the question: only narrowing to
+    the company the question names finds the right one."""
+    collection = collection_get_or_create(name="filings")
+    filings = [
+        ("Acme Corp", "filing-a.md", "# Results\n\nHow much did revenue grow? Revenue grew in fiscal 2022."),
+        ("Globex Corp", "filing-b.md", "# Results\n\nSales rose eight percent over the year."),
+    ]
+    for company, name, text in filings:
+        index_files(collection, [(name, text.encode())], metadata={"company": company, "doc_period": 2022})
+    queries = tmp_path / "q.jsonl"
+    question = {"query": "How much did Globex revenue grow in FY2022?", "relevant": ["filing-b.md"]}
+    queries.write_text(json.dumps(question) + "\n")
+    metrics = {}
+    for narrow in (True, False):
+        out = tmp_path / f"{narrow}.json"
+        run(
+            "evaluate_retrieval",
+            "--collection",
+            "filings",
+            "--queries",
+            str(queries),
+            "--json",
+            str(out),
+            *(["--narrow"] if narrow else []),
+        )
+        metrics[narrow] = json.loads(out.read_text())
+
+    assert (metrics[True]["narrow"], metrics[True]["recall@1"]) == (True, 1.0)
+    assert (metrics[False]["narrow"], metrics[False]["recall@1"]) == (False, 0.0)
 
 
 def test_ingest_shows_each_stage_with_its_total_from_the_start(tmp_path):

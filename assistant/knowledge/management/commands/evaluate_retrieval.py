@@ -5,14 +5,18 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from assistant.core.errors import ApplicationError
-from assistant.knowledge.evaluation import Query, evaluate
+from assistant.knowledge.evaluation import Query, evaluate, labelled_document
+from assistant.knowledge.facets import narrowed_search
+from assistant.knowledge.models import Collection, Document
 from assistant.knowledge.search import Fusion, Mode, Reader, SearchRequest, SearchResult, knowledge_search
 
 # Chunks fetched per query: several chunks of one document count once.
 CHUNKS_PER_UNIT = 4
 
 
-def read_queries(path: Path) -> list[Query]:
+def read_queries(path: Path, *, documents: set[str]) -> list[Query]:
+    """The labelled questions of a JSONL file, each label naming one of the collection's
+    `documents` (its external id, or a page of it)."""
     queries = []
     for number, line in enumerate(path.read_text().splitlines(), start=1):
         if not line.strip():
@@ -26,6 +30,9 @@ def read_queries(path: Path) -> list[Query]:
             ) from None
         if not isinstance(text, str) or not text.strip() or not relevant or not isinstance(relevant, list):
             raise CommandError(f"{path}, line {number}: needs a query and a non-empty list of relevant ids")
+        unknown = sorted({labelled_document(str(label)) for label in relevant} - documents)
+        if unknown:
+            raise CommandError(f"{path}, line {number}: no document {', '.join(unknown)} in the collection")
         queries.append(Query(text, frozenset(str(label) for label in relevant)))
     if not queries:
         raise CommandError(f"{path}: no queries")
@@ -43,6 +50,11 @@ class Command(BaseCommand):
         parser.add_argument("--lexical-weight", type=float, help="override FINASSIST_SEARCH_LEXICAL_WEIGHT")
         parser.add_argument("--fusion", choices=("weighted", "rrf"), help="override FINASSIST_SEARCH_FUSION")
         parser.add_argument("--rrf-k", type=int, help="override FINASSIST_SEARCH_RRF_K")
+        parser.add_argument(
+            "--narrow",
+            action="store_true",
+            help="narrow each question to the company and year it names, as an advisor's question is",
+        )
         parser.add_argument("--json", dest="json_out", type=Path, help="also write the metrics to this file")
 
     def handle(
@@ -55,32 +67,36 @@ class Command(BaseCommand):
         lexical_weight: float | None,
         fusion: Fusion | None,
         rrf_k: int | None,
+        narrow: bool,
         json_out: Path | None,
         **options: Any,
     ) -> None:
         if not queries.is_file():
             raise CommandError(f"{queries}: no such file")
-        labelled = read_queries(queries)
+        if not Collection.objects.filter(name=collection).exists():
+            raise CommandError(f"no collection named {collection!r}")
+        documents = Document.objects.filter(collection__name=collection).values_list("external_id", flat=True)
+        labelled = read_queries(queries, documents=set(documents))
 
         def search(text: str) -> list[SearchResult]:
-            return knowledge_search(
-                reader=Reader.system(),
-                request=SearchRequest(
-                    query=text,
-                    k=min(k * CHUNKS_PER_UNIT, 100),
-                    collections=[collection],
-                    mode=mode,
-                    lexical_weight=lexical_weight,
-                    fusion=fusion,
-                    rrf_k=rrf_k,
-                ),
-            ).results
+            request = SearchRequest(
+                query=text,
+                k=min(k * CHUNKS_PER_UNIT, 100),
+                collections=[collection],
+                mode=mode,
+                lexical_weight=lexical_weight,
+                fusion=fusion,
+                rrf_k=rrf_k,
+            )
+            if narrow:
+                return narrowed_search(reader=Reader.system(), request=request)
+            return knowledge_search(reader=Reader.system(), request=request).results
 
         try:
             metrics = evaluate(labelled, search, k=k)
         except ApplicationError as exc:
             raise CommandError(str(exc)) from exc
-        report = {"collection": collection, "mode": mode, **metrics}
+        report = {"collection": collection, "mode": mode, "narrow": narrow, **metrics}
         for name, value in report.items():
             self.stdout.write(f"{name:>12}  {value}")
         if json_out is not None:
