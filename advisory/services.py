@@ -26,7 +26,6 @@ from django.utils import timezone
 from advisory.keywords import letter_keywords
 from advisory.models import Answer, Citation, Client, Keyword, Letter
 from advisory.selectors import client_get, holdings_allocation
-from assistant.core.encoder import languages
 from assistant.core.errors import ApplicationError, text_checked
 from assistant.core.language import Language, detect
 from assistant.core.privacy import Masker
@@ -275,10 +274,7 @@ def knowledge_collections(
     for a question in another language than English, those of them with a model that reads it (else
     every readable one that does: the Chinese product sheets)."""
     readable = {
-        name: languages(first, second)
-        for name, first, second in readable_collections(Reader.of(advisor)).values_list(
-            "name", "embedding_model", "second_embedding_model"
-        )
+        collection.name: collection.languages for collection in readable_collections(Reader.of(advisor))
     }
     chosen = list(requested) if requested else [name for name in DEFAULT_COLLECTIONS if name in readable]
     if language == "en":

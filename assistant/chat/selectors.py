@@ -15,7 +15,6 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from assistant.chat.models import Conversation, Message, Ticket
-from assistant.core.encoder import languages
 from assistant.core.errors import NotFound
 from assistant.core.language import Language
 from assistant.knowledge.models import Collection
@@ -59,10 +58,8 @@ def turn_get(*, customer: ChatCustomer, message_id: Any) -> Message:
 
 def chat_collections(language: Language = "en") -> list[str]:
     """The chat collections that exist and have an embedding model that reads the language."""
-    found = Collection.objects.filter(name__in=settings.CHAT_COLLECTIONS).values_list(
-        "name", "embedding_model", "second_embedding_model"
-    )
-    return [name for name, first, second in found if language in languages(first, second)]
+    found = Collection.objects.filter(name__in=settings.CHAT_COLLECTIONS)
+    return [collection.name for collection in found if language in collection.languages]
 
 
 def ticket_replies(ticket: Ticket) -> QuerySet[Message]:

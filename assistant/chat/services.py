@@ -88,10 +88,10 @@ SHORT_MESSAGE_WORDS = 3
 
 def follow_up(text: str) -> bool:
     if detect(text) == "zh":
-        chinese = words(text)
-        return len(chinese) <= SHORT_MESSAGE_WORDS or bool(REFERRING_WORDS_ZH & set(chinese))
-    english = re.findall(r"[a-z']+", text.lower())
-    return len(english) <= SHORT_MESSAGE_WORDS or bool(REFERRING_WORDS & set(english))
+        found, referring = words(text), REFERRING_WORDS_ZH
+    else:
+        found, referring = re.findall(r"[a-z']+", text.lower()), REFERRING_WORDS
+    return len(found) <= SHORT_MESSAGE_WORDS or bool(referring & set(found))
 
 
 CLARIFY = "I want to be sure I help with the right thing. Which of these is it?"

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -31,7 +30,15 @@ import numpy as np
 
 from assistant.core.encoder import encoder
 from assistant.core.errors import ApplicationError
-from assistant.core.language import LANGUAGES, STOPWORDS_EN, STOPWORDS_ZH, Language, has_han
+from assistant.core.language import (
+    ENGLISH_WORD,
+    LANGUAGES,
+    STOPWORDS_EN,
+    STOPWORDS_ZH,
+    Language,
+    has_han,
+    words,
+)
 
 DATA = Path(__file__).resolve().parent / "data" / "crosslingual"
 PARALLEL_QUESTIONS = DATA / "parallel-questions.jsonl"
@@ -43,7 +50,6 @@ TRANSLATIONS_PER_WORD = 3
 MIN_PROBABILITY = 0.1
 
 STOPWORDS: dict[Language, frozenset[str]] = {"en": STOPWORDS_EN, "zh": STOPWORDS_ZH}
-_LATIN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _NULL = ""
 
 Pair = dict[Language, str]
@@ -55,10 +61,8 @@ def tokens(text: str, language: Language) -> list[str]:
     (long words in their parts, as a compound seen once is rarely seen again), letters and digits
     otherwise, with an English possessive's 's dropped."""
     if language == "zh":
-        import rjieba
-
-        return [word.lower() for word in rjieba.cut_for_search(text) if any(char.isalnum() for char in word)]
-    return [word.removesuffix("'s") for word in _LATIN.findall(text.lower())]
+        return words(text, finest=True)
+    return [word.removesuffix("'s") for word in ENGLISH_WORD.findall(text.lower())]
 
 
 # Compared by identity: one per model and pair of languages, loaded once.
@@ -94,7 +98,7 @@ class WordTable:
 
 
 def _written_in(word: str, language: Language) -> bool:
-    return has_han(word) if language == "zh" else _LATIN.fullmatch(word) is not None
+    return has_han(word) if language == "zh" else ENGLISH_WORD.fullmatch(word) is not None
 
 
 def ridge_map(sources: np.ndarray, targets: np.ndarray, strength: float) -> np.ndarray:

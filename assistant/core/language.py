@@ -17,6 +17,8 @@ LANGUAGES: tuple[Language, ...] = ("en", "zh")
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _HAN = re.compile(f"[{HAN}]")
 _LATIN_WORD = re.compile(r"[A-Za-z]+")
+# A word of lower-cased English text: letters and digits, with an apostrophe's ending ("don't").
+ENGLISH_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 # Chinese stops end a sentence wherever they are, with no space after them, and keep a closing
 # quote or bracket that follows them: a pattern to put in a sentence splitter.
 STOPS = "。！？；"
@@ -293,9 +295,10 @@ def segmented(text: str) -> str:
     return " ".join(word for word in cut if not word.isspace() and word not in STOPWORDS_ZH)
 
 
-def words(text: str) -> list[str]:
-    """The words of a text, lower-cased: jieba's segmentation of Han runs, letters and digits
-    elsewhere; punctuation dropped."""
+def words(text: str, *, finest: bool = False) -> list[str]:
+    """The words of a text, lower-cased: jieba's segmentation of Han runs (`finest`: long words cut
+    into their parts, as jieba cuts for search), letters and digits elsewhere; punctuation dropped."""
     import rjieba
 
-    return [word.lower() for word in rjieba.cut(text) if any(char.isalnum() for char in word)]
+    cut = rjieba.cut_for_search(text) if finest else rjieba.cut(text)
+    return [word.lower() for word in cut if any(char.isalnum() for char in word)]

@@ -9,9 +9,17 @@ from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from itertools import pairwise
 
-from assistant.core.language import CHINESE_SENTENCE_END, HAN, STOPWORDS_EN, STOPWORDS_ZH, gap, has_han, words
+from assistant.core.language import (
+    CHINESE_SENTENCE_END,
+    ENGLISH_WORD,
+    HAN,
+    STOPWORDS_EN,
+    STOPWORDS_ZH,
+    gap,
+    has_han,
+    words,
+)
 
-_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _HAN_RUNS = re.compile(f"([{HAN}]+)")
 # Full-width forms (０-９, ％, ．, ￥) read as ASCII ones, one character for one so that positions
 # hold; but for the full-width comma, which separates clauses in Chinese, never thousands.
@@ -51,7 +59,7 @@ def stem(word: str) -> str:
 
 
 def _english_terms(text: str) -> list[str]:
-    return [stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS_EN and len(w) > 1]
+    return [stem(w) for w in ENGLISH_WORD.findall(text.lower()) if w not in STOPWORDS_EN and len(w) > 1]
 
 
 def _chinese_terms(text: str) -> list[str]:

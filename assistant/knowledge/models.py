@@ -6,6 +6,9 @@ from django.db import models
 from django.db.models import Case, F, Q, When
 from pgvector.django import HnswIndex, VectorField
 
+from assistant.core.encoder import languages
+from assistant.core.language import Language as LanguageCode
+
 EMBEDDING_DIMENSIONS = 384
 SEARCH_CONFIG = "english"
 
@@ -46,6 +49,11 @@ class Collection(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def languages(self) -> tuple[LanguageCode, ...]:
+        """The languages its questions can be asked in: those either of its models reads."""
+        return languages(self.embedding_model, self.second_embedding_model)
 
 
 class DocumentStatus(models.TextChoices):

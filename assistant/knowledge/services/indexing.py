@@ -247,8 +247,6 @@ def documents_index(document_ids: Sequence[int], *, on_progress: Progress | None
         try:
             collection = document.collection
             model = embedder(collection.embedding_model)
-            if collection.second_embedding_model:
-                embedder(collection.second_embedding_model)
             specs = _chunk(document, model)
         except ApplicationError as exc:
             _fail(document, str(exc), report)
