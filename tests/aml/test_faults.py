@@ -66,12 +66,11 @@ def test_a_worker_main_process_killed_mid_batch_leaves_each_transaction_screened
     def progress() -> tuple[str, int]:
         return ScreeningBatch.objects.values_list("status", "screened").get(pk=batch.pk)
 
-    wait_for(
+    first.kill_main_when(
         lambda: progress() == (ScreeningBatch.Status.PROCESSING, BATCH_CHUNK),
         120,
         "the first worker to be mid-way through the batch",
     )
-    first.kill_main()
     assert progress() == (ScreeningBatch.Status.PROCESSING, BATCH_CHUNK)
 
     start_worker(test_queue, **STALE_AFTER)

@@ -35,12 +35,11 @@ def test_a_worker_main_process_killed_mid_batch_leaves_each_claim_triaged_exactl
     def count(status: str) -> int:
         return Claim.objects.filter(status=status).count()
 
-    wait_for(
+    first.kill_main_when(
         lambda: count(Claim.Status.COMPLETE) >= 4 and count(Claim.Status.PROCESSING) == 1,
         120,
         "the first worker to be mid-way through the batch, triaging a claim",
     )
-    first.kill_main()
     in_flight = set(Claim.objects.filter(status=Claim.Status.PROCESSING).values_list("pk", flat=True))
     assert len(in_flight) == 1, "the claim being triaged was finished before the worker was killed"
     assert count(Claim.Status.COMPLETE) < CLAIMS - 1

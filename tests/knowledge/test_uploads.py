@@ -231,8 +231,14 @@ def test_killing_the_ingest_worker_mid_upload_loses_and_repeats_nothing(
         collection=library["funds"],
         files=files(*[(name, docx(name, {"Body": [f"Paragraph of {name}."]})) for name in names]),
     )
-    wait_for(lambda: Upload.objects.filter(status=UploadStatus.DONE).exists(), 120, "a first file parsed")
-    worker.kill_main()
+    worker.kill_main_when(
+        lambda: (
+            Upload.objects.filter(status=UploadStatus.DONE).exists()
+            and Upload.objects.exclude(status=UploadStatus.DONE).exists()
+        ),
+        120,
+        "a first file parsed, and others not yet",
+    )
     assert Upload.objects.exclude(status=UploadStatus.DONE).exists(), "killed too late to test anything"
 
     start_worker(test_queue, **worker_env)

@@ -82,6 +82,24 @@ class Worker:
         self.process.wait(timeout=10)
         wait_for(lambda: not any(map(_running, children)), 10, f"pool processes {children} to die")
 
+    def kill_main_when(self, predicate: Any, timeout: float, what: str) -> None:
+        """`kill_main` at a moment `predicate` holds. The whole worker is stopped (SIGSTOP) while it
+        is checked, so that it cannot finish what was seen in flight between the check and the kill:
+        under load that window let a claim complete before the kill it was meant to outlive."""
+
+        def killed() -> bool:
+            os.killpg(self.process.pid, signal.SIGSTOP)
+            try:
+                if predicate():
+                    self.kill_main()
+                    return True
+            finally:
+                if self.process.poll() is None:
+                    os.killpg(self.process.pid, signal.SIGCONT)
+            return False
+
+        wait_for(killed, timeout, what)
+
     def stop(self) -> None:
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
@@ -120,6 +138,24 @@ class RedisServer:
                 return sock.recv(16).startswith(b"+PONG")
         except OSError:
             return False
+
+    def kill_main_when(self, predicate: Any, timeout: float, what: str) -> None:
+        """`kill_main` at a moment `predicate` holds. The whole worker is stopped (SIGSTOP) while it
+        is checked, so that it cannot finish what was seen in flight between the check and the kill:
+        under load that window let a claim complete before the kill it was meant to outlive."""
+
+        def killed() -> bool:
+            os.killpg(self.process.pid, signal.SIGSTOP)
+            try:
+                if predicate():
+                    self.kill_main()
+                    return True
+            finally:
+                if self.process.poll() is None:
+                    os.killpg(self.process.pid, signal.SIGCONT)
+            return False
+
+        wait_for(killed, timeout, what)
 
     def stop(self) -> None:
         if self.process.poll() is None:
