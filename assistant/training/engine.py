@@ -66,7 +66,7 @@ def fit(
     on_progress: Callable[[Progress], None],
     should_stop: Callable[[], bool],
 ) -> Trained:
-    _seed(config.seed)
+    seeded(config.seed)
     device = torch_device()
     if config.method == "qlora":
         _require_qlora(device)
@@ -77,7 +77,7 @@ def fit(
         path, positions=encoder.config.max_position_embeddings, tokenizer_limit=tokenizer.model_max_length
     )
     model = SentenceClassifier(encoder, len(labels), cls_pooling=sentence.cls_pooling).to(device)
-    autocast = _autocast(device)
+    autocast = autocast_for(device)
     index = {label: i for i, label in enumerate(labels)}
     train_ids = _tokenized(tokenizer, [e.text for e in splits.train], config.max_tokens)
     train_targets = [index[e.label] for e in splits.train]
@@ -97,47 +97,75 @@ def fit(
     total = batches_per_epoch * config.epochs
     optimizer = torch.optim.AdamW(_parameter_groups(trained, config), weight_decay=config.weight_decay)
     schedule = get_linear_schedule_with_warmup(optimizer, int(total * config.warmup_share), total)
-    step, epoch_seconds = 0, []
-    running: list[float] = []
-    # By steps, not seconds: the loss history is then the same for the same seed.
-    report_every = max(1, total // REPORTS)
+    steps = Steps(trained, optimizer, schedule, total, history, on_progress, should_stop)
+    epoch_seconds = []
     for epoch in range(1, config.epochs + 1):
         trained.train()
         started = time.perf_counter()
         for batch in _batches(train_ids, config.batch_size, generator):
-            input_ids, attention_mask = _padded([train_ids[i] for i in batch], tokenizer.pad_token_id, device)
+            input_ids, attention_mask = padded([train_ids[i] for i in batch], tokenizer.pad_token_id, device)
             targets = torch.tensor([train_targets[i] for i in batch], device=device)
             with autocast:
                 logits = trained(input_ids=input_ids, attention_mask=attention_mask)
-            loss = torch.nn.functional.cross_entropy(logits.float(), targets)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(trained.parameters(), 1.0)
-            optimizer.step()
-            schedule.step()
-            optimizer.zero_grad(set_to_none=True)
-            step += 1
-            running.append(loss.item())
-            if step % report_every == 0:
-                history.append({"step": step, "epoch": epoch, "loss": round(float(np.mean(running)), 4)})
-                running = []
-                on_progress(Progress(epoch, step, total, history[-1]["loss"], history))
-                if should_stop():
-                    raise TrainingCancelled
+            steps.take(torch.nn.functional.cross_entropy(logits.float(), targets), epoch)
         epoch_seconds.append(round(time.perf_counter() - started, 2))
-        if running:
-            history.append({"step": step, "epoch": epoch, "loss": round(float(np.mean(running)), 4)})
-            running = []
+        steps.flush(epoch)
         trained.eval()
         validation = _validation(model, validation_ids, validation_targets, device)
-        history.append({"step": step, "epoch": epoch, **validation})
+        history.append({"step": steps.step, "epoch": epoch, **validation})
         logger.info(
             "epoch %d: %.1f s, validation accuracy %.4f",
             epoch, epoch_seconds[-1], validation["validation_accuracy"],
         )  # fmt: skip
-        on_progress(Progress(epoch, step, total, history[-2].get("loss"), history))
+        on_progress(Progress(epoch, steps.step, total, history[-2].get("loss"), history))
         if should_stop():
             raise TrainingCancelled
     return Trained(model, tokenizer, sentence.cls_pooling, device, history, epoch_seconds, adapter)
+
+
+class Steps:
+    """A fit's optimiser steps and its loss reports: every `total // REPORTS` steps (by steps, not
+    seconds, so that the history is the same for the same seed) the mean loss since the last
+    report joins the history, progress is reported and a cancellation honoured."""
+
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        optimizer: torch.optim.Optimizer,
+        schedule: Any,
+        total: int,
+        history: list[dict[str, Any]],
+        on_progress: Callable[[Progress], None],
+        should_stop: Callable[[], bool],
+    ) -> None:
+        self.model, self.optimizer, self.schedule = model, optimizer, schedule
+        self.total, self.history = total, history
+        self.on_progress, self.should_stop = on_progress, should_stop
+        self.every = max(1, total // REPORTS)
+        self.step = 0
+        self.running: list[float] = []
+
+    def take(self, loss: torch.Tensor, epoch: int) -> None:
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+        self.optimizer.step()
+        self.schedule.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        self.step += 1
+        self.running.append(loss.item())
+        if self.step % self.every == 0:
+            self.flush(epoch)
+            self.on_progress(Progress(epoch, self.step, self.total, self.history[-1]["loss"], self.history))
+            if self.should_stop():
+                raise TrainingCancelled
+
+    def flush(self, epoch: int) -> None:
+        """The losses not reported yet, into the history (at an epoch's end)."""
+        if self.running:
+            self.history.append(
+                {"step": self.step, "epoch": epoch, "loss": round(float(np.mean(self.running)), 4)}
+            )
+            self.running = []
 
 
 def adapter_save_and_merge(fitted: Trained, folder: Path) -> None:
@@ -149,7 +177,7 @@ def adapter_save_and_merge(fitted: Trained, folder: Path) -> None:
     fitted.adapter = None
 
 
-def _seed(seed: int) -> None:
+def seeded(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
@@ -180,7 +208,7 @@ def _encoder(path: Path, config: TrainingConfig, device: str) -> Any:
     return prepare_model_for_kbit_training(encoder)
 
 
-def _autocast(device: str) -> AbstractContextManager[Any]:
+def autocast_for(device: str) -> AbstractContextManager[Any]:
     if compute_dtype(settings.TORCH_DTYPE, device) == torch.bfloat16:
         return torch.autocast(device_type=device, dtype=torch.bfloat16)
     return nullcontext()
@@ -222,7 +250,7 @@ def _tokenized(tokenizer: Any, texts: Sequence[str], max_tokens: int) -> list[li
     return tokenizer(list(texts), truncation=True, max_length=max_tokens)["input_ids"] if texts else []
 
 
-def _padded(sequences: Sequence[Sequence[int]], pad: int, device: str) -> tuple[torch.Tensor, torch.Tensor]:
+def padded(sequences: Sequence[Sequence[int]], pad: int, device: str) -> tuple[torch.Tensor, torch.Tensor]:
     width = max(len(s) for s in sequences)
     ids = torch.full((len(sequences), width), pad, dtype=torch.long)
     mask = torch.zeros((len(sequences), width), dtype=torch.long)
@@ -247,10 +275,10 @@ def _embeddings(model: SentenceClassifier, sequences: Sequence[Sequence[int]], d
     pad = model.encoder.config.pad_token_id or 0
     order = sorted(range(len(sequences)), key=lambda i: len(sequences[i]))
     out = torch.zeros((len(sequences), model.head.in_features))
-    with torch.inference_mode(), _autocast(device):
+    with torch.inference_mode(), autocast_for(device):
         for start in range(0, len(order), 128):
             chosen = order[start : start + 128]
-            ids, mask = _padded([sequences[i] for i in chosen], pad, device)
+            ids, mask = padded([sequences[i] for i in chosen], pad, device)
             out[chosen] = model.embed(ids, mask).float().cpu()
     return out
 
