@@ -106,7 +106,10 @@ class TrainForm(forms.Form):
 
 
 def _metric(version: ModelVersion, name: str) -> str:
-    value = version.metrics.get(name)
+    return _float(version.metrics.get(name))
+
+
+def _float(value: object) -> str:
     return f"{value:.4f}" if isinstance(value, int | float) else "-"
 
 
@@ -348,6 +351,8 @@ class ModelVersionAdmin(admin.ModelAdmin):
 
     @admin.display(description="metrics (validation split)")
     def metrics_table(self, version: ModelVersion) -> str:
+        if not version.labels:
+            return self._retrieval_table(version)
         rows = format_html_join(
             "",
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -364,6 +369,26 @@ class ModelVersionAdmin(admin.ModelAdmin):
             f"{version.abstain_threshold:.3f}", _abstain(version).get("coverage"),
             _abstain(version).get("accuracy_kept"), rows,
         )  # fmt: skip
+
+    def _retrieval_table(self, version: ModelVersion) -> str:
+        """A retriever's or reranker's scores on its held-out questions, beside the serving model's."""
+        names = ("ndcg@10", "recall@10", "mrr@10")
+        active = version.metrics.get("active", {})
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td>" + "<td>{}</td>" * len(names) + "</tr>",
+            (
+                (_("this version"), *(_metric(version, name) for name in names)),
+                (active.get("model", _("serving")), *(_float(active.get(name)) for name in names)),
+            ),
+        )
+        questions = version.metrics.get("dataset_sizes", {}).get("validation_questions")
+        return format_html(
+            "<p>{} held-out questions</p><table><tr><th></th>{}</tr>{}</table>",
+            questions,
+            format_html_join("", "<th>{}</th>", ((name,) for name in names)),
+            rows,
+        )
 
     @admin.display(description="confusion matrix")
     def confusion_matrix(self, version: ModelVersion) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.core.exceptions import ImproperlyConfigured
@@ -54,8 +55,19 @@ class TaskSpec:
     # sweep prepares again an active version that still lacks it (its worker died, its message was
     # lost, a setting it depends on changed and the fit it asked for was lost).
     prepared: Callable[[ModelVersion], bool] | None = None
+    # A task that is not a classifier (a retriever's encoder) fits, evaluates and saves itself:
+    # `fit(job: techniques.TaskJob) -> techniques.TaskFitted` gives what its version records (not
+    # typed here: the techniques import this module). It has no labels; `data_check(path)` refuses
+    # a bad data file before a run is queued.
+    fit: Callable[[Any], Any] | None = None
+    data_check: Callable[[Path], object] | None = None
+    # Whether the task serves a stock model while none of its versions is active: rolling back its
+    # first version then leaves none active (and `prepare` returns it to the stock model).
+    stock_without_version: bool = False
 
     def __post_init__(self) -> None:
+        if self.fit is not None:
+            return
         if len(self.labels) < 2 or len(set(self.labels)) != len(self.labels):
             raise ImproperlyConfigured(f"task {self.name!r}: labels must be two or more distinct names")
 
@@ -65,6 +77,8 @@ class UnknownTask(ApplicationError):
 
 
 _tasks: dict[str, TaskSpec] = {}
+# Tasks named by a prefix and what follows it (`embedding:<collections>`), resolved when asked for.
+_families: dict[str, Callable[[str], TaskSpec]] = {}
 
 
 def task_register(spec: TaskSpec) -> None:
@@ -73,13 +87,24 @@ def task_register(spec: TaskSpec) -> None:
     _tasks[spec.name] = spec
 
 
+def task_family_register(prefix: str, resolve: Callable[[str], TaskSpec]) -> None:
+    """Tasks whose names start with `prefix`: `resolve(name)` gives the spec of one (UnknownTask if
+    it names nothing)."""
+    if _families.get(prefix, resolve) != resolve:
+        raise ImproperlyConfigured(f"task family {prefix!r} is registered twice")
+    _families[prefix] = resolve
+
+
 def is_registered(name: str) -> bool:
-    return name in _tasks
+    return name in _tasks or any(name.startswith(prefix) for prefix in _families)
 
 
 def task_get(name: str) -> TaskSpec:
     if name in _tasks:
         return _tasks[name]
+    for prefix, resolve in _families.items():
+        if name.startswith(prefix):
+            return resolve(name)
     from assistant.training.models import TaskDefinition
 
     definition = TaskDefinition.objects.filter(name=name).first()

@@ -77,7 +77,11 @@ def run_submit(
         )
     if data_file is not None:
         data_file = data_file.resolve()
-        _examples(spec, data_file)  # refuse a bad file now, not in the worker
+        # Refuse a bad file now, not in the worker.
+        if spec.fit is None:
+            _examples(spec, data_file)
+        elif spec.data_check is not None:
+            spec.data_check(data_file)
     if dispatch and settings.CELERY_TASK_ALWAYS_EAGER:
         raise ApplicationError(
             "training runs on a Celery worker of the gpu queue and none is connected (tasks run in-process); "
@@ -228,11 +232,13 @@ def _train_and_register(
     run: TrainingRun, folder: Path, on_progress: Callable[[Any], None] | None
 ) -> ModelVersion:
     from assistant.training.costs import measured
-    from assistant.training.techniques import Job, Progress, technique
-    from assistant.training.techniques.artefact import FORMAT_VERSION, checksum, folder_bytes, manifest_write
+    from assistant.training.techniques import Job, technique
+    from assistant.training.techniques.artefact import folder_bytes, manifest_write
 
     spec = task_get(run.task)
     config = TrainingConfig.build(run.config)
+    if spec.fit is not None:
+        return _self_fitted(run, spec, config, folder, on_progress)
     examples = _examples(spec, Path(run.data_file) if run.data_file else None)
     splits = Splits.of(examples)
     if narrowing := config.narrowing():
@@ -240,17 +246,7 @@ def _train_and_register(
     run.dataset_hash, run.dataset_sizes = dataset_hash(examples), splits.sizes()
     run.save(update_fields=["dataset_hash", "dataset_sizes"])
 
-    def progress(report: Progress) -> None:
-        TrainingRun.objects.filter(pk=run.pk).update(
-            epoch=report.epoch, step=report.step, total_steps=report.total_steps, loss=report.loss,
-            history=report.history, progressed_at=timezone.now(),
-        )  # fmt: skip
-        if on_progress is not None:
-            on_progress(report)
-
-    def should_stop() -> bool:
-        return TrainingRun.objects.filter(pk=run.pk, cancel_requested=True).exists()
-
+    progress, should_stop = _progress_recorder(run, on_progress)
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     job = Job(spec, splits, config, folder, progress, should_stop)
@@ -276,26 +272,19 @@ def _train_and_register(
         "dataset_sizes": run.dataset_sizes,
     }
     with transaction.atomic():
-        version = ModelVersion.objects.create(
-            task=spec.name,
-            base_model=config.base_model,
-            method=config.method,
-            config=run.config,
+        version = _version_create(
+            run,
+            config,
+            folder,
+            cost,
+            device=fitted.device,
             labels=list(spec.labels),
-            library_versions=library_versions(),
             dataset_hash=run.dataset_hash,
             validation_hash=dataset_hash(splits.validation),
             metrics=metrics,
             abstain_threshold=evaluation["abstain"]["threshold"],
             drift_reference=reference,
-            artefact_path=str(folder),
-            artefact_checksum=checksum(folder),
-            format_version=FORMAT_VERSION,
-            fit_seconds=cost.seconds,
-            fit_device=fitted.device,
             artefact_bytes=folder_bytes(folder) + fitted.stored_bytes,
-            peak_memory_bytes=cost.peak_memory_bytes,
-            run=run,
         )
         TrainingRun.objects.filter(pk=run.pk).update(device=fitted.device, history=fitted.history)
     logger.info(
@@ -303,6 +292,95 @@ def _train_and_register(
         spec.name, version.pk, config.method, metrics["accuracy"], metrics["macro_f1"], cost.seconds,
     )  # fmt: skip
     return version
+
+
+def _progress_recorder(
+    run: TrainingRun, on_progress: Callable[[Any], None] | None
+) -> tuple[Callable[[Any], None], Callable[[], bool]]:
+    """What a fit reports its progress to (the run's row, and `on_progress`), and asks whether to stop."""
+
+    def progress(report: Any) -> None:
+        TrainingRun.objects.filter(pk=run.pk).update(
+            epoch=report.epoch, step=report.step, total_steps=report.total_steps, loss=report.loss,
+            history=report.history, progressed_at=timezone.now(),
+        )  # fmt: skip
+        if on_progress is not None:
+            on_progress(report)
+
+    def should_stop() -> bool:
+        return TrainingRun.objects.filter(pk=run.pk, cancel_requested=True).exists()
+
+    return progress, should_stop
+
+
+def _self_fitted(
+    run: TrainingRun,
+    spec: TaskSpec,
+    config: TrainingConfig,
+    folder: Path,
+    on_progress: Callable[[Any], None] | None,
+) -> ModelVersion:
+    """Fit and register a version of a task that fits itself (`TaskSpec.fit`)."""
+    from assistant.training.costs import measured
+    from assistant.training.techniques import TaskFitted, TaskJob
+    from assistant.training.techniques.artefact import folder_bytes, manifest_write
+
+    assert spec.fit is not None
+    progress, should_stop = _progress_recorder(run, on_progress)
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    data_file = Path(run.data_file) if run.data_file else None
+    job = TaskJob(spec.name, data_file, config, folder, progress, should_stop)
+    with measured() as cost:
+        fitted: TaskFitted = spec.fit(job)
+    manifest = {"task": spec.name, "base_model": config.base_model, "method": config.method}
+    manifest_write(folder, {**manifest, **fitted.manifest})
+    with transaction.atomic():
+        version = _version_create(
+            run,
+            config,
+            folder,
+            cost,
+            device=fitted.device,
+            labels=[],
+            dataset_hash=fitted.dataset_hash,
+            validation_hash=fitted.validation_hash,
+            metrics={**fitted.metrics, "dataset_sizes": fitted.dataset_sizes},
+            abstain_threshold=0.0,
+            drift_reference={},
+            artefact_bytes=folder_bytes(folder),
+        )
+        TrainingRun.objects.filter(pk=run.pk).update(
+            device=fitted.device,
+            history=fitted.history,
+            dataset_hash=fitted.dataset_hash,
+            dataset_sizes=fitted.dataset_sizes,
+        )
+    logger.info("%s: version %s (%s) fitted in %.1f s", spec.name, version.pk, config.method, cost.seconds)
+    return version
+
+
+def _version_create(
+    run: TrainingRun, config: TrainingConfig, folder: Path, cost: Any, *, device: str, **fields: Any
+) -> ModelVersion:
+    """Register a run's fitted artefact at `folder` as a candidate version of its task."""
+    from assistant.training.techniques.artefact import FORMAT_VERSION, checksum
+
+    return ModelVersion.objects.create(
+        task=run.task,
+        base_model=config.base_model,
+        method=config.method,
+        config=run.config,
+        library_versions=library_versions(),
+        artefact_path=str(folder),
+        artefact_checksum=checksum(folder),
+        format_version=FORMAT_VERSION,
+        fit_seconds=cost.seconds,
+        fit_device=device,
+        peak_memory_bytes=cost.peak_memory_bytes,
+        run=run,
+        **fields,
+    )
 
 
 def sampled(examples: list[Example], limit: int, seed: int) -> list[Example]:
@@ -590,6 +668,8 @@ def version_rollback(task: str, *, user: User | None = None) -> ModelVersion:
     current = ModelVersion.objects.filter(task=task, status=ModelVersion.Status.ACTIVE).first()
     if current is None:
         raise RegistryError(f"task {task!r} has no active version to roll back")
+    if current.previous is None and task_get(task).stock_without_version:
+        return _stock_restored(current, user=user)
     if current.previous is None:
         raise RegistryError(f"{current.name} of {task!r} was the first active one; nothing to roll back to")
     previous = current.previous
@@ -601,6 +681,22 @@ def version_rollback(task: str, *, user: User | None = None) -> ModelVersion:
     return previous
 
 
+def _stock_restored(current: ModelVersion, *, user: User | None) -> ModelVersion:
+    """Retire a task's first active version, so that it serves its stock model again: what serving
+    needs is prepared again (by a worker), as for an activation."""
+    with transaction.atomic():
+        locked = list(ModelVersion.objects.select_for_update().filter(task=current.task))
+        if any(v.pk == current.pk and v.status == ModelVersion.Status.ACTIVE for v in locked):
+            ModelVersion.objects.filter(pk=current.pk).update(status=ModelVersion.Status.RETIRED)
+    logger.info("%s: version %s retired by %s; the stock model serves", current.task, current.pk, user)
+    from assistant.training.inference import active_forget
+
+    active_forget(current.task)
+    version_prepare_later(current.pk)
+    current.refresh_from_db()
+    return current
+
+
 def version_activate_if_better(version: ModelVersion, *, prepare_now: bool = False) -> bool:
     """The rule: activate only when its macro-F1 beats the active version's on the same held-out split.
 
@@ -609,6 +705,14 @@ def version_activate_if_better(version: ModelVersion, *, prepare_now: bool = Fal
     """
     from assistant.training.inference import classifier_for
 
+    spec = task_get(version.task)
+    if spec.fit is not None:
+        # Its fit scored the model serving then (the active version, or the stock model) on the
+        # same held-out split.
+        better = bool(version.metrics["score"] > version.metrics["active"]["score"])
+        if better:
+            version_activate(version, prepare_now=prepare_now)
+        return better
     current = ModelVersion.objects.filter(task=version.task, status=ModelVersion.Status.ACTIVE).first()
     if current is None:
         version_activate(version, prepare_now=prepare_now)
@@ -616,9 +720,7 @@ def version_activate_if_better(version: ModelVersion, *, prepare_now: bool = Fal
     run = version.run
     if run is None:
         raise RegistryError(f"version {version.pk} has no training run, so no held-out split to compare on")
-    held_out = Splits.of(
-        _examples(task_get(version.task), Path(run.data_file) if run.data_file else None)
-    ).validation
+    held_out = Splits.of(_examples(spec, Path(run.data_file) if run.data_file else None)).validation
     scores = {v.pk: evaluate_examples(classifier_for(v), held_out)["macro_f1"] for v in (current, version)}
     version.metrics["compared_with"] = {"version": current.pk, "macro_f1": scores}
     version.save(update_fields=["metrics"])
@@ -731,6 +833,6 @@ def psi(expected: Any, observed: Any, *, floor: float = 1e-4) -> float:
 
 
 def drift_audit_all() -> list[DriftAudit]:
-    return [
-        drift_audit(version) for version in ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE)
-    ]
+    # A version without labels (a retriever's encoder) makes no predictions to audit.
+    active = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).exclude(labels=[])
+    return [drift_audit(version) for version in active]

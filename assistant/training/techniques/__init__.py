@@ -103,6 +103,33 @@ class Fitted:
     stored_bytes: int = 0  # what it keeps outside its folder (knn and icl: the embedded examples)
 
 
+@dataclass
+class TaskJob:
+    """What a task that fits itself (`TaskSpec.fit`: not a classifier) is given: the run's data
+    file (None: the task's own data), the validated configuration and its folder (made empty)."""
+
+    task: str
+    data_file: Path | None
+    config: TrainingConfig
+    folder: Path
+    on_progress: Callable[[Progress], None]
+    should_stop: Callable[[], bool]
+
+
+@dataclass
+class TaskFitted:
+    """What such a task's version records: its own manifest entries and metrics (measured on its
+    held-out split, beside the active version's on the same split), and the data it was fitted on."""
+
+    manifest: dict[str, Any]
+    metrics: dict[str, Any]
+    dataset_hash: str
+    validation_hash: str
+    dataset_sizes: dict[str, int]
+    device: str = "cpu"
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
 def technique(method: str) -> ModuleType:
     return importlib.import_module(f"assistant.training.techniques.{MODULES[method]}")
 

@@ -7,7 +7,7 @@ from tqdm import tqdm
 
 from assistant.core.errors import ApplicationError
 from assistant.training.config import METHODS
-from assistant.training.models import TrainingRun
+from assistant.training.models import ModelVersion, TrainingRun
 from assistant.training.selectors import task_active_version, task_tried
 from assistant.training.services import run_execute, run_submit
 from assistant.training.techniques import Progress
@@ -91,6 +91,9 @@ class Command(BaseCommand):
             raise CommandError(f"run {run.pk} {run.status}: {run.error}")
         version = run.model_version
         metrics = version.metrics
+        if "active" in metrics:
+            self._retriever_summary(version, run)
+            return
         threshold, kept = metrics["abstain"]["threshold"], metrics["abstain"]["on_validation"]
         self.stdout.write(
             f"version {version.pk} ({version.status}) on {metrics['examples']} held-out examples: "
@@ -99,4 +102,20 @@ class Command(BaseCommand):
             f"abstains below confidence {threshold:.3f}: keeps {kept['coverage']:.1%} "
             f"at accuracy {kept['accuracy_kept']:.4f}\n"
             f"fitted in {version.fit_seconds:.1f} s on {run.device}"
+        )
+
+    def _retriever_summary(self, version: ModelVersion, run: TrainingRun) -> None:
+        metrics, sizes = version.metrics, version.metrics["dataset_sizes"]
+        active = metrics["active"]
+
+        def scored(of: dict[str, float]) -> str:
+            return "  ".join(f"{name} {of.get(name, 0):.4f}" for name in ("ndcg@10", "recall@10", "mrr@10"))
+
+        self.stdout.write(
+            f"version {version.pk} ({version.status}) on {sizes['validation_questions']} held-out questions, "
+            f"over {sizes['passages']} passages:\n"
+            f"  tuned:   {scored(metrics)}\n"
+            f"  serving: {scored(active)} ({active['model']})\n"
+            f"trained on {sizes['question_pairs']} question, {sizes['heading_pairs']} heading and "
+            f"{sizes['helpful_pairs']} helpful-answer pairs in {version.fit_seconds:.1f} s on {run.device}"
         )
