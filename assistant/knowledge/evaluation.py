@@ -7,11 +7,14 @@ dropped in rank order, and the first `k` units scored. Relevance is binary.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
+from assistant.core.errors import ApplicationError
 from assistant.knowledge.search import SearchResult
 
 _PAGE_LABEL = re.compile(r"^(?P<doc>.+)#p(?P<page>\d+)$")
@@ -22,6 +25,43 @@ CUTOFFS = (1, 5, 10)
 class Query:
     text: str
     relevant: frozenset[str]
+
+
+class QuestionFileError(ApplicationError):
+    pass
+
+
+def queries_read(path: Path, *, documents: set[str]) -> list[Query]:
+    """The labelled questions of a JSONL file of {"query", "relevant"}, each label naming one of
+    the collection's `documents` (its external id, or a page of it): every bad line named."""
+    queries = []
+    try:
+        lines = path.read_text().splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise QuestionFileError(f"{path}: cannot be read ({error})", field="data") from None
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            text, relevant = row["query"], row["relevant"]
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise QuestionFileError(
+                f"{path}, line {number}: expected {{'query': ..., 'relevant': [...]}} ({exc})", field="data"
+            ) from None
+        if not isinstance(text, str) or not text.strip() or not relevant or not isinstance(relevant, list):
+            raise QuestionFileError(
+                f"{path}, line {number}: needs a query and a non-empty list of relevant ids", field="data"
+            )
+        unknown = sorted({labelled_document(str(label)) for label in relevant} - documents)
+        if unknown:
+            raise QuestionFileError(
+                f"{path}, line {number}: no document {', '.join(unknown)} in the collection", field="data"
+            )
+        queries.append(Query(" ".join(text.split()), frozenset(str(label) for label in relevant)))
+    if not queries:
+        raise QuestionFileError(f"{path}: no queries", field="data")
+    return queries
 
 
 def labelled_document(label: str) -> str:

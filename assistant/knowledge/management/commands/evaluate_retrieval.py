@@ -5,38 +5,13 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from assistant.core.errors import ApplicationError
-from assistant.knowledge.evaluation import Query, evaluate, labelled_document
+from assistant.knowledge.evaluation import evaluate, queries_read
 from assistant.knowledge.facets import narrowed_search
 from assistant.knowledge.models import Collection, Document
 from assistant.knowledge.search import Fusion, Mode, Reader, SearchRequest, SearchResult, knowledge_search
 
 # Chunks fetched per query: several chunks of one document count once.
 CHUNKS_PER_UNIT = 4
-
-
-def read_queries(path: Path, *, documents: set[str]) -> list[Query]:
-    """The labelled questions of a JSONL file, each label naming one of the collection's
-    `documents` (its external id, or a page of it)."""
-    queries = []
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            text, relevant = row["query"], row["relevant"]
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise CommandError(
-                f"{path}, line {number}: expected {{'query': ..., 'relevant': [...]}} ({exc})"
-            ) from None
-        if not isinstance(text, str) or not text.strip() or not relevant or not isinstance(relevant, list):
-            raise CommandError(f"{path}, line {number}: needs a query and a non-empty list of relevant ids")
-        unknown = sorted({labelled_document(str(label)) for label in relevant} - documents)
-        if unknown:
-            raise CommandError(f"{path}, line {number}: no document {', '.join(unknown)} in the collection")
-        queries.append(Query(text, frozenset(str(label) for label in relevant)))
-    if not queries:
-        raise CommandError(f"{path}: no queries")
-    return queries
 
 
 class Command(BaseCommand):
@@ -76,7 +51,10 @@ class Command(BaseCommand):
         if not Collection.objects.filter(name=collection).exists():
             raise CommandError(f"no collection named {collection!r}")
         documents = Document.objects.filter(collection__name=collection).values_list("external_id", flat=True)
-        labelled = read_queries(queries, documents=set(documents))
+        try:
+            labelled = queries_read(queries, documents=set(documents))
+        except ApplicationError as exc:
+            raise CommandError(exc.message) from None
 
         def search(text: str) -> list[SearchResult]:
             request = SearchRequest(
