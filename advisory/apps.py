@@ -8,9 +8,12 @@ class AdvisoryConfig(AppConfig):
 
     def ready(self) -> None:
         from advisory import demo  # noqa: F401 - registers the demo data loader
+        from advisory.selectors import helpful_passages
         from assistant.core import roles
         from assistant.core.sections import Section, section_register
+        from assistant.knowledge.tuning import helpful_source_register
 
+        helpful_source_register(helpful_passages)
         roles.role_grant(
             roles.ADVISOR, "advisory.view_client", "advisory.add_client", "advisory.change_client"
         )

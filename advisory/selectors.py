@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -12,6 +12,7 @@ from django.db.models import QuerySet, Sum
 from advisory.models import Answer, Citation, Client, Holding, Letter
 from assistant.core.errors import NotFound
 from assistant.knowledge.search import Reader, readable_collections
+from assistant.knowledge.tuning import cited_chunks
 
 
 def client_list(*, advisor: User) -> QuerySet[Client]:
@@ -72,3 +73,14 @@ def citation_get(*, answer: Answer, number: int) -> Citation:
 def collection_names(*, advisor: User) -> list[str]:
     """The knowledge collections the advisor may read, by name."""
     return list(readable_collections(Reader.of(advisor)).order_by("name").values_list("name", flat=True))
+
+
+def helpful_passages(collections: set[str]) -> Iterator[tuple[str, int]]:
+    """(question, chunk id) of each passage of the named collections that an answer rated helpful
+    cited: what a tuned retriever learns from (`knowledge.tuning`)."""
+    answers = Answer.objects.filter(rating=1, status=Answer.Status.COMPLETE).prefetch_related("citations")
+    for answer in answers.iterator(chunk_size=200):
+        citations = answer.citations.values("number", "collection", "chunk_id")
+        yield from (
+            (answer.question, chunk_id) for chunk_id in cited_chunks(answer.text, citations, collections)
+        )

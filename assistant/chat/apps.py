@@ -10,11 +10,14 @@ class ChatConfig(AppConfig):
 
     def ready(self) -> None:
         from assistant.chat.intents import CHAT_INTENT, CHAT_INTENT_MULTILINGUAL
+        from assistant.chat.selectors import helpful_passages
         from assistant.core import roles
         from assistant.core.sections import Section, section_register
+        from assistant.knowledge.tuning import helpful_source_register
         from assistant.training.registry import task_register
 
         task_register(CHAT_INTENT)
+        helpful_source_register(helpful_passages)
         task_register(CHAT_INTENT_MULTILINGUAL)
         post_migrate.connect(_routes_sync, sender=self)
         roles.role_grant(

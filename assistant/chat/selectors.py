@@ -4,6 +4,7 @@ and the statistics staff watch."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -18,6 +19,7 @@ from assistant.chat.models import Conversation, Message, Ticket
 from assistant.core.errors import NotFound
 from assistant.core.language import Language
 from assistant.knowledge.models import Collection
+from assistant.knowledge.tuning import cited_chunks
 
 
 @dataclass(frozen=True)
@@ -132,3 +134,11 @@ def chat_stats(*, top: int = 20) -> ChatStats:
             replies.filter(rating=-1).select_related("conversation").order_by("-created_at")[:50]
         ),
     )
+
+
+def helpful_passages(collections: set[str]) -> Iterator[tuple[str, int]]:
+    """(retrieval query, chunk id) of each passage of the named collections that a reply rated
+    helpful cited: what a tuned retriever learns from (`knowledge.tuning`)."""
+    replies = Message.objects.filter(role=Message.Role.ASSISTANT, rating=1).exclude(query="")
+    for query, text, citations in replies.values_list("query", "text", "citations").iterator():
+        yield from ((query, chunk_id) for chunk_id in cited_chunks(text, citations, collections))

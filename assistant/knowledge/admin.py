@@ -114,6 +114,7 @@ class CollectionForm(forms.ModelForm):
             "description",
             "embedding_model",
             "second_embedding_model",
+            "rerank_depth",
             "reader_groups",
             "reader_users",
         ]
@@ -151,6 +152,7 @@ class CollectionAdmin(admin.ModelAdmin):
         "name",
         "description",
         "embedding_model",
+        "embedding_version",
         "second_embedding_model",
         "documents",
         "upload_link",
@@ -159,14 +161,22 @@ class CollectionAdmin(admin.ModelAdmin):
     filter_horizontal = ["reader_groups", "reader_users"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Collection | None = None) -> list[str]:
-        """The models are chosen when the collection is created; re-embedding changes them."""
+        """The models are chosen when the collection is created; re-embedding changes them, and
+        activating a version of its retrieval task (`embedding:<name>`) tunes the first, and one of
+        its reranking task (`reranker:<name>`) sets its reranker."""
         stamps = ["created_at", "updated_at"]
-        return stamps if obj is None else ["embedding_model", "second_embedding_model", *stamps]
+        models = ["embedding_model", "embedding_version", "second_embedding_model", "reranker_version"]
+        return stamps if obj is None else [*models, *stamps]
 
     change_list_template = "admin/knowledge/collection_change_list.html"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Collection]:
-        return super().get_queryset(request).annotate(document_count=Count("documents"))
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("embedding_version")
+            .annotate(document_count=Count("documents"))
+        )
 
     @admin.display(description="documents", ordering="document_count")
     def documents(self, collection: Collection) -> str:

@@ -15,12 +15,17 @@ class KnowledgeConfig(AppConfig):
         from assistant.knowledge import (
             demo,  # noqa: F401 - registers the demo knowledge loader
             partitions,
+            reranking,
+            tuning,
         )
         from assistant.knowledge.models import Collection, Document, Upload
         from assistant.knowledge.search import configure_connection
         from assistant.knowledge.services.files import on_file_row_deleted
+        from assistant.training.registry import task_family_register
 
         connection_created.connect(configure_connection, dispatch_uid="finassist.knowledge.search")
+        task_family_register(tuning.PREFIX, tuning.retriever_task)
+        task_family_register(reranking.PREFIX, reranking.reranker_task)
         post_save.connect(
             partitions.on_collection_saved, sender=Collection, dispatch_uid="finassist.partition"
         )

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Case, F, Q, When
 from pgvector.django import HnswIndex, VectorField
@@ -10,6 +11,7 @@ from assistant.core.encoder import languages
 from assistant.core.language import Language as LanguageCode
 
 EMBEDDING_DIMENSIONS = 384
+MAX_RERANK_DEPTH = 100
 SEARCH_CONFIG = "english"
 
 
@@ -30,6 +32,28 @@ class Collection(models.Model):
     )
     embedding_model = models.CharField(
         max_length=300, help_text="the model every chunk of this collection is embedded with"
+    )
+    embedding_version = models.ForeignKey(
+        "training.ModelVersion",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="the version of a retrieval task whose tuned model embeds it; empty: a stock model",
+    )
+    reranker_version = models.ForeignKey(
+        "training.ModelVersion",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="the version of a reranking task that reorders its search results; empty: none",
+    )
+    rerank_depth = models.PositiveSmallIntegerField(
+        default=20,
+        db_default=20,  # rows written without the column (a rolling deploy, a raw insert)
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_RERANK_DEPTH)],
+        help_text="how many of the fused results a reranker version reorders, when one is active",
     )
     second_embedding_model = models.CharField(
         max_length=300,

@@ -12,13 +12,15 @@ Every result carries its score parts.
 from __future__ import annotations
 
 import math
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
-from typing import Any, Literal, Protocol, cast
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
 from weakref import WeakKeyDictionary
 
 import numpy as np
@@ -38,6 +40,10 @@ from assistant.core.timing import ms_since
 from assistant.db.vectors import vector_connection
 from assistant.knowledge.embedding import embedder
 from assistant.knowledge.models import SEARCH_CONFIG, Collection, Document, LexiconState
+from assistant.training.models import ModelVersion
+
+if TYPE_CHECKING:
+    from assistant.training.crossencoder import CrossEncoder
 
 Mode = Literal["hybrid", "vector", "lexical"]
 # A chunk's vector of its collection's first model, or of its second.
@@ -128,6 +134,65 @@ class NoReranker:
 def reranker() -> Reranker:
     chosen: Reranker = import_string(settings.SEARCH_RERANKER)()
     return chosen
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A collection's reranking: its version and how many of the fused results it reorders."""
+
+    version_id: int
+    depth: int
+
+
+_cross_encoders: dict[int, CrossEncoder] = {}
+_cross_encoders_lock = threading.Lock()
+
+
+def cross_encoders_forget() -> None:
+    with _cross_encoders_lock:
+        _cross_encoders.clear()
+
+
+def cross_encoder(version_id: int) -> CrossEncoder:
+    """The process's cross-encoder of a reranker version, loaded (and its artefact checked) once."""
+    from assistant.training.crossencoder import CrossEncoder
+    from assistant.training.techniques.artefact import artefact_verify
+
+    with _cross_encoders_lock:
+        if version_id not in _cross_encoders:
+            version = ModelVersion.objects.get(pk=version_id)
+            manifest = artefact_verify(
+                Path(version.artefact_path), expected_checksum=version.artefact_checksum
+            )
+            _cross_encoders[version_id] = CrossEncoder(
+                Path(version.artefact_path) / manifest["model"], max_tokens=manifest["max_tokens"]
+            )
+        return _cross_encoders[version_id]
+
+
+class CollectionReranker:
+    """The search's reranker where a searched collection has a reranker version: each such
+    collection's results among the first `depth` fused ones are reordered by its cross-encoder,
+    in the places they held."""
+
+    def __init__(self, stages: Mapping[str, Stage]) -> None:
+        self.stages = stages
+
+    def pool(self, k: int) -> int:
+        return max([k, *(stage.depth for stage in self.stages.values())])
+
+    def rerank(self, query: str, results: list[SearchResult]) -> list[SearchResult]:
+        reordered = list(results)
+        for collection, stage in self.stages.items():
+            places = [i for i, r in enumerate(results[: stage.depth]) if r.collection == collection]
+            if len(places) < 2:
+                continue
+            texts = [f"{results[i].heading}\n{results[i].text}" for i in places]
+            scores = cross_encoder(stage.version_id).scores(query, texts)
+            ranked = sorted(range(len(places)), key=lambda n: -float(scores[n]))
+            for place, chosen in zip(places, ranked, strict=True):
+                reordered[place] = results[places[chosen]]
+        return reordered
 
 
 # The columns a candidate carries from its chunk row to the result.
@@ -409,14 +474,25 @@ def knowledge_search(
     language = detect(query)
     found: list[str] = []
     embeddings: dict[int, tuple[str, Column]] = {}
+    stages: dict[str, Stage] = {}
     largest = 0
     sizes = LexiconState.objects.filter(collection=OuterRef("pk")).values("chunks")
-    for pk, name, first, second, chunks in allowed.annotate(chunks=Subquery(sizes)).values_list(
-        "pk", "name", "embedding_model", "second_embedding_model", "chunks"
+    for pk, name, first, second, reranker_id, depth, chunks in allowed.annotate(
+        chunks=Subquery(sizes)
+    ).values_list(
+        "pk",
+        "name",
+        "embedding_model",
+        "second_embedding_model",
+        "reranker_version",
+        "rerank_depth",
+        "chunks",
     ):
         found.append(name)
         embeddings[pk] = embedding_for(first, second, language)
         largest = max(largest, chunks or 0)
+        if reranker_id is not None:
+            stages[name] = Stage(reranker_id, depth)
     unknown = sorted(set(collections or ()) - set(found))
     if unknown:
         raise ApplicationError(
@@ -429,7 +505,8 @@ def knowledge_search(
     weight = settings.SEARCH_LEXICAL_WEIGHT if request.lexical_weight is None else request.lexical_weight
     use_vector = request.mode != "lexical"
     use_lexical = request.mode == "lexical" or (request.mode == "hybrid" and weight > 0)
-    pool = reranker().pool(k)
+    ranker = CollectionReranker(stages) if stages else reranker()
+    pool = ranker.pool(k)
     models = {pk: model for pk, (model, _) in embeddings.items()}
     targets = _other_languages(models, language) if request.translate else {}
     maps = {
@@ -500,7 +577,7 @@ def knowledge_search(
         for row in rows
     ]
     rerank_started = time.perf_counter()
-    results = reranker().rerank(query, results)[:k]
+    results = ranker.rerank(query, results)[:k]
     timings["rerank"] = ms_since(rerank_started)
     timings["total"] = ms_since(started)
     return SearchResponse(results, sorted(found), timings)

@@ -5,6 +5,7 @@ from assistant.celery import app
 from assistant.core import roles
 from assistant.knowledge.models import Collection
 from assistant.knowledge.services.submission import collection_get_or_create
+from tests.support import retrieval
 
 
 @pytest.fixture
@@ -46,3 +47,11 @@ def eager_tasks():
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = False
+
+
+@pytest.fixture
+def codes(index_files) -> Collection:
+    """Documents asked about by code names their text never uses (tests.support.retrieval)."""
+    collection = collection_get_or_create(name="codes")
+    index_files(collection, retrieval.files())
+    return collection

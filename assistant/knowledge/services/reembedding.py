@@ -13,6 +13,7 @@ from assistant.core.errors import ApplicationError
 from assistant.knowledge.embedding import embedder
 from assistant.knowledge.models import Chunk, Collection
 from assistant.knowledge.services.indexing import EMBEDDING, Progress
+from assistant.training.models import ModelVersion
 
 logger = logging.getLogger("finassist.knowledge")
 
@@ -26,10 +27,16 @@ class ReembedReport:
 
 
 def collection_reembed(
-    *, collection: Collection, model_name: str, second: bool = False, on_progress: Progress | None = None
+    *,
+    collection: Collection,
+    model_name: str,
+    second: bool = False,
+    version: ModelVersion | None = None,
+    on_progress: Progress | None = None,
 ) -> ReembedReport:
     """Move a collection's chunks to another embedding model in one switch; `second`: its second
-    model's vectors (an empty name removes them).
+    model's vectors (an empty name removes them). `version`: the retrieval task's version whose
+    tuned model `model_name` is (None: a stock model), recorded with the switch.
 
     New vectors are computed into a staging table while searches go on with the old
     ones; then one transaction, holding the collection row against concurrent indexing,
@@ -101,7 +108,11 @@ def collection_reembed(
             count = cursor.rowcount
             cursor.execute("TRUNCATE knowledge_reembed_staging")
         setattr(locked, f"{slot}_model", model.name)
-        locked.save(update_fields=[f"{slot}_model", "updated_at"])
+        fields = [f"{slot}_model", "updated_at"]
+        if not second:
+            locked.embedding_version = version
+            fields.append("embedding_version")
+        locked.save(update_fields=fields)
     logger.info(
         "collection %s re-embedded (%s): %s -> %s (%d chunks)",
         collection.name,
