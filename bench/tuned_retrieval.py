@@ -1,0 +1,253 @@
+"""Tuned retrieval: the stock encoder against one tuned on each collection's own questions.
+
+    .venv/bin/python bench/tuned_retrieval.py [--datasets ask_cfpb financebench] [--epochs 3]
+                                              [--skip-forgetting]
+
+Runs in its own database (finassist_bench), loading the collections it lacks. For each dataset,
+its questions are split by question (`datasets.split_of`): the validation half trains the
+retriever through the platform (`embedding:<collection>`, which holds out a fifth of it for its
+own validation), the test half reports. Ask CFPB is searched as `evaluate_retrieval` does;
+FinanceBench as an advisor's question is (narrowed to the company and year it names) and by
+evidence page.
+
+- Quality: nDCG@10, recall@10 and MRR@10 of hybrid and vector search, stock against tuned (the
+  version activated, the collection re-embedded), with a bootstrap interval of the difference;
+  the search's p50/p95 (query embedding included).
+- Cost: the fit's seconds, and the activation's re-embedding seconds per collection.
+- Forgetting: each tuned model's exact vector search on the other collection, beside the stock
+  model's; and each collection's search after the other collection's activation (its own model is
+  unchanged, so it must score the same).
+
+Each tuned version is rolled back once measured: the collections return to the stock model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from common import bootstrap_interval, django_setup, summary_ms, use_database, write_result
+
+use_database("finassist_bench")
+django_setup()
+
+from django.core.management import call_command  # noqa: E402
+
+from assistant.core.encoder import Embedder, encoder  # noqa: E402
+from assistant.knowledge.datasets import eval_split  # noqa: E402
+from assistant.knowledge.evaluation import Query, ranked_units, scores, uses_pages  # noqa: E402
+from assistant.knowledge.facets import narrowed_search  # noqa: E402
+from assistant.knowledge.models import Collection, DocumentStatus  # noqa: E402
+from assistant.knowledge.search import Reader, SearchRequest, knowledge_search  # noqa: E402
+from assistant.knowledge.tuning import Passages, retrieval_metrics, task_name, tuned_model  # noqa: E402
+from assistant.training.models import ModelVersion, TrainingRun  # noqa: E402
+from assistant.training.services import (  # noqa: E402
+    run_execute,
+    run_submit,
+    version_activate,
+    version_prepare,
+    version_rollback,
+)
+
+COLLECTIONS = {"ask_cfpb": "ask-cfpb", "financebench": "financebench"}
+NARROWED = {"ask_cfpb": False, "financebench": True}
+TARGETS = {"ask_cfpb": ("ndcg@10", 0.06), "financebench": ("recall@10", 0.05)}
+METRICS = ("ndcg@10", "recall@10", "mrr@10")
+
+
+def _loaded(dataset: str) -> float | None:
+    name = COLLECTIONS[dataset]
+    if Collection.objects.filter(name=name, documents__status=DocumentStatus.READY).exists():
+        return None
+    started = time.perf_counter()
+    call_command("load_dataset", dataset, verbosity=0)
+    return round(time.perf_counter() - started, 1)
+
+
+def _queries(dataset: str, split: str) -> list[Query]:
+    return [Query(str(row["query"]), frozenset(row["relevant"])) for row in eval_split(dataset, split)]
+
+
+def searched(dataset: str, queries: list[Query], mode: str) -> tuple[dict[str, list[float]], dict[str, Any]]:
+    """Each question's metrics through the search service, their means, and the search's latency."""
+    per_query: dict[str, list[float]] = {name: [] for name in METRICS}
+    latency = []
+    for query in queries:
+        request = SearchRequest(query=query.text, k=40, collections=[COLLECTIONS[dataset]], mode=mode)  # type: ignore[arg-type]
+        started = time.perf_counter()
+        if NARROWED[dataset]:
+            results = narrowed_search(reader=Reader.system(), request=request)
+        else:
+            results = knowledge_search(reader=Reader.system(), request=request).results
+        latency.append(time.perf_counter() - started)
+        measured = scores(ranked_units(results, pages=uses_pages(query.relevant)), query.relevant, 10)
+        for name in METRICS:
+            per_query[name].append(measured[name])
+    means = {name: round(float(np.mean(values)), 4) for name, values in per_query.items()}
+    return per_query, {**means, "search_ms": summary_ms(latency)}
+
+
+def quality(dataset: str, queries: list[Query]) -> tuple[dict[str, dict[str, list[float]]], dict[str, Any]]:
+    per_mode, out = {}, {}
+    for mode in ("hybrid", "vector"):
+        per_mode[mode], out[mode] = searched(dataset, queries, mode)
+        print(f"    {mode}: {out[mode]}", flush=True)
+    return per_mode, out
+
+
+def tuned(dataset: str, epochs: int) -> ModelVersion:
+    """A version tuned on the dataset's validation half, through the platform."""
+    rows = eval_split(dataset, "validation")
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as handle:
+        handle.writelines(json.dumps(row) + "\n" for row in rows)
+    run = run_submit(
+        task=task_name([COLLECTIONS[dataset]]),
+        options={"epochs": epochs},
+        data_file=Path(handle.name),
+        dispatch=False,
+    )
+    run = run_execute(run.pk)
+    Path(handle.name).unlink()
+    if run.status != TrainingRun.Status.SUCCEEDED:
+        raise SystemExit(f"{dataset}: run {run.pk} {run.status}: {run.error}")
+    return run.model_version
+
+
+def activated(version: ModelVersion) -> float:
+    started = time.perf_counter()
+    version_activate(version, prepare_now=True)
+    return round(time.perf_counter() - started, 1)
+
+
+def rolled_back(task: str) -> float:
+    started = time.perf_counter()
+    retired = version_rollback(task)
+    version_prepare(retired.pk)
+    return round(time.perf_counter() - started, 1)
+
+
+def differences(tuned_runs: dict[str, list[float]], stock_runs: dict[str, list[float]]) -> dict[str, Any]:
+    out = {}
+    for name in METRICS:
+        paired = [t - s for t, s in zip(tuned_runs[name], stock_runs[name], strict=True)]
+        out[name] = {"mean": round(float(np.mean(paired)), 4), "95ci": bootstrap_interval(paired)}
+    return out
+
+
+def forgetting(model: str, dataset: str) -> dict[str, Any]:
+    """A model's exact vector search on a dataset's test questions, beside the stock model's
+    (the collection's stored vectors)."""
+    collection = Collection.objects.get(name=COLLECTIONS[dataset])
+    passages = Passages.of([collection])
+    queries = _queries(dataset, "test")
+    stock = encoder(collection.embedding_model)
+    before = retrieval_metrics(queries, stock.embed([q.text for q in queries]), passages.vectors, passages)
+    other = Embedder(model)
+    started = time.perf_counter()
+    vectors = other.embed(passages.texts)
+    embed_s = round(time.perf_counter() - started, 1)
+    after = retrieval_metrics(queries, other.embed([q.text for q in queries]), vectors, passages)
+    return {"stock": before, "tuned_elsewhere": after, "passages": len(passages.ids), "embed_s": embed_s}
+
+
+def rerank_latency(dataset: str, depths: list[int]) -> dict[str, Any]:
+    """The search as an advisor's question gets it, followed by a cross-encoder scoring its first N
+    results (the cost of a reranker stage of depth N; what it scores does not change the cost):
+    p50/p95 in ms over the test questions, per N."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from assistant.core.hf import BUNDLED_MODEL, model_path
+    from assistant.training.crossencoder import CrossEncoder
+
+    folder = Path(tempfile.mkdtemp())
+    AutoModelForSequenceClassification.from_pretrained(
+        model_path(BUNDLED_MODEL), num_labels=1
+    ).save_pretrained(folder)
+    AutoTokenizer.from_pretrained(model_path(BUNDLED_MODEL)).save_pretrained(folder)
+    scorer = CrossEncoder(folder, max_tokens=256)
+    queries = _queries(dataset, "test")
+    out: dict[str, Any] = {}
+    for depth in depths:
+        latency = []
+        for query in queries:
+            request = SearchRequest(query=query.text, k=max(depth, 10), collections=[COLLECTIONS[dataset]])
+            started = time.perf_counter()
+            results = narrowed_search(reader=Reader.system(), request=request)
+            scorer.scores(query.text, [f"{r.heading}\n{r.text}" for r in results[:depth]])
+            latency.append(time.perf_counter() - started)
+        out[str(depth)] = summary_ms(latency)
+        print(f"    depth {depth}: {out[str(depth)]}", flush=True)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--datasets", nargs="+", choices=list(COLLECTIONS), default=list(COLLECTIONS))
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--skip-forgetting", action="store_true")
+    parser.add_argument("--rerank-depths", nargs="*", type=int, default=[0, 5, 10, 20])
+    args = parser.parse_args()
+    results: dict[str, Any] = {}
+    loads = {dataset: _loaded(dataset) for dataset in COLLECTIONS}
+    questions = {dataset: _queries(dataset, "test") for dataset in COLLECTIONS}
+    stock_runs: dict[str, Any] = {}
+    for dataset in COLLECTIONS:
+        print(f"{dataset}: stock, {len(questions[dataset])} test questions", flush=True)
+        stock_runs[dataset], results.setdefault(dataset, {})["stock"] = quality(dataset, questions[dataset])
+        results[dataset]["load_s"] = loads[dataset]
+    versions = {}
+    for dataset in args.datasets:
+        print(f"{dataset}: tuning", flush=True)
+        version = versions[dataset] = tuned(dataset, args.epochs)
+        section = results[dataset]
+        section["fit"] = {
+            "seconds": version.fit_seconds,
+            "device": version.fit_device,
+            "validation": {
+                "tuned": {name: version.metrics.get(name) for name in METRICS},
+                "stock": {name: version.metrics["active"].get(name) for name in METRICS},
+            },
+            "sizes": version.metrics["dataset_sizes"],
+            "config": {k: version.config[k] for k in ("method", "epochs", "batch_size", "learning_rate")},
+        }
+        print(f"    fit: {section['fit']}", flush=True)
+        section["reembed_s"] = activated(version)
+        print(f"    re-embedded in {section['reembed_s']} s", flush=True)
+        tuned_runs, section["tuned"] = quality(dataset, questions[dataset])
+        section["tuned_minus_stock"] = {
+            mode: differences(tuned_runs[mode], stock_runs[dataset][mode]) for mode in ("hybrid", "vector")
+        }
+        metric, gain = TARGETS[dataset]
+        section["target"] = {
+            "metric": f"hybrid {metric}",
+            "gain_wanted": gain,
+            "gain": section["tuned_minus_stock"]["hybrid"][metric]["mean"],
+        }
+        for other in COLLECTIONS:
+            if other != dataset:
+                _, section.setdefault("other_collection_while_active", {})[other] = quality(
+                    other, questions[other]
+                )
+        section["rollback_s"] = rolled_back(version.task)
+    if not args.skip_forgetting:
+        for dataset, version in versions.items():
+            for other in COLLECTIONS:
+                if other != dataset:
+                    print(f"forgetting: {dataset}'s model on {other}", flush=True)
+                    results[dataset].setdefault("forgetting", {})[other] = forgetting(
+                        tuned_model(version), other
+                    )
+    for dataset in COLLECTIONS:
+        if args.rerank_depths:
+            print(f"{dataset}: reranking latency", flush=True)
+            results[dataset]["rerank_latency_ms"] = rerank_latency(dataset, args.rerank_depths)
+    write_result("tuned_retrieval", results)
+
+
+if __name__ == "__main__":
+    main()
