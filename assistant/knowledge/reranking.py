@@ -21,7 +21,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from assistant.knowledge.models import Collection
-from assistant.knowledge.search import cross_encoders_forget
 from assistant.knowledge.tuning import (
     MODEL_FOLDER,
     K,
@@ -163,7 +162,6 @@ def reranker_prepare(version: ModelVersion) -> None:
     active = _active(version.task)
     names = [c.name for c in task_collections(version.task)]
     Collection.objects.filter(name__in=names).update(reranker_version=active)
-    cross_encoders_forget()
 
 
 def reranker_prepared(version: ModelVersion) -> bool:

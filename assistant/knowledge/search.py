@@ -148,11 +148,6 @@ _cross_encoders: dict[int, CrossEncoder] = {}
 _cross_encoders_lock = threading.Lock()
 
 
-def cross_encoders_forget() -> None:
-    with _cross_encoders_lock:
-        _cross_encoders.clear()
-
-
 def cross_encoder(version_id: int) -> CrossEncoder:
     """The process's cross-encoder of a reranker version, loaded (and its artefact checked) once."""
     from assistant.training.crossencoder import CrossEncoder

@@ -333,11 +333,12 @@ def retriever_fit(job: TaskJob) -> TaskFitted:
     passages = Passages.of(collections)
     serving = encoder(collections[0].embedding_model)
     rng = random.Random(job.config.seed)
+    validation_vectors = serving.embed([q.text for q in validation])
     asked = question_pairs(train, serving.embed([q.text for q in train]), passages, rng)
     sections = heading_pairs(passages)
     helpful = helpful_pairs(collections, passages, skip={q.text for q in validation})
     pairs = [*asked, *sections, *helpful]
-    validation_pairs = question_pairs(validation, serving.embed([q.text for q in validation]), passages, rng)
+    validation_pairs = question_pairs(validation, validation_vectors, passages, rng)
     sizes = {
         "questions": len(train),
         "question_pairs": len(asked),
@@ -357,9 +358,7 @@ def retriever_fit(job: TaskJob) -> TaskFitted:
     )
     metrics: dict[str, Any] = {"pairs": sizes}
     if validation:
-        before = retrieval_metrics(
-            validation, serving.embed([q.text for q in validation]), passages.vectors, passages
-        )
+        before = retrieval_metrics(validation, validation_vectors, passages.vectors, passages)
         candidate: TextEncoder = Embedder(str(model_folder))
         after = retrieval_metrics(
             validation,

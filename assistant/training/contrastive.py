@@ -98,9 +98,7 @@ def contrastive_fit(
     history, epoch_seconds = fit_loop(
         trained, pairs, validation, config, loss_of, on_progress=on_progress, should_stop=should_stop
     )
-    model = adapter.merge_and_unload() if adapter is not None else trained
-    model.save_pretrained(folder, safe_serialization=True)
-    tokenizer.save_pretrained(folder)
+    saved(trained, adapter, tokenizer, folder)
     for name in SENTENCE_FILES:
         source = path / name
         if source.is_dir():
@@ -108,6 +106,13 @@ def contrastive_fit(
         elif source.is_file():
             shutil.copy2(source, folder / name)
     return Tuned(device, history, epoch_seconds)
+
+
+def saved(trained: torch.nn.Module, adapter: Any, tokenizer: Any, folder: Path) -> None:
+    """The trained model (LoRA merged in) and its tokenizer, as a model directory at `folder`."""
+    model = adapter.merge_and_unload() if adapter is not None else trained
+    model.save_pretrained(folder, safe_serialization=True)
+    tokenizer.save_pretrained(folder)
 
 
 def fit_loop(

@@ -21,7 +21,7 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from assistant.core.hf import compute_dtype, model_path, torch_device
 from assistant.training.config import TrainingConfig
-from assistant.training.contrastive import Pair, Tuned, fit_loop, lora_or_full
+from assistant.training.contrastive import Pair, Tuned, fit_loop, lora_or_full, saved
 from assistant.training.engine import TrainingError, autocast_for, seeded
 from assistant.training.techniques import Progress
 
@@ -111,7 +111,5 @@ def cross_encoder_fit(
         should_stop=should_stop,
         head=("classifier", "pooler"),
     )
-    saved = adapter.merge_and_unload() if adapter is not None else trained
-    saved.save_pretrained(folder, safe_serialization=True)
-    tokenizer.save_pretrained(folder)
+    saved(trained, adapter, tokenizer, folder)
     return Tuned(device, history, epoch_seconds)
