@@ -34,7 +34,7 @@ def write_result(name: str, results: dict[str, Any]) -> Path:
     document = {
         "benchmark": name,
         "machine": {
-            "processor": _processor(),
+            "processor": processor(),
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
             "platform": platform.platform(),
@@ -48,7 +48,7 @@ def write_result(name: str, results: dict[str, Any]) -> Path:
     return path
 
 
-def _processor() -> str:
+def processor() -> str:
     """The processor's model and its bfloat16 instructions: results differ a lot between hosts."""
     try:
         info = Path("/proc/cpuinfo").read_text()

@@ -1,7 +1,7 @@
 """Tuned retrieval: the stock encoder against one tuned on each collection's own questions.
 
     .venv/bin/python bench/tuned_retrieval.py [--datasets ask_cfpb financebench] [--epochs 3]
-                                              [--skip-forgetting]
+                                              [--skip-forgetting] [--latency-only]
 
 Runs in its own database (finassist_bench), loading the collections it lacks. For each dataset,
 its questions are split by question (`datasets.split_of`): the validation half trains the
@@ -31,7 +31,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from common import bootstrap_interval, django_setup, summary_ms, use_database, write_result
+from common import (
+    RESULTS,
+    bootstrap_interval,
+    django_setup,
+    processor,
+    summary_ms,
+    use_database,
+    write_result,
+)
 
 use_database("finassist_bench")
 django_setup()
@@ -39,6 +47,7 @@ django_setup()
 from django.core.management import call_command  # noqa: E402
 
 from assistant.core.encoder import Embedder, encoder  # noqa: E402
+from assistant.knowledge import reranking  # noqa: E402
 from assistant.knowledge.datasets import eval_split  # noqa: E402
 from assistant.knowledge.evaluation import Query, ranked_units, scores, uses_pages  # noqa: E402
 from assistant.knowledge.facets import narrowed_search  # noqa: E402
@@ -60,7 +69,7 @@ TARGETS = {"ask_cfpb": ("ndcg@10", 0.06), "financebench": ("recall@10", 0.05)}
 METRICS = ("ndcg@10", "recall@10", "mrr@10")
 
 
-def _loaded(dataset: str) -> float | None:
+def loaded(dataset: str) -> float | None:
     name = COLLECTIONS[dataset]
     if Collection.objects.filter(name=name, documents__status=DocumentStatus.READY).exists():
         return None
@@ -69,7 +78,7 @@ def _loaded(dataset: str) -> float | None:
     return round(time.perf_counter() - started, 1)
 
 
-def _queries(dataset: str, split: str) -> list[Query]:
+def split_queries(dataset: str, split: str) -> list[Query]:
     return [Query(str(row["query"]), frozenset(row["relevant"])) for row in eval_split(dataset, split)]
 
 
@@ -144,7 +153,7 @@ def forgetting(model: str, dataset: str) -> dict[str, Any]:
     (the collection's stored vectors)."""
     collection = Collection.objects.get(name=COLLECTIONS[dataset])
     passages = Passages.of([collection])
-    queries = _queries(dataset, "test")
+    queries = split_queries(dataset, "test")
     stock = encoder(collection.embedding_model)
     before = retrieval_metrics(queries, stock.embed([q.text for q in queries]), passages.vectors, passages)
     other = Embedder(model)
@@ -169,8 +178,8 @@ def rerank_latency(dataset: str, depths: list[int]) -> dict[str, Any]:
         model_path(BUNDLED_MODEL), num_labels=1
     ).save_pretrained(folder)
     AutoTokenizer.from_pretrained(model_path(BUNDLED_MODEL)).save_pretrained(folder)
-    scorer = CrossEncoder(folder, max_tokens=256)
-    queries = _queries(dataset, "test")
+    scorer = CrossEncoder(folder, max_tokens=reranking.DEFAULTS["max_tokens"])
+    queries = split_queries(dataset, "test")
     out: dict[str, Any] = {}
     for depth in depths:
         latency = []
@@ -191,10 +200,25 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--skip-forgetting", action="store_true")
     parser.add_argument("--rerank-depths", nargs="*", type=int, default=[0, 5, 10, 20])
+    parser.add_argument("--latency-only", action="store_true", help="measure the reranking latency alone")
     args = parser.parse_args()
     results: dict[str, Any] = {}
-    loads = {dataset: _loaded(dataset) for dataset in COLLECTIONS}
-    questions = {dataset: _queries(dataset, "test") for dataset in COLLECTIONS}
+    if args.latency_only:
+        path = RESULTS / "tuned_retrieval.json"
+        previous = json.loads(path.read_text())["results"] if path.is_file() else {}
+        for dataset in args.datasets:
+            loaded(dataset)
+            print(f"{dataset}: reranking latency", flush=True)
+            latency = rerank_latency(dataset, args.rerank_depths)
+            results[dataset] = {
+                **previous.get(dataset, {}),
+                "rerank_latency_ms": latency,
+                "rerank_latency_processor": processor(),
+            }
+        write_result("tuned_retrieval", results)
+        return
+    loads = {dataset: loaded(dataset) for dataset in COLLECTIONS}
+    questions = {dataset: split_queries(dataset, "test") for dataset in COLLECTIONS}
     stock_runs: dict[str, Any] = {}
     for dataset in COLLECTIONS:
         print(f"{dataset}: stock, {len(questions[dataset])} test questions", flush=True)
