@@ -271,22 +271,21 @@ def _train_and_register(
         **predictor.usage(),
         "dataset_sizes": run.dataset_sizes,
     }
-    with transaction.atomic():
-        version = _version_create(
-            run,
-            config,
-            folder,
-            cost,
-            device=fitted.device,
-            labels=list(spec.labels),
-            dataset_hash=run.dataset_hash,
-            validation_hash=dataset_hash(splits.validation),
-            metrics=metrics,
-            abstain_threshold=evaluation["abstain"]["threshold"],
-            drift_reference=reference,
-            artefact_bytes=folder_bytes(folder) + fitted.stored_bytes,
-        )
-        TrainingRun.objects.filter(pk=run.pk).update(device=fitted.device, history=fitted.history)
+    version = _version_create(
+        run,
+        config,
+        folder,
+        cost,
+        device=fitted.device,
+        history=fitted.history,
+        labels=list(spec.labels),
+        dataset_hash=run.dataset_hash,
+        validation_hash=dataset_hash(splits.validation),
+        metrics=metrics,
+        abstain_threshold=evaluation["abstain"]["threshold"],
+        drift_reference=reference,
+        artefact_bytes=folder_bytes(folder) + fitted.stored_bytes,
+    )
     logger.info(
         "%s: version %s (%s) accuracy %.4f macro-F1 %.4f, fitted in %.1f s",
         spec.name, version.pk, config.method, metrics["accuracy"], metrics["macro_f1"], cost.seconds,
@@ -335,52 +334,59 @@ def _self_fitted(
         fitted: TaskFitted = spec.fit(job)
     manifest = {"task": spec.name, "base_model": config.base_model, "method": config.method}
     manifest_write(folder, {**manifest, **fitted.manifest})
-    with transaction.atomic():
-        version = _version_create(
-            run,
-            config,
-            folder,
-            cost,
-            device=fitted.device,
-            labels=[],
-            dataset_hash=fitted.dataset_hash,
-            validation_hash=fitted.validation_hash,
-            metrics={**fitted.metrics, "dataset_sizes": fitted.dataset_sizes},
-            abstain_threshold=0.0,
-            drift_reference={},
-            artefact_bytes=folder_bytes(folder),
-        )
-        TrainingRun.objects.filter(pk=run.pk).update(
-            device=fitted.device,
-            history=fitted.history,
-            dataset_hash=fitted.dataset_hash,
-            dataset_sizes=fitted.dataset_sizes,
-        )
+    version = _version_create(
+        run,
+        config,
+        folder,
+        cost,
+        device=fitted.device,
+        history=fitted.history,
+        run_fields={"dataset_hash": fitted.dataset_hash, "dataset_sizes": fitted.dataset_sizes},
+        labels=[],
+        dataset_hash=fitted.dataset_hash,
+        validation_hash=fitted.validation_hash,
+        metrics={**fitted.metrics, "dataset_sizes": fitted.dataset_sizes},
+        abstain_threshold=0.0,
+        drift_reference={},
+        artefact_bytes=folder_bytes(folder),
+    )
     logger.info("%s: version %s (%s) fitted in %.1f s", spec.name, version.pk, config.method, cost.seconds)
     return version
 
 
 def _version_create(
-    run: TrainingRun, config: TrainingConfig, folder: Path, cost: Any, *, device: str, **fields: Any
+    run: TrainingRun,
+    config: TrainingConfig,
+    folder: Path,
+    cost: Any,
+    *,
+    device: str,
+    history: list[dict[str, Any]],
+    run_fields: dict[str, Any] | None = None,
+    **fields: Any,
 ) -> ModelVersion:
-    """Register a run's fitted artefact at `folder` as a candidate version of its task."""
+    """Register a run's fitted artefact at `folder` as a candidate version of its task, and record
+    on the run, in the same transaction, where it was fitted, its history and `run_fields`."""
     from assistant.training.techniques.artefact import FORMAT_VERSION, checksum
 
-    return ModelVersion.objects.create(
-        task=run.task,
-        base_model=config.base_model,
-        method=config.method,
-        config=run.config,
-        library_versions=library_versions(),
-        artefact_path=str(folder),
-        artefact_checksum=checksum(folder),
-        format_version=FORMAT_VERSION,
-        fit_seconds=cost.seconds,
-        fit_device=device,
-        peak_memory_bytes=cost.peak_memory_bytes,
-        run=run,
-        **fields,
-    )
+    with transaction.atomic():
+        version = ModelVersion.objects.create(
+            task=run.task,
+            base_model=config.base_model,
+            method=config.method,
+            config=run.config,
+            library_versions=library_versions(),
+            artefact_path=str(folder),
+            artefact_checksum=checksum(folder),
+            format_version=FORMAT_VERSION,
+            fit_seconds=cost.seconds,
+            fit_device=device,
+            peak_memory_bytes=cost.peak_memory_bytes,
+            run=run,
+            **fields,
+        )
+        TrainingRun.objects.filter(pk=run.pk).update(device=device, history=history, **(run_fields or {}))
+    return version
 
 
 def sampled(examples: list[Example], limit: int, seed: int) -> list[Example]:
