@@ -1,6 +1,7 @@
 """Tuned retrieval: the stock encoder against one tuned on each collection's own questions.
 
     .venv/bin/python bench/tuned_retrieval.py [--datasets ask_cfpb financebench] [--epochs 3]
+                                              [--reranker-epochs 2] [--rerank-depth 3]
                                               [--skip-forgetting] [--latency-only]
 
 Runs in its own database (finassist_bench), loading the collections it lacks. For each dataset,
@@ -13,12 +14,18 @@ evidence page.
 - Quality: nDCG@10, recall@10 and MRR@10 of hybrid and vector search, stock against tuned (the
   version activated, the collection re-embedded), with a bootstrap interval of the difference;
   the search's p50/p95 (query embedding included).
+- Tuned and reranked: a reranker trained through the platform (`reranker:<collection>`, on the
+  same validation half, its negatives mined by the tuned retriever) activated behind the tuned
+  retriever whatever its own validation says, reordering the first `--rerank-depth` results
+  (3: the most a 150 ms p95 affords on two cores); the same figures, against stock and tuned.
 - Cost: the fit's seconds, and the activation's re-embedding seconds per collection.
 - Forgetting: each tuned model's exact vector search on the other collection, beside the stock
   model's; and each collection's search after the other collection's activation (its own model is
   unchanged, so it must score the same).
 
-Each tuned version is rolled back once measured: the collections return to the stock model.
+Each tuned version is rolled back once measured: the collections return to the stock model, and
+to their rerank depth. Figures a run does not measure (the reranking latency without
+`--rerank-depths`, forgetting with `--skip-forgetting`) keep their previous values.
 """
 
 from __future__ import annotations
@@ -47,13 +54,13 @@ django_setup()
 from django.core.management import call_command  # noqa: E402
 
 from assistant.core.encoder import Embedder, encoder  # noqa: E402
-from assistant.knowledge import reranking  # noqa: E402
+from assistant.knowledge import reranking, tuning  # noqa: E402
 from assistant.knowledge.datasets import eval_split  # noqa: E402
 from assistant.knowledge.evaluation import Query, ranked_units, scores, uses_pages  # noqa: E402
 from assistant.knowledge.facets import narrowed_search  # noqa: E402
 from assistant.knowledge.models import Collection, DocumentStatus  # noqa: E402
 from assistant.knowledge.search import Reader, SearchRequest, knowledge_search  # noqa: E402
-from assistant.knowledge.tuning import Passages, retrieval_metrics, task_name, tuned_model  # noqa: E402
+from assistant.knowledge.tuning import Passages, retrieval_metrics, tuned_model  # noqa: E402
 from assistant.training.models import ModelVersion, TrainingRun  # noqa: E402
 from assistant.training.services import (  # noqa: E402
     run_execute,
@@ -109,13 +116,14 @@ def quality(dataset: str, queries: list[Query]) -> tuple[dict[str, dict[str, lis
     return per_mode, out
 
 
-def tuned(dataset: str, epochs: int) -> ModelVersion:
-    """A version tuned on the dataset's validation half, through the platform."""
+def tuned(prefix: str, dataset: str, epochs: int) -> ModelVersion:
+    """A version of the dataset's `prefix` task (embedding or reranker) trained on its validation
+    half, through the platform."""
     rows = eval_split(dataset, "validation")
     with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as handle:
         handle.writelines(json.dumps(row) + "\n" for row in rows)
     run = run_submit(
-        task=task_name([COLLECTIONS[dataset]]),
+        task=prefix + COLLECTIONS[dataset],
         options={"epochs": epochs},
         data_file=Path(handle.name),
         dispatch=False,
@@ -145,6 +153,45 @@ def differences(tuned_runs: dict[str, list[float]], stock_runs: dict[str, list[f
     for name in METRICS:
         paired = [t - s for t, s in zip(tuned_runs[name], stock_runs[name], strict=True)]
         out[name] = {"mean": round(float(np.mean(paired)), 4), "95ci": bootstrap_interval(paired)}
+    return out
+
+
+def fit_summary(version: ModelVersion) -> dict[str, Any]:
+    """A version's fit: its seconds and device, its validation scores beside those of what served
+    then, its data sizes and configuration."""
+    return {
+        "seconds": version.fit_seconds,
+        "device": version.fit_device,
+        "validation": {
+            "tuned": {name: version.metrics.get(name) for name in METRICS},
+            "serving": {name: version.metrics["active"].get(name) for name in METRICS},
+        },
+        "sizes": version.metrics["dataset_sizes"],
+        "config": {k: version.config[k] for k in ("method", "epochs", "batch_size", "learning_rate")},
+    }
+
+
+def reranked(
+    dataset: str, queries: list[Query], epochs: int, depth: int, runs: dict[str, dict[str, list[float]]]
+) -> dict[str, Any]:
+    """A reranker trained behind the active retriever and activated at `depth` whatever it scored:
+    its fit, and the search's figures against each of `runs` (stock, tuned). Rolled back after."""
+    collection = Collection.objects.get(name=COLLECTIONS[dataset])
+    depth_before = collection.rerank_depth
+    Collection.objects.filter(pk=collection.pk).update(rerank_depth=depth)
+    try:
+        version = tuned(reranking.PREFIX, dataset, epochs)
+        out: dict[str, Any] = {"depth": depth, "fit": fit_summary(version)}
+        print(f"    reranker fit: {out['fit']}", flush=True)
+        version_activate(version, prepare_now=True)
+        reranked_runs, out["quality"] = quality(dataset, queries)
+        for name, before in runs.items():
+            out[f"minus_{name}"] = {
+                mode: differences(reranked_runs[mode], before[mode]) for mode in ("hybrid", "vector")
+            }
+        rolled_back(version.task)
+    finally:
+        Collection.objects.filter(pk=collection.pk).update(rerank_depth=depth_before)
     return out
 
 
@@ -199,13 +246,17 @@ def main() -> None:
     parser.add_argument("--datasets", nargs="+", choices=list(COLLECTIONS), default=list(COLLECTIONS))
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--skip-forgetting", action="store_true")
+    parser.add_argument(
+        "--reranker-epochs", type=int, default=reranking.DEFAULTS["epochs"], help="0: no reranker"
+    )
+    parser.add_argument("--rerank-depth", type=int, default=3, help="the reranker's depth")
     parser.add_argument("--rerank-depths", nargs="*", type=int, default=[0, 5, 10, 20])
     parser.add_argument("--latency-only", action="store_true", help="measure the reranking latency alone")
     args = parser.parse_args()
     results: dict[str, Any] = {}
+    path = RESULTS / "tuned_retrieval.json"
+    previous = json.loads(path.read_text())["results"] if path.is_file() else {}
     if args.latency_only:
-        path = RESULTS / "tuned_retrieval.json"
-        previous = json.loads(path.read_text())["results"] if path.is_file() else {}
         for dataset in args.datasets:
             loaded(dataset)
             print(f"{dataset}: reranking latency", flush=True)
@@ -227,18 +278,9 @@ def main() -> None:
     versions = {}
     for dataset in args.datasets:
         print(f"{dataset}: tuning", flush=True)
-        version = versions[dataset] = tuned(dataset, args.epochs)
+        version = versions[dataset] = tuned(tuning.PREFIX, dataset, args.epochs)
         section = results[dataset]
-        section["fit"] = {
-            "seconds": version.fit_seconds,
-            "device": version.fit_device,
-            "validation": {
-                "tuned": {name: version.metrics.get(name) for name in METRICS},
-                "stock": {name: version.metrics["active"].get(name) for name in METRICS},
-            },
-            "sizes": version.metrics["dataset_sizes"],
-            "config": {k: version.config[k] for k in ("method", "epochs", "batch_size", "learning_rate")},
-        }
+        section["fit"] = fit_summary(version)
         print(f"    fit: {section['fit']}", flush=True)
         section["reembed_s"] = activated(version)
         print(f"    re-embedded in {section['reembed_s']} s", flush=True)
@@ -257,6 +299,15 @@ def main() -> None:
                 _, section.setdefault("other_collection_while_active", {})[other] = quality(
                     other, questions[other]
                 )
+        if args.reranker_epochs:
+            print(f"{dataset}: reranker behind the tuned retriever", flush=True)
+            section["reranked"] = reranked(
+                dataset,
+                questions[dataset],
+                args.reranker_epochs,
+                args.rerank_depth,
+                {"stock": stock_runs[dataset], "tuned": tuned_runs},
+            )
         section["rollback_s"] = rolled_back(version.task)
     if not args.skip_forgetting:
         for dataset, version in versions.items():
@@ -270,6 +321,8 @@ def main() -> None:
         if args.rerank_depths:
             print(f"{dataset}: reranking latency", flush=True)
             results[dataset]["rerank_latency_ms"] = rerank_latency(dataset, args.rerank_depths)
+            results[dataset]["rerank_latency_processor"] = processor()
+        results[dataset] = {**previous.get(dataset, {}), **results[dataset]}
     write_result("tuned_retrieval", results)
 
 
