@@ -1,6 +1,6 @@
 """What more training pairs and a trained reranker add on the held-out fifth of Ask CFPB's questions.
 
-    .venv/bin/python bench/retrieval_levers.py [--arms questions cloze reranker]
+    .venv/bin/python bench/retrieval_levers.py [--arms questions cloze reranker curve]
 
 The platform's retrieval tasks train on the validation half's questions but one in five (360) and
 score on that fifth (73, `tuning.held_out`); this benchmark trains the same way, outside the
@@ -13,6 +13,9 @@ registry, to compare what the tasks do with two levers they lack or use:
   Five times the pairs, so one epoch.
 - `reranker`: the reranking task at its defaults, reordering the stock retriever's first 10 and
   20 passages.
+- `curve`: the `questions` arm trained on 45, 90, 180 and all 360 of the questions (a random
+  subset each, the same settings), scored on the test half of Ask CFPB's questions (374): how the
+  gain grows with the questions a collection has.
 
 Exact vector search over every chunk, as the tasks score their versions; the stock model's figures
 are the collection's stored vectors. Runs in the benchmark database (finassist_bench), loading Ask
@@ -38,6 +41,7 @@ from tuned_retrieval import COLLECTIONS, loaded, split_queries  # noqa: E402
 
 from assistant.core.encoder import Embedder, encoder  # noqa: E402
 from assistant.knowledge import reranking, tuning  # noqa: E402
+from assistant.knowledge.evaluation import Query  # noqa: E402
 from assistant.knowledge.models import Collection  # noqa: E402
 from assistant.knowledge.reranking import reranked_metrics  # noqa: E402
 from assistant.knowledge.tuning import Passages, held_out, question_pairs, retrieval_metrics  # noqa: E402
@@ -49,7 +53,8 @@ DATASET = "ask_cfpb"
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 MIN_WORDS = 6
 WHOLE_CHUNK_SHARE = 0.1
-ARMS = ("questions", "cloze", "reranker")
+ARMS = ("questions", "cloze", "reranker", "curve")
+CURVE = (45, 90, 180, 360)
 
 
 def cloze_pairs(passages: Passages, rng: random.Random) -> list[Pair]:
@@ -92,8 +97,9 @@ def main() -> None:
     }
     print(f"stock: {results['stock']}", flush=True)
     arms = {"questions": (asked, 3), "cloze": ([*asked, *cloze_pairs(passages, rng)], 1)}
-    for arm in (a for a in args.arms if a in arms):
-        pairs, epochs = arms[arm]
+
+    def fitted_scores(pairs: list[Pair], epochs: int, queries: list[Query]) -> dict[str, Any]:
+        """The retriever trained on `pairs` for `epochs`, scored on `queries`."""
         config = TrainingConfig.build(
             {"epochs": epochs}, defaults={**tuning.DEFAULTS, "base_model": stock.name}
         )
@@ -104,16 +110,30 @@ def main() -> None:
         )
         seconds = round(time.perf_counter() - started, 1)
         tuned = Embedder(str(folder))
-        results[arm] = {
+        return {
             "pairs": len(pairs),
             "epochs": epochs,
             "fit_s": seconds,
             **retrieval_metrics(
-                scored, tuned.embed([q.text for q in scored]), tuned.embed(passages.texts), passages
+                queries, tuned.embed([q.text for q in queries]), tuned.embed(passages.texts), passages
             ),
             "validation_loss": [h["validation_loss"] for h in fitted.history if "validation_loss" in h],
         }
+
+    for arm in (a for a in args.arms if a in arms):
+        pairs, epochs = arms[arm]
+        results[arm] = fitted_scores(pairs, epochs, scored)
         print(f"{arm}: {results[arm]}", flush=True)
+    if "curve" in args.arms:
+        test = split_queries(DATASET, "test")
+        curve: dict[str, Any] = {
+            "stock": retrieval_metrics(test, stock.embed([q.text for q in test]), passages.vectors, passages)
+        }
+        shuffled = rng.sample(asked, len(asked))
+        for size in CURVE:
+            curve[str(size)] = fitted_scores(shuffled[:size], 3, test)
+            print(f"curve, {size} questions: {curve[str(size)]}", flush=True)
+        results["curve"] = {"scored": len(test), **curve}
     if "reranker" in args.arms:
         config = TrainingConfig.build({}, defaults={**reranking.DEFAULTS, "base_model": stock.name})
         groups = question_pairs(
