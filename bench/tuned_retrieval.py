@@ -17,7 +17,7 @@ evidence page.
 - Tuned and reranked: a reranker trained through the platform (`reranker:<collection>`, on the
   same validation half, its negatives mined by the tuned retriever) activated behind the tuned
   retriever whatever its own validation says, reordering the first `--rerank-depth` results
-  (3: the most a 150 ms p95 affords on two cores); the same figures, against stock and tuned.
+  (the collections' default depth unless given); the same figures, against stock and tuned.
 - Cost: the fit's seconds, and the activation's re-embedding seconds per collection.
 - Forgetting: each tuned model's exact vector search on the other collection, beside the stock
   model's; and each collection's search after the other collection's activation (its own model is
@@ -58,7 +58,7 @@ from assistant.knowledge import reranking, tuning  # noqa: E402
 from assistant.knowledge.datasets import eval_split  # noqa: E402
 from assistant.knowledge.evaluation import Query, ranked_units, scores, uses_pages  # noqa: E402
 from assistant.knowledge.facets import narrowed_search  # noqa: E402
-from assistant.knowledge.models import Collection, DocumentStatus  # noqa: E402
+from assistant.knowledge.models import RERANK_DEPTH, Collection, DocumentStatus  # noqa: E402
 from assistant.knowledge.search import Reader, SearchRequest, knowledge_search  # noqa: E402
 from assistant.knowledge.tuning import Passages, retrieval_metrics, tuned_model  # noqa: E402
 from assistant.training.models import ModelVersion, TrainingRun  # noqa: E402
@@ -249,7 +249,7 @@ def main() -> None:
     parser.add_argument(
         "--reranker-epochs", type=int, default=reranking.DEFAULTS["epochs"], help="0: no reranker"
     )
-    parser.add_argument("--rerank-depth", type=int, default=3, help="the reranker's depth")
+    parser.add_argument("--rerank-depth", type=int, default=RERANK_DEPTH, help="the reranker's depth")
     parser.add_argument("--rerank-depths", nargs="*", type=int, default=[0, 5, 10, 20])
     parser.add_argument("--latency-only", action="store_true", help="measure the reranking latency alone")
     args = parser.parse_args()

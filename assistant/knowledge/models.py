@@ -12,6 +12,9 @@ from assistant.core.language import Language as LanguageCode
 
 EMBEDDING_DIMENSIONS = 384
 MAX_RERANK_DEPTH = 100
+# The most passages a cross-encoder reads for one search while an advisory answer's retrieval stays
+# within its p95 budget on two CPU cores (docs/retrieval.md, "A reranker's cost").
+RERANK_DEPTH = 3
 SEARCH_CONFIG = "english"
 
 
@@ -50,8 +53,8 @@ class Collection(models.Model):
         help_text="the version of a reranking task that reorders its search results; empty: none",
     )
     rerank_depth = models.PositiveSmallIntegerField(
-        default=20,
-        db_default=20,  # rows written without the column (a rolling deploy, a raw insert)
+        default=RERANK_DEPTH,
+        db_default=RERANK_DEPTH,  # rows written without the column (a rolling deploy, a raw insert)
         validators=[MinValueValidator(1), MaxValueValidator(MAX_RERANK_DEPTH)],
         help_text="how many of the fused results a reranker version reorders, when one is active",
     )

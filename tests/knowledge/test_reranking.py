@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.knowledge.models import RERANK_DEPTH, Collection
 from assistant.knowledge.search import Reader, SearchRequest, knowledge_search
 from assistant.knowledge.services.submission import collection_get_or_create
 from assistant.training.models import ModelVersion, TrainingRun
@@ -21,10 +22,12 @@ pytestmark = pytest.mark.django_db
 TASK = "reranker:codes"
 OPTIONS = {"epochs": 3, "batch_size": 8, "learning_rate": 1e-4}
 QUESTION = "Who do I ask about my Falcon receipts?"
+DEPTH = 10  # every result of a search for ten: the stock retriever ranks the right code low
 
 
 @pytest.fixture
 def reranker(codes, tmp_path) -> ModelVersion:
+    Collection.objects.filter(pk=codes.pk).update(rerank_depth=DEPTH)
     return retrieval.trained(TASK, OPTIONS, tmp_path)
 
 
@@ -34,10 +37,14 @@ def _search(collections: list[str]) -> list[tuple[str, str]]:
     return [(result.collection, result.external_id) for result in found]
 
 
+def test_a_collection_reranks_no_more_results_than_two_cores_afford_by_default(codes):
+    assert codes.rerank_depth == RERANK_DEPTH
+
+
 def test_a_trained_reranker_reorders_its_collection_in_place_until_rolled_back(codes, reranker, index_files):
     metrics = reranker.metrics
     assert reranker.labels == []
-    assert metrics["depth"] == 20
+    assert metrics["depth"] == DEPTH
     assert metrics["dataset_sizes"]["validation_questions"] > 0
     assert metrics["ndcg@10"] > metrics["active"]["ndcg@10"] + 0.2, metrics
     plain = collection_get_or_create(name="plain")
