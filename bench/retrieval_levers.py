@@ -103,13 +103,13 @@ def main() -> None:
         config = TrainingConfig.build(
             {"epochs": epochs}, defaults={**tuning.DEFAULTS, "base_model": stock.name}
         )
-        folder = Path(tempfile.mkdtemp()) / "model"
-        started = time.perf_counter()
-        fitted = contrastive_fit(
-            pairs, validation_pairs, config, folder, on_progress=quiet, should_stop=lambda: False
-        )
-        seconds = round(time.perf_counter() - started, 1)
-        tuned = Embedder(str(folder))
+        with tempfile.TemporaryDirectory() as folder:
+            started = time.perf_counter()
+            fitted = contrastive_fit(
+                pairs, validation_pairs, config, Path(folder), on_progress=quiet, should_stop=lambda: False
+            )
+            seconds = round(time.perf_counter() - started, 1)
+            tuned = Embedder(folder)
         return {
             "pairs": len(pairs),
             "epochs": epochs,
@@ -147,13 +147,13 @@ def main() -> None:
         validation_groups = question_pairs(
             scored, scored_vectors, passages, rng, negatives=reranking.NEGATIVES, pool=reranking.NEGATIVE_POOL
         )
-        folder = Path(tempfile.mkdtemp()) / "model"
-        started = time.perf_counter()
-        fitted = cross_encoder_fit(
-            groups, validation_groups, config, folder, on_progress=quiet, should_stop=lambda: False
-        )
-        seconds = round(time.perf_counter() - started, 1)
-        scorer = CrossEncoder(folder, max_tokens=config.max_tokens)
+        with tempfile.TemporaryDirectory() as folder:
+            started = time.perf_counter()
+            fitted = cross_encoder_fit(
+                groups, validation_groups, config, Path(folder), on_progress=quiet, should_stop=lambda: False
+            )
+            seconds = round(time.perf_counter() - started, 1)
+            scorer = CrossEncoder(Path(folder), max_tokens=config.max_tokens)
         depths = {}
         for depth in (10, 20):
             _, depths[str(depth)] = reranked_metrics(scored, scored_vectors, passages, scorer, depth=depth)

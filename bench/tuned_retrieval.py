@@ -74,6 +74,7 @@ COLLECTIONS = {"ask_cfpb": "ask-cfpb", "financebench": "financebench"}
 NARROWED = {"ask_cfpb": False, "financebench": True}
 TARGETS = {"ask_cfpb": ("ndcg@10", 0.06), "financebench": ("recall@10", 0.05)}
 METRICS = ("ndcg@10", "recall@10", "mrr@10")
+MODES = ("hybrid", "vector")
 
 
 def loaded(dataset: str) -> float | None:
@@ -110,7 +111,7 @@ def searched(dataset: str, queries: list[Query], mode: str) -> tuple[dict[str, l
 
 def quality(dataset: str, queries: list[Query]) -> tuple[dict[str, dict[str, list[float]]], dict[str, Any]]:
     per_mode, out = {}, {}
-    for mode in ("hybrid", "vector"):
+    for mode in MODES:
         per_mode[mode], out[mode] = searched(dataset, queries, mode)
         print(f"    {mode}: {out[mode]}", flush=True)
     return per_mode, out
@@ -148,11 +149,18 @@ def rolled_back(task: str) -> float:
     return round(time.perf_counter() - started, 1)
 
 
-def differences(tuned_runs: dict[str, list[float]], stock_runs: dict[str, list[float]]) -> dict[str, Any]:
-    out = {}
-    for name in METRICS:
-        paired = [t - s for t, s in zip(tuned_runs[name], stock_runs[name], strict=True)]
-        out[name] = {"mean": round(float(np.mean(paired)), 4), "95ci": bootstrap_interval(paired)}
+def differences(
+    after: dict[str, dict[str, list[float]]], before: dict[str, dict[str, list[float]]]
+) -> dict[str, Any]:
+    """Per search mode and metric, the mean of the questions' paired differences and its interval."""
+    out: dict[str, Any] = {}
+    for mode in MODES:
+        for name in METRICS:
+            paired = [a - b for a, b in zip(after[mode][name], before[mode][name], strict=True)]
+            out.setdefault(mode, {})[name] = {
+                "mean": round(float(np.mean(paired)), 4),
+                "95ci": bootstrap_interval(paired),
+            }
     return out
 
 
@@ -183,12 +191,10 @@ def reranked(
         version = tuned(reranking.PREFIX, dataset, epochs)
         out: dict[str, Any] = {"depth": depth, "fit": fit_summary(version)}
         print(f"    reranker fit: {out['fit']}", flush=True)
-        version_activate(version, prepare_now=True)
+        activated(version)
         reranked_runs, out["quality"] = quality(dataset, queries)
         for name, before in runs.items():
-            out[f"minus_{name}"] = {
-                mode: differences(reranked_runs[mode], before[mode]) for mode in ("hybrid", "vector")
-            }
+            out[f"minus_{name}"] = differences(reranked_runs, before)
         rolled_back(version.task)
     finally:
         Collection.objects.filter(pk=collection.pk).update(rerank_depth=depth_before)
@@ -220,12 +226,12 @@ def rerank_latency(dataset: str, depths: list[int]) -> dict[str, Any]:
     from assistant.core.hf import BUNDLED_MODEL, model_path
     from assistant.training.crossencoder import CrossEncoder
 
-    folder = Path(tempfile.mkdtemp())
-    AutoModelForSequenceClassification.from_pretrained(
-        model_path(BUNDLED_MODEL), num_labels=1
-    ).save_pretrained(folder)
-    AutoTokenizer.from_pretrained(model_path(BUNDLED_MODEL)).save_pretrained(folder)
-    scorer = CrossEncoder(folder, max_tokens=reranking.DEFAULTS["max_tokens"])
+    with tempfile.TemporaryDirectory() as folder:
+        AutoModelForSequenceClassification.from_pretrained(
+            model_path(BUNDLED_MODEL), num_labels=1
+        ).save_pretrained(folder)
+        AutoTokenizer.from_pretrained(model_path(BUNDLED_MODEL)).save_pretrained(folder)
+        scorer = CrossEncoder(Path(folder), max_tokens=reranking.DEFAULTS["max_tokens"])
     queries = split_queries(dataset, "test")
     out: dict[str, Any] = {}
     for depth in depths:
@@ -241,33 +247,14 @@ def rerank_latency(dataset: str, depths: list[int]) -> dict[str, Any]:
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--datasets", nargs="+", choices=list(COLLECTIONS), default=list(COLLECTIONS))
-    parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--skip-forgetting", action="store_true")
-    parser.add_argument(
-        "--reranker-epochs", type=int, default=reranking.DEFAULTS["epochs"], help="0: no reranker"
-    )
-    parser.add_argument("--rerank-depth", type=int, default=RERANK_DEPTH, help="the reranker's depth")
-    parser.add_argument("--rerank-depths", nargs="*", type=int, default=[0, 5, 10, 20])
-    parser.add_argument("--latency-only", action="store_true", help="measure the reranking latency alone")
-    args = parser.parse_args()
+def latency(dataset: str, depths: list[int]) -> dict[str, Any]:
+    print(f"{dataset}: reranking latency", flush=True)
+    return {"rerank_latency_ms": rerank_latency(dataset, depths), "rerank_latency_processor": processor()}
+
+
+def measured(args: argparse.Namespace) -> dict[str, Any]:
+    """Stock, tuned and reranked quality, costs and forgetting, per dataset."""
     results: dict[str, Any] = {}
-    path = RESULTS / "tuned_retrieval.json"
-    previous = json.loads(path.read_text())["results"] if path.is_file() else {}
-    if args.latency_only:
-        for dataset in args.datasets:
-            loaded(dataset)
-            print(f"{dataset}: reranking latency", flush=True)
-            latency = rerank_latency(dataset, args.rerank_depths)
-            results[dataset] = {
-                **previous.get(dataset, {}),
-                "rerank_latency_ms": latency,
-                "rerank_latency_processor": processor(),
-            }
-        write_result("tuned_retrieval", results)
-        return
     loads = {dataset: loaded(dataset) for dataset in COLLECTIONS}
     questions = {dataset: split_queries(dataset, "test") for dataset in COLLECTIONS}
     stock_runs: dict[str, Any] = {}
@@ -285,9 +272,7 @@ def main() -> None:
         section["reembed_s"] = activated(version)
         print(f"    re-embedded in {section['reembed_s']} s", flush=True)
         tuned_runs, section["tuned"] = quality(dataset, questions[dataset])
-        section["tuned_minus_stock"] = {
-            mode: differences(tuned_runs[mode], stock_runs[dataset][mode]) for mode in ("hybrid", "vector")
-        }
+        section["tuned_minus_stock"] = differences(tuned_runs, stock_runs[dataset])
         metric, gain = TARGETS[dataset]
         section["target"] = {
             "metric": f"hybrid {metric}",
@@ -317,13 +302,37 @@ def main() -> None:
                     results[dataset].setdefault("forgetting", {})[other] = forgetting(
                         tuned_model(version), other
                     )
-    for dataset in COLLECTIONS:
-        if args.rerank_depths:
-            print(f"{dataset}: reranking latency", flush=True)
-            results[dataset]["rerank_latency_ms"] = rerank_latency(dataset, args.rerank_depths)
-            results[dataset]["rerank_latency_processor"] = processor()
-        results[dataset] = {**previous.get(dataset, {}), **results[dataset]}
-    write_result("tuned_retrieval", results)
+    if args.rerank_depths:
+        for dataset in COLLECTIONS:
+            results[dataset].update(latency(dataset, args.rerank_depths))
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--datasets", nargs="+", choices=list(COLLECTIONS), default=list(COLLECTIONS))
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--skip-forgetting", action="store_true")
+    parser.add_argument(
+        "--reranker-epochs", type=int, default=reranking.DEFAULTS["epochs"], help="0: no reranker"
+    )
+    parser.add_argument("--rerank-depth", type=int, default=RERANK_DEPTH, help="the reranker's depth")
+    parser.add_argument("--rerank-depths", nargs="*", type=int, default=[0, 5, 10, 20])
+    parser.add_argument("--latency-only", action="store_true", help="measure the reranking latency alone")
+    args = parser.parse_args()
+    if args.latency_only:
+        results = {}
+        for dataset in args.datasets:
+            loaded(dataset)
+            results[dataset] = latency(dataset, args.rerank_depths)
+    else:
+        results = measured(args)
+    path = RESULTS / "tuned_retrieval.json"
+    previous = json.loads(path.read_text())["results"] if path.is_file() else {}
+    write_result(
+        "tuned_retrieval",
+        {dataset: {**previous.get(dataset, {}), **section} for dataset, section in results.items()},
+    )
 
 
 if __name__ == "__main__":
