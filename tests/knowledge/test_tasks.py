@@ -5,7 +5,11 @@ import pytest
 from assistant.knowledge.models import Document, DocumentStatus
 from assistant.knowledge.parsers import Block, ParsedDocument
 from assistant.knowledge.search import Reader, SearchRequest, knowledge_search
-from assistant.knowledge.services.submission import collection_get_or_create, document_submit
+from assistant.knowledge.services.submission import (
+    collection_get_or_create,
+    document_reindex,
+    document_submit,
+)
 from assistant.knowledge.tasks import document_index_task
 
 
@@ -45,7 +49,9 @@ def test_a_submission_queues_its_indexing_once_the_transaction_commits(
 
 
 @pytest.mark.django_db
-def test_a_document_left_processing_by_a_dead_worker_is_sent_again_once_a_period(settings, monkeypatch):
+def test_a_document_a_dead_worker_left_pending_or_processing_is_sent_again_once_a_period(
+    settings, monkeypatch
+):
     from datetime import timedelta
 
     from django.utils import timezone
@@ -53,22 +59,26 @@ def test_a_document_left_processing_by_a_dead_worker_is_sent_again_once_a_period
     from assistant.knowledge.services.indexing import documents_requeue_stale
 
     collection = collection_get_or_create(name="inbox")
-    stuck = document_submit(
-        collection=collection, parsed=ParsedDocument("a", "A", [Block("Alpha.")]), enqueue=False
-    )
-    moving = document_submit(
-        collection=collection, parsed=ParsedDocument("b", "B", [Block("Beta.")]), enqueue=False
-    )
+    documents = {
+        name: document_submit(
+            collection=collection, parsed=ParsedDocument(name, name, [Block(f"{name}.")]), enqueue=False
+        ).document
+        for name in ["stuck", "lost", "moving", "ready", "reindexed"]
+    }
     long_ago = timezone.now() - timedelta(seconds=settings.INGEST_REQUEUE_AFTER_S + 1)
-    Document.objects.filter(pk=stuck.document.pk).update(
-        status=DocumentStatus.PROCESSING, updated_at=long_ago
-    )
-    Document.objects.filter(pk=moving.document.pk).update(
-        status=DocumentStatus.PROCESSING, updated_at=timezone.now()
-    )
+    for name, status, when in [
+        ("stuck", DocumentStatus.PROCESSING, long_ago),
+        ("lost", DocumentStatus.PENDING, long_ago),  # its message went with the worker that prefetched it
+        ("moving", DocumentStatus.PROCESSING, timezone.now()),
+        ("ready", DocumentStatus.READY, long_ago),
+        ("reindexed", DocumentStatus.READY, long_ago),
+    ]:
+        Document.objects.filter(pk=documents[name].pk).update(status=status, updated_at=when)
     sent: list[int] = []
     monkeypatch.setattr("assistant.knowledge.services.indexing.document_index_later", sent.append)
+    monkeypatch.setattr("assistant.knowledge.services.submission.document_index_later", lambda pk: None)
+    document_reindex(document=documents["reindexed"])  # pending from now, not from long ago
 
-    assert documents_requeue_stale() == 1
-    assert sent == [stuck.document.pk]
+    assert documents_requeue_stale() == 2
+    assert sorted(sent) == sorted([documents["stuck"].pk, documents["lost"].pk])
     assert documents_requeue_stale() == 0  # not again until another period has passed

@@ -329,11 +329,14 @@ def _save_progress(plans: list[_Plan]) -> None:
 
 
 def documents_requeue_stale() -> int:
-    """Send indexing again for documents left processing without progress for longer than
-    INGEST_REQUEUE_AFTER_S (a killed worker); indexing twice is safe (a newer version wins)."""
+    """Send indexing again for documents left pending or processing without progress for longer
+    than INGEST_REQUEUE_AFTER_S (a message lost with a killed worker that had prefetched it, a
+    worker killed mid-document); indexing twice is safe (a newer version wins)."""
     cutoff = timezone.now() - timedelta(seconds=settings.INGEST_REQUEUE_AFTER_S)
     return resend_stale(
-        Document.objects.filter(status=DocumentStatus.PROCESSING, updated_at__lt=cutoff),
+        Document.objects.filter(
+            status__in=[DocumentStatus.PENDING, DocumentStatus.PROCESSING], updated_at__lt=cutoff
+        ),
         document_index_later,
         logger=logger,
         message="re-sent indexing of %d stalled document(s)",

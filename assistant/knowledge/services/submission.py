@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils import timezone
 
 from assistant.core.encoder import model_checked
 from assistant.core.errors import ApplicationError
@@ -148,7 +149,9 @@ def document_submit(
 
 def document_reindex(*, document: Document) -> None:
     """Chunk and embed a document again from its stored text (after a chunking change, say)."""
-    Document.objects.filter(pk=document.pk).update(status=DocumentStatus.PENDING, error="")
+    Document.objects.filter(pk=document.pk).update(
+        status=DocumentStatus.PENDING, error="", updated_at=timezone.now()
+    )
     document_index_later(document.pk)
 
 
