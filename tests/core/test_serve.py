@@ -102,9 +102,13 @@ def _answered(client: Celery, *, within_s: float) -> dict:
     was starting up may wait for the broker's visibility timeout)."""
     deadline = time.monotonic() + within_s
     while True:
+        result = client.send_task("core.system_probe", queue="default")
         try:
-            return client.send_task("core.system_probe", queue="default").get(timeout=15)
+            return result.get(timeout=15)
         except CeleryTimeout:
+            # Unsubscribe now: left to the garbage collector, it would run once this test's broker
+            # has stopped and raise in whichever test is running then.
+            client.backend.remove_pending_result(result)
             if time.monotonic() > deadline:
                 raise
 
