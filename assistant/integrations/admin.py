@@ -1,6 +1,7 @@
 from typing import Any
 
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -26,6 +27,7 @@ class WebhookEndpointInline(admin.TabularInline):
     extra = 0
     fields = ["url", "event_types", "active", "secret"]
     readonly_fields = ["secret"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # an address typed bare
 
 
 @admin.register(System)

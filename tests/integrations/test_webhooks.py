@@ -69,3 +69,27 @@ def test_a_delivery_that_keeps_failing_is_marked_failed_after_the_last_retry(set
     assert delivery.status == WebhookDelivery.Status.FAILED
     assert delivery.attempts == 2
     assert "HTTP 500" in delivery.last_error
+
+
+@pytest.mark.django_db
+def test_a_webhook_address_typed_without_a_scheme_in_the_admin_is_kept_as_https(admin_client):
+    response = admin_client.post(
+        "/admin/integrations/system/add/",
+        {
+            "name": "claims-core",
+            "description": "",
+            "active": "on",
+            "keys-TOTAL_FORMS": "0",
+            "keys-INITIAL_FORMS": "0",
+            "webhooks-TOTAL_FORMS": "1",
+            "webhooks-INITIAL_FORMS": "0",
+            "webhooks-0-url": "hooks.example.com/finassist",
+            "webhooks-0-event_types": "[]",
+            "webhooks-0-active": "on",
+        },
+    )
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    endpoint = WebhookEndpoint.objects.get()
+    assert endpoint.url == "https://hooks.example.com/finassist"
+    assert endpoint.secret.startswith("whsec_")
