@@ -156,6 +156,11 @@ if CELERY_VISIBILITY_TIMEOUT <= CELERY_TASK_TIME_LIMIT:
     # Otherwise Redis would hand a task that is still running to a second worker.
     env.errors.append("FINASSIST_CELERY_VISIBILITY_TIMEOUT must be greater than FINASSIST_CELERY_TIME_LIMIT")
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "core-send-unsent": {
+        "task": "core.send_unsent",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
     "knowledge-lexicon-refresh": {
         "task": "knowledge.lexicon_refresh",
         "schedule": 600.0,

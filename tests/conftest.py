@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import redis
+from celery import Celery
 from django.conf import settings
 
 from assistant.db.urls import database_url
@@ -116,6 +117,17 @@ def redis_server() -> Iterator[RedisServer]:
     server = RedisServer()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def own_broker(redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch) -> RedisServer:
+    """Services send their tasks, routed as configured, to a throwaway Redis this test stops and
+    starts again at will."""
+    app = Celery("finassist", set_as_current=False)
+    app.config_from_object("django.conf:settings", namespace="CELERY")
+    app.conf.broker_url = redis_server.url
+    monkeypatch.setattr("assistant.core.dispatch.app", app)
+    return redis_server
 
 
 @pytest.fixture(autouse=True)

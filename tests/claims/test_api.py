@@ -286,3 +286,18 @@ def test_the_size_limits_are_the_settings_as_they_are_when_a_request_comes(
     assert batch.status_code == 400
     assert "claims" in batch.json()
     assert not Claim.objects.exists()
+
+
+def test_a_claim_sent_while_the_broker_is_down_is_accepted_and_its_triage_kept(
+    client, policies, claims_system, own_broker, transactional_db
+):
+    """Committed for real, so the triage is sent inside the request, as in production."""
+    from assistant.core.models import UnsentTask
+
+    own_broker.stop()
+    response = post(client, claims_system[1], claim_body())
+
+    assert response.status_code == 202, response.content
+    claim = Claim.objects.get()
+    assert response.json()["outcome"] == "queued"
+    assert list(UnsentTask.objects.values_list("name", "args")) == [("claims.triage", [claim.pk])]

@@ -124,14 +124,17 @@ def _running(process: psutil.Process) -> bool:
 
 
 class RedisServer:
-    """A throwaway Redis on a free port, to stop at will."""
+    """A throwaway Redis on a free port, to stop and start again at will (empty each time)."""
 
     def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.start()
+
+    def start(self) -> None:
         executable = shutil.which("redis-server")
         if executable is None:
             raise AssertionError("redis-server is not installed (apt-get install redis-server)")
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process = subprocess.Popen(
             [executable, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
             stdout=subprocess.DEVNULL,
