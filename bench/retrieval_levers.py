@@ -136,17 +136,8 @@ def main() -> None:
         results["curve"] = {"scored": len(test), **curve}
     if "reranker" in args.arms:
         config = TrainingConfig.build({}, defaults={**reranking.DEFAULTS, "base_model": stock.name})
-        groups = question_pairs(
-            train,
-            train_vectors,
-            passages,
-            rng,
-            negatives=reranking.NEGATIVES,
-            pool=reranking.NEGATIVE_POOL,
-        )
-        validation_groups = question_pairs(
-            scored, scored_vectors, passages, rng, negatives=reranking.NEGATIVES, pool=reranking.NEGATIVE_POOL
-        )
+        groups = reranking.training_groups(train, train_vectors, passages, rng)
+        validation_groups = reranking.training_groups(scored, scored_vectors, passages, rng)
         with tempfile.TemporaryDirectory() as folder:
             started = time.perf_counter()
             fitted = cross_encoder_fit(

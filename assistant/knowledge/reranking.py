@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from assistant.knowledge.evaluation import Query
+    from assistant.training.contrastive import Pair
     from assistant.training.crossencoder import CrossEncoder
     from assistant.training.techniques import TaskFitted, TaskJob
 
@@ -62,6 +63,14 @@ def reranker_task(name: str) -> TaskSpec:
     )
 
 
+def training_groups(
+    questions: Sequence[Query], vectors: np.ndarray, passages: Passages, rng: random.Random
+) -> list[Pair]:
+    """Each question with its relevant passage and `NEGATIVES` hard negatives from the serving
+    retriever's first `NEGATIVE_POOL` passages (`vectors`: the questions' embeddings by it)."""
+    return question_pairs(questions, vectors, passages, rng, negatives=NEGATIVES, pool=NEGATIVE_POOL)
+
+
 def reranker_fit(job: TaskJob) -> TaskFitted:
     """Train the task's cross-encoder and score its reranking beside the serving retriever's order."""
     from assistant.core.encoder import encoder
@@ -77,10 +86,8 @@ def reranker_fit(job: TaskJob) -> TaskFitted:
     rng = random.Random(job.config.seed)
     train_vectors = serving.embed([q.text for q in train])
     validation_vectors = serving.embed([q.text for q in validation])
-    groups = question_pairs(train, train_vectors, passages, rng, negatives=NEGATIVES, pool=NEGATIVE_POOL)
-    validation_groups = question_pairs(
-        validation, validation_vectors, passages, rng, negatives=NEGATIVES, pool=NEGATIVE_POOL
-    )
+    groups = training_groups(train, train_vectors, passages, rng)
+    validation_groups = training_groups(validation, validation_vectors, passages, rng)
     model_folder = job.folder / MODEL_FOLDER
     tuned = cross_encoder_fit(
         groups,
